@@ -1,0 +1,1 @@
+//! Transport URLs (placeholder, being written).

@@ -1,0 +1,1 @@
+//! RPC versions (placeholder, being written).

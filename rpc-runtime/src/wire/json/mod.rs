@@ -1,0 +1,1 @@
+//! Python-flavoured JSON (placeholder, being written).

@@ -1,0 +1,3 @@
+//! The oslo.messaging wire format: the 2.0 envelope, requests, replies and failures.
+
+pub mod json;
