@@ -1,3 +1,45 @@
-//! oslo-rpc: typed RPC for Rust that speaks the oslo.messaging wire protocol.
+//! # oslo-rpc
+//!
+//! Typed RPC for Rust that speaks the oslo.messaging wire protocol, so Rust services can
+//! call, serve and be called by OpenStack's Python services over RabbitMQ.
+//!
+//! ```
+//! use oslo_rpc::prelude::*;
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), RpcError> {
+//! // The in-process transport needs no broker; `rabbit://...` reaches RabbitMQ.
+//! let transport = Transport::connect("memory://doc-example").await?;
+//!
+//! let calc = DynamicEndpoint::builder()
+//!     .namespace("calc")
+//!     .version(RpcVersion::new(1, 3))
+//!     .method("add", |_ctx, args| async move {
+//!         let (a, b) = (args["a"].as_i64().unwrap_or(0), args["b"].as_i64().unwrap_or(0));
+//!         Ok::<_, RpcError>(json!(a + b))
+//!     })
+//!     .build();
+//! let server = RpcServer::builder(transport.clone(), Target::server("calc", "host-1"))
+//!     .endpoint(calc)
+//!     .build()?
+//!     .start()
+//!     .await?;
+//!
+//! let client = RpcClient::new(transport, Target::topic("calc").with_namespace("calc"));
+//! let sum = client.call(&Context::new(), "add", json!({"a": 2, "b": 3})).await?;
+//! assert_eq!(sum, json!(5));
+//! server.stop().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub use rpc_runtime::*;
+
+/// The names most programs need: `use oslo_rpc::prelude::*;`.
+pub mod prelude {
+    pub use rpc_runtime::{
+        CallOptions, Context, DynamicEndpoint, Endpoint, RemoteError, RemoteException,
+        RpcClient, RpcError, RpcServer, RpcVersion, Target, Transport,
+    };
+}

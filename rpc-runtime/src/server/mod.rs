@@ -1,0 +1,328 @@
+//! `RpcServer`: consumes a target's queues, acknowledges before dispatch (spec §8.1), drops
+//! duplicates (§8.2) and undecodable messages (§8.3), dispatches on tokio tasks with a
+//! concurrency limit, sends call-monitor heartbeats (§4.3) and the one reply per call
+//! (§4.1, §4.5), and stops gracefully.
+
+mod duplicates;
+mod replier;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, sleep_until};
+
+use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
+use crate::error::{RemoteError, RpcError};
+use crate::target::Target;
+use crate::transport::{Incoming, ListenSpec, Listener, Transport};
+use crate::wire::{self, RawJson, Request};
+use duplicates::DuplicateWindow;
+use replier::Replier;
+
+/// Default limit of requests dispatched at once (oslo `executor_thread_pool_size`).
+pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+
+/// Builds an [`RpcServer`].
+#[must_use]
+pub struct RpcServerBuilder {
+    transport: Transport,
+    target: Target,
+    endpoints: Vec<Arc<dyn Endpoint>>,
+    access_policy: AccessPolicy,
+    max_concurrency: usize,
+}
+
+impl RpcServerBuilder {
+    /// Adds an endpoint. Endpoints are tried in the order they were added (spec §6.1).
+    pub fn endpoint(mut self, endpoint: impl Endpoint) -> Self {
+        self.endpoints.push(Arc::new(endpoint));
+        self
+    }
+
+    /// Adds a shared endpoint.
+    pub fn endpoint_arc(mut self, endpoint: Arc<dyn Endpoint>) -> Self {
+        self.endpoints.push(endpoint);
+        self
+    }
+
+    /// Sets the access policy (default: refuse methods starting with `_`).
+    pub fn access_policy(mut self, policy: AccessPolicy) -> Self {
+        self.access_policy = policy;
+        self
+    }
+
+    /// Sets how many requests may be dispatched at once (default 64). Further messages
+    /// stay unacknowledged with the broker until a slot frees up.
+    pub fn max_concurrency(mut self, limit: usize) -> Self {
+        self.max_concurrency = limit.max(1);
+        self
+    }
+
+    /// Checks the target (it needs a topic and a server name) and builds the server.
+    pub fn build(self) -> Result<RpcServer, RpcError> {
+        self.target.validate_for_server()?;
+        Ok(RpcServer {
+            transport: self.transport,
+            target: self.target,
+            dispatcher: Dispatcher::new(self.endpoints, self.access_policy),
+            max_concurrency: self.max_concurrency,
+        })
+    }
+}
+
+/// An RPC server: a target, its endpoints and how to run them.
+pub struct RpcServer {
+    transport: Transport,
+    target: Target,
+    dispatcher: Dispatcher,
+    max_concurrency: usize,
+}
+
+impl RpcServer {
+    /// A builder for a server listening on `target` (topic and server name required).
+    pub fn builder(transport: Transport, target: Target) -> RpcServerBuilder {
+        RpcServerBuilder {
+            transport,
+            target,
+            endpoints: Vec::new(),
+            access_policy: AccessPolicy::default(),
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
+        }
+    }
+
+    /// Declares the queues and starts consuming. When this returns, the server is
+    /// receiving; stop it with [`ServerHandle::stop`].
+    pub async fn start(self) -> Result<ServerHandle, RpcError> {
+        let (topic, server) = self.target.validate_for_server()?;
+        let spec = ListenSpec {
+            exchange: self
+                .target
+                .exchange
+                .clone()
+                .unwrap_or_else(|| self.transport.config().control_exchange.clone()),
+            topic: topic.to_owned(),
+            server: server.to_owned(),
+        };
+        let listener = self.transport.driver().listen(&spec).await?;
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let worker = Worker {
+            replier: Replier::new(self.transport.clone()),
+            dispatcher: self.dispatcher,
+            slots: Arc::new(Semaphore::new(self.max_concurrency)),
+            max_concurrency: self.max_concurrency,
+        };
+        let task = tokio::spawn(worker.serve(listener, stop_rx));
+        Ok(ServerHandle {
+            target: self.target,
+            stop_tx: Some(stop_tx),
+            task,
+        })
+    }
+
+    /// Starts, serves until `shutdown` resolves (e.g. a signal), then stops gracefully.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), RpcError> {
+        let handle = self.start().await?;
+        shutdown.await;
+        handle.stop().await
+    }
+}
+
+/// A running server.
+pub struct ServerHandle {
+    target: Target,
+    stop_tx: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// The target served.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Stops gracefully: stops consuming (messages not yet accepted go back to the
+    /// broker), lets the calls in flight finish and reply, deletes the fanout queue, and
+    /// returns.
+    pub async fn stop(mut self) -> Result<(), RpcError> {
+        if let Some(stop) = self.stop_tx.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task)
+            .await
+            .map_err(|e| RpcError::transport(format!("the server task failed: {e}")))
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        // Dropping the handle without stop() still stops the server, gracefully, in the
+        // background.
+        if let Some(stop) = self.stop_tx.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The consuming loop and what every dispatched request needs.
+struct Worker {
+    replier: Replier,
+    dispatcher: Dispatcher,
+    slots: Arc<Semaphore>,
+    max_concurrency: usize,
+}
+
+impl Worker {
+    async fn serve(self, mut listener: Box<dyn Listener>, mut stop: oneshot::Receiver<()>) {
+        let worker = Arc::new(self);
+        let mut duplicates = DuplicateWindow::default();
+        loop {
+            // Take a slot before a message, so no more than `max_concurrency` accepted
+            // (acknowledged) requests exist at once; the rest wait unacknowledged.
+            let slot = tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                slot = worker.slots.clone().acquire_owned() => match slot {
+                    Ok(slot) => slot,
+                    Err(_) => break,
+                },
+            };
+            let incoming = tokio::select! {
+                biased;
+                _ = &mut stop => break,
+                incoming = listener.recv() => match incoming {
+                    Some(incoming) => incoming,
+                    None => break,
+                },
+            };
+            let Some(request) = accept(incoming, &mut duplicates).await else {
+                continue;
+            };
+            let worker = worker.clone();
+            tokio::spawn(async move {
+                worker.handle(request).await;
+                drop(slot);
+            });
+        }
+        listener.stop().await;
+        // Every in-flight request holds a slot until it has replied.
+        let all = u32::try_from(worker.max_concurrency).unwrap_or(u32::MAX);
+        let _drained = worker.slots.acquire_many(all).await;
+        listener.close().await;
+    }
+
+    /// Runs one request: heartbeats while it runs (calls with a call monitor), then the
+    /// reply (calls) or a log line (casts).
+    async fn handle(&self, mut request: Request) {
+        let method = request.method.clone();
+        let reply_to = match (request.msg_id.take(), request.reply_q.take()) {
+            (Some(msg_id), Some(reply_q)) => Some((msg_id, reply_q)),
+            _ => None,
+        };
+        let heartbeat = request.call_monitor_seconds().map(heartbeat_interval);
+        let future = self.dispatcher.dispatch(request);
+        let Some((msg_id, reply_q)) = reply_to else {
+            if let Err(failure) = future.await {
+                tracing::warn!(%method, %failure, "cast failed");
+            }
+            return;
+        };
+        let outcome = match heartbeat {
+            Some(interval) => {
+                self.with_heartbeats(future, interval, &reply_q, &msg_id)
+                    .await
+            }
+            None => future.await,
+        };
+        self.replier.reply(&reply_q, &msg_id, &method, outcome).await;
+    }
+
+    /// Drives the method while sending a heartbeat every `interval`. Heartbeats stop on
+    /// every outcome, errors included (spec §10.2 bug 2 is not copied), and after a
+    /// heartbeat fails to send (spec §4.3 step 4).
+    async fn with_heartbeats(
+        &self,
+        mut future: crate::dispatch::DispatchFuture,
+        interval: Duration,
+        reply_q: &str,
+        msg_id: &str,
+    ) -> Result<RawJson, RemoteError> {
+        let mut next = Instant::now() + interval;
+        let mut beating = true;
+        loop {
+            tokio::select! {
+                outcome = &mut future => return outcome,
+                _ = sleep_until(next), if beating => {
+                    beating = self.replier.heartbeat(reply_q, msg_id).await;
+                    next += interval;
+                }
+            }
+        }
+    }
+}
+
+/// oslo sends heartbeats every `int(_timeout) / 2` seconds. Below 2 s oslo sends none and
+/// the caller times out spuriously (spec §10.2 bug 3); we send them every `_timeout / 2`.
+fn heartbeat_interval(call_monitor_seconds: f64) -> Duration {
+    let seconds = if call_monitor_seconds >= 2.0 {
+        call_monitor_seconds.trunc() / 2.0
+    } else {
+        call_monitor_seconds / 2.0
+    };
+    Duration::from_secs_f64(seconds.max(0.05))
+}
+
+/// Turns a delivery into a request to dispatch, or settles it: undecodable messages are
+/// rejected without requeue (spec §8.3); good ones are acknowledged before dispatch
+/// (spec §8.1); duplicates of the last 16 are dropped after the ack (spec §8.2).
+async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<Request> {
+    let Incoming {
+        body,
+        content_type,
+        acker,
+    } = incoming;
+    let decoded = wire::check_content_type(content_type.as_deref())
+        .and_then(|()| wire::decode_request(&body));
+    let request = match decoded {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::warn!(%error, body_len = body.len(), "rejecting undecodable message");
+            if let Some(acker) = acker {
+                if let Err(error) = acker.reject().await {
+                    tracing::warn!(%error, "could not reject message");
+                }
+            }
+            return None;
+        }
+    };
+    if let Some(acker) = acker {
+        if let Err(error) = acker.ack().await {
+            tracing::warn!(%error, method = %request.method, "Discarding RPC request due to failed acknowledge");
+            return None;
+        }
+    }
+    if let Some(unique_id) = &request.unique_id {
+        if !duplicates.insert(unique_id) {
+            tracing::info!(%unique_id, method = %request.method, "ignoring duplicate message");
+            return None;
+        }
+    }
+    Some(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heartbeat_intervals_follow_oslo_above_two_seconds() {
+        assert_eq!(heartbeat_interval(2.0), Duration::from_secs(1));
+        assert_eq!(heartbeat_interval(3.0), Duration::from_millis(1500));
+        assert_eq!(heartbeat_interval(5.9), Duration::from_millis(2500));
+        assert_eq!(heartbeat_interval(60.0), Duration::from_secs(30));
+        assert_eq!(heartbeat_interval(1.0), Duration::from_millis(500));
+        assert_eq!(heartbeat_interval(0.01), Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,308 @@
+//! Transports: the `Driver` trait, the seam between client/server and a broker, and
+//! `Transport`, which picks a driver from the URL scheme (oslo's driver manager).
+//!
+//! Client, server and dispatcher never see a broker library; drivers never see the wire
+//! format beyond the bytes and the AMQP properties (spec §3.4) they carry.
+
+pub mod memory;
+pub mod topology;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::client::reply_waiter::ReplyWaiter;
+use crate::error::RpcError;
+use crate::url::TransportUrl;
+
+/// A boxed future, as the object-safe `Driver` trait returns them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where a message is published (spec §2.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Destination<'a> {
+    /// A request to a topic exchange (the control exchange or the target's), routed by
+    /// `<topic>` or `<topic>.<server>`. The driver declares the exchange first.
+    Topic {
+        /// The exchange.
+        exchange: &'a str,
+        /// The routing key.
+        routing_key: &'a str,
+    },
+    /// A fanout cast to `<topic>_fanout` (routing key `""`). The driver declares it first.
+    Fanout {
+        /// The fanout exchange name.
+        exchange: &'a str,
+    },
+    /// A reply or heartbeat to a queue through the default exchange.
+    Queue {
+        /// The queue name (`_reply_q`).
+        queue: &'a str,
+    },
+}
+
+/// How a message is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PublishOptions {
+    /// Per-message TTL (`expiration`), set on calls only (spec §3.4).
+    pub expiration: Option<Duration>,
+    /// Ask the broker to return the message when no queue takes it (replies; spec §2.2).
+    pub mandatory: bool,
+    /// Retries allowed on connection failures: `None` for as many as the deadline allows,
+    /// `Some(0)` for none (spec §7.3).
+    pub retry: Option<u32>,
+}
+
+/// What a server consumes: the topic, server and fanout queues of spec §2.1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListenSpec {
+    /// The exchange the topic and server queues are bound to.
+    pub exchange: String,
+    /// The topic.
+    pub topic: String,
+    /// The server name.
+    pub server: String,
+}
+
+/// A message taken from a server's queues, not yet acknowledged.
+pub struct Incoming {
+    /// The body bytes.
+    pub body: Vec<u8>,
+    /// The AMQP `content_type` property.
+    pub content_type: Option<String>,
+    /// Acknowledges or rejects the delivery; `None` where the transport needs neither.
+    pub acker: Option<Box<dyn Acker>>,
+}
+
+impl fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Incoming")
+            .field("body_len", &self.body.len())
+            .field("content_type", &self.content_type)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settles one delivery with the broker.
+pub trait Acker: Send {
+    /// Acknowledges the delivery (the server does this before dispatch; spec §8.1).
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
+    /// Rejects the delivery without requeue: it is dropped or dead-lettered (spec §8.3).
+    fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
+}
+
+/// Receives the bodies that arrive on a client's reply queue.
+pub trait ReplySink: Send + Sync + 'static {
+    /// Handles one reply body. Called from the transport's consumer; must not block.
+    fn deliver(&self, body: &[u8], content_type: Option<&str>);
+}
+
+/// A server's consumers on its queues.
+pub trait Listener: Send {
+    /// The next message, or `None` once the listener is stopped or the transport closed.
+    fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>>;
+    /// Stops consuming. Messages delivered to this listener but not yet returned by
+    /// `recv` go back to their queues: they were never accepted.
+    fn stop(&mut self) -> BoxFuture<'_, ()>;
+    /// Deletes what the listener declared for itself (its fanout queue; spec §2.1) and
+    /// releases its resources. Called after `stop`, once in-flight replies are sent.
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// A messaging backend. Implementations: [`memory::MemoryDriver`] and the RabbitMQ driver.
+pub trait Driver: Send + Sync + 'static {
+    /// Publishes one message; resolves once the broker has accepted it (publisher confirm).
+    fn send<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<(), RpcError>>;
+
+    /// Declares the reply queue `queue` and delivers every body that arrives on it to
+    /// `sink`, for the life of the transport (across reconnects, under the same name).
+    fn consume_replies<'a>(
+        &'a self,
+        queue: &'a str,
+        sink: Arc<dyn ReplySink>,
+    ) -> BoxFuture<'a, Result<(), RpcError>>;
+
+    /// Declares and consumes a server's queues.
+    fn listen<'a>(&'a self, spec: &'a ListenSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>>;
+
+    /// Closes connections; later operations fail with a transport error.
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
+}
+
+/// Transport-wide settings (oslo's `[DEFAULT]` options that are not in the URL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransportConfig {
+    /// `control_exchange`: the exchange requests go to unless the target names one.
+    pub control_exchange: String,
+    /// `rpc_response_timeout`: a call's timeout when neither client nor call sets one.
+    pub default_timeout: Duration,
+    /// How long a server keeps retrying a reply whose queue does not exist yet
+    /// (`kombu_missing_consumer_retry_timeout`, spec §4.5).
+    pub reply_retry_timeout: Duration,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            control_exchange: "openstack".to_owned(),
+            default_timeout: Duration::from_secs(60),
+            reply_retry_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A connection to a message bus, shared by clients and servers (cheap to clone).
+#[derive(Clone)]
+pub struct Transport {
+    inner: Arc<TransportInner>,
+}
+
+struct TransportInner {
+    driver: Arc<dyn Driver>,
+    url: TransportUrl,
+    config: TransportConfig,
+    reply_waiter: OnceCell<Arc<ReplyWaiter>>,
+}
+
+/// The URL schemes `Transport::connect` knows.
+pub const SUPPORTED_SCHEMES: &[&str] = &["rabbit", "kombu", "memory"];
+
+impl Transport {
+    /// Connects to the bus at `url` with default settings: `rabbit://user:pass@host:5672/`
+    /// for RabbitMQ, `memory://` (or `memory://<name>`) for the in-process broker.
+    pub async fn connect(url: &str) -> Result<Transport, RpcError> {
+        Transport::builder(url).connect().await
+    }
+
+    /// A builder for non-default settings (control exchange, default timeout, driver).
+    pub fn builder(url: &str) -> TransportBuilder {
+        TransportBuilder {
+            url: url.to_owned(),
+            config: TransportConfig::default(),
+            driver: None,
+        }
+    }
+
+    /// The parsed URL (its `Display` hides the password).
+    pub fn url(&self) -> &TransportUrl {
+        &self.inner.url
+    }
+
+    /// The transport-wide settings.
+    pub fn config(&self) -> &TransportConfig {
+        &self.inner.config
+    }
+
+    /// The driver, for clients and servers of this crate.
+    pub(crate) fn driver(&self) -> &dyn Driver {
+        self.inner.driver.as_ref()
+    }
+
+    /// The reply waiter, created with its queue at the first call (spec §2.1: lazily).
+    pub(crate) async fn reply_waiter(&self) -> Result<&Arc<ReplyWaiter>, RpcError> {
+        self.inner
+            .reply_waiter
+            .get_or_try_init(|| async {
+                let waiter = Arc::new(ReplyWaiter::new(topology::reply_queue_name()));
+                let sink: Arc<dyn ReplySink> = waiter.clone();
+                self.inner
+                    .driver
+                    .consume_replies(waiter.queue(), sink)
+                    .await?;
+                Ok(waiter)
+            })
+            .await
+    }
+
+    /// Closes the transport's connections. Clients and servers using it fail afterwards.
+    pub async fn shutdown(&self) {
+        if let Some(waiter) = self.inner.reply_waiter.get() {
+            waiter.close();
+        }
+        self.inner.driver.shutdown().await;
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("url", &self.inner.url.to_string())
+            .field("config", &self.inner.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Transport`] with non-default settings.
+#[must_use]
+pub struct TransportBuilder {
+    url: String,
+    config: TransportConfig,
+    driver: Option<Arc<dyn Driver>>,
+}
+
+impl TransportBuilder {
+    /// Sets the control exchange (oslo `set_transport_defaults(control_exchange=...)`).
+    pub fn control_exchange(mut self, exchange: impl Into<String>) -> Self {
+        self.config.control_exchange = exchange.into();
+        self
+    }
+
+    /// Sets the default call timeout (oslo `rpc_response_timeout`, default 60 s).
+    pub fn default_timeout(mut self, timeout: Duration) -> Self {
+        self.config.default_timeout = timeout;
+        self
+    }
+
+    /// Sets how long a server retries a reply to a missing queue (default 60 s).
+    pub fn reply_retry_timeout(mut self, timeout: Duration) -> Self {
+        self.config.reply_retry_timeout = timeout;
+        self
+    }
+
+    /// Uses this driver instead of the one the URL scheme selects (tests, custom brokers).
+    pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
+        self.driver = Some(driver);
+        self
+    }
+
+    /// Parses the URL and builds the driver. No connection is opened yet: the RabbitMQ
+    /// driver connects on first use, as oslo does.
+    pub async fn connect(self) -> Result<Transport, RpcError> {
+        let url = TransportUrl::parse(&self.url)?;
+        let mut config = self.config;
+        let driver: Arc<dyn Driver> = match self.driver {
+            Some(driver) => driver,
+            None => match url.driver() {
+                "memory" => Arc::new(memory::MemoryDriver::new(&url)),
+                other => {
+                    return Err(RpcError::InvalidArgument(format!(
+                        "no transport driver for scheme {other:?}; supported schemes: {}",
+                        SUPPORTED_SCHEMES.join(", ")
+                    )));
+                }
+            },
+        };
+        if url.is_rabbit() {
+            let options = url.rabbit_options()?;
+            config.reply_retry_timeout =
+                Duration::from_secs_f64(options.kombu_missing_consumer_retry_timeout as f64);
+        }
+        Ok(Transport {
+            inner: Arc::new(TransportInner {
+                driver,
+                url,
+                config,
+                reply_waiter: OnceCell::new(),
+            }),
+        })
+    }
+}

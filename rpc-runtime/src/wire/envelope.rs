@@ -1,0 +1,168 @@
+//! The outer layer: `{"oslo.version": "2.0", "oslo.message": "<inner JSON as a string>"}`
+//! (spec §3.1), and the legacy non-enveloped form that is still accepted.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+use super::CodecError;
+use super::json;
+use crate::version::RpcVersion;
+
+/// The envelope version this peer writes and serves.
+pub const ENVELOPE_VERSION: RpcVersion = RpcVersion::new(2, 0);
+
+const VERSION_KEY: &str = "oslo.version";
+const MESSAGE_KEY: &str = "oslo.message";
+
+/// Wraps an encoded inner message (pure ASCII, as our encoder writes it) in the envelope.
+pub fn seal_envelope(inner: &[u8]) -> Vec<u8> {
+    // The inner message is ASCII, so escaping it as a string only doubles `"` and `\`;
+    // reserve for that plus the fixed prefix and suffix.
+    let mut out = Vec::with_capacity(inner.len() + inner.len() / 4 + 48);
+    out.extend_from_slice(b"{\"oslo.version\": \"2.0\", \"oslo.message\": ");
+    match std::str::from_utf8(inner) {
+        Ok(text) => json::write_str(&mut out, text),
+        // Unreachable with our encoder; degrade without panicking.
+        Err(_) => json::write_str(&mut out, &String::from_utf8_lossy(inner)),
+    }
+    out.push(b'}');
+    out
+}
+
+/// Returns the inner message text of a body: the `oslo.message` string of an envelope
+/// whose version is compatible with 2.0, or the body itself when it is a legacy dict.
+pub fn open_envelope(body: &[u8]) -> Result<Cow<'_, str>, CodecError> {
+    let text = std::str::from_utf8(body).map_err(|_| CodecError::NotUtf8)?;
+    let outer: Outer = json::from_str(text)?;
+    match outer {
+        Outer::Enveloped { version, message } => {
+            let compatible = RpcVersion::parse(&version)
+                .map(|v| ENVELOPE_VERSION.can_serve(&v))
+                .unwrap_or(false);
+            if !compatible {
+                return Err(CodecError::EnvelopeVersion(version));
+            }
+            Ok(Cow::Owned(message))
+        }
+        Outer::Legacy => Ok(Cow::Borrowed(text)),
+    }
+}
+
+/// What the outer JSON object turned out to be.
+enum Outer {
+    Enveloped { version: String, message: String },
+    Legacy,
+}
+
+impl<'de> Deserialize<'de> for Outer {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(OuterVisitor)
+    }
+}
+
+struct OuterVisitor;
+
+impl<'de> Visitor<'de> for OuterVisitor {
+    type Value = Outer;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object (an oslo envelope or a legacy message)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outer, A::Error> {
+        let mut version: Option<serde_json::Value> = None;
+        let mut message: Option<serde_json::Value> = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                VERSION_KEY => version = Some(map.next_value()?),
+                // A legacy message is read again as a whole later; only an envelope's
+                // message is needed here.
+                MESSAGE_KEY => message = Some(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        // oslo treats a dict as an envelope only when it has both keys (spec §3.1).
+        match (version, message) {
+            (Some(version), Some(message)) => {
+                let version = match version {
+                    serde_json::Value::String(v) => v,
+                    other => return Err(de::Error::custom(format!(
+                        "envelope version must be a string, got {}",
+                        super::json_type_name(&other)
+                    ))),
+                };
+                let message = match message {
+                    serde_json::Value::String(m) => m,
+                    other => {
+                        return Err(de::Error::custom(format!(
+                            "envelope message must be a JSON string, got {}",
+                            super::json_type_name(&other)
+                        )));
+                    }
+                };
+                Ok(Outer::Enveloped { version, message })
+            }
+            _ => Ok(Outer::Legacy),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_then_open_gives_the_inner_message_back() {
+        let inner = br#"{"method": "echo", "args": {"s": "a\"b\\c"}}"#;
+        let body = seal_envelope(inner);
+        assert_eq!(
+            std::str::from_utf8(&body).unwrap(),
+            r#"{"oslo.version": "2.0", "oslo.message": "{\"method\": \"echo\", \"args\": {\"s\": \"a\\\"b\\\\c\"}}"}"#
+        );
+        assert_eq!(open_envelope(&body).unwrap().as_bytes(), inner);
+    }
+
+    #[test]
+    fn legacy_dicts_pass_through_and_key_order_does_not_matter() {
+        let legacy = br#"{"method": "ping", "args": {}}"#;
+        assert_eq!(open_envelope(legacy).unwrap().as_bytes(), legacy);
+        let reordered = br#"{"oslo.message": "{}", "x": [1, NaN], "oslo.version": "2.0"}"#;
+        assert_eq!(open_envelope(reordered).unwrap(), "{}");
+        // Only one of the two keys: still a legacy message (spec §3.1).
+        let half = br#"{"oslo.version": "2.0", "method": "m"}"#;
+        assert!(matches!(open_envelope(half).unwrap(), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn incompatible_or_malformed_envelopes_are_typed_errors() {
+        for (body, expect_version) in [
+            (&br#"{"oslo.version": "3.0", "oslo.message": "{}"}"#[..], Some("3.0")),
+            (br#"{"oslo.version": "2.1", "oslo.message": "{}"}"#, Some("2.1")),
+            (br#"{"oslo.version": "2", "oslo.message": "{}"}"#, Some("2")),
+            (br#"{"oslo.version": 2.0, "oslo.message": "{}"}"#, None),
+            (br#"{"oslo.version": "2.0", "oslo.message": {}}"#, None),
+            (br#"[1, 2]"#, None),
+            (br#""text""#, None),
+            (br#"{"oslo.version": "2.0", "oslo.message": "{}""#, None),
+            (b"\xff\xfe", None),
+            (b"", None),
+        ] {
+            match (open_envelope(body), expect_version) {
+                (Err(CodecError::EnvelopeVersion(v)), Some(expected)) => assert_eq!(v, expected),
+                (Err(CodecError::EnvelopeVersion(v)), None) => panic!("unexpected version {v}"),
+                (Err(_), None) => {}
+                (other, _) => panic!("{:?} -> {other:?}", String::from_utf8_lossy(body)),
+            }
+        }
+    }
+
+    #[test]
+    fn revisions_of_2_0_are_accepted() {
+        let body = br#"{"oslo.version": "2.0.0", "oslo.message": "{}"}"#;
+        assert_eq!(open_envelope(body).unwrap(), "{}");
+    }
+}
