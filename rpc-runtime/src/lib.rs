@@ -2,6 +2,7 @@
 //!
 //! Users normally depend on the facade crate `oslo-rpc`, which re-exports this crate.
 
+pub mod rabbit_options;
 pub mod url;
 pub mod version;
 pub mod wire;
