@@ -61,6 +61,8 @@ pub struct TransportHost {
     /// The port, if the URL gave one; see [`TransportHost::port_or_default`].
     pub port: Option<u16>,
     /// The percent-decoded user name, if the host had user info (`user@host`); may be empty.
+    /// Without credentials oslo passes empty ones and kombu falls back to `guest`/`guest`
+    /// (spec §1.1).
     pub username: Option<String>,
     /// The percent-decoded password, if the user info had a `:`; may be empty.
     pub password: Option<Secret>,
@@ -170,12 +172,12 @@ impl TransportUrl {
             return Err(UrlError::Empty);
         }
         let (scheme, rest) = split_scheme(&url)?;
+        check_scheme(&scheme)?;
         let rest = rest
             .strip_prefix("//")
             .ok_or_else(|| UrlError::MissingSchemeSeparator {
                 scheme: scheme.clone(),
             })?;
-        check_scheme(&scheme)?;
 
         let netloc_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (netloc, rest) = rest.split_at(netloc_end);
@@ -824,6 +826,10 @@ mod tests {
         );
         assert!(matches!(
             error("kombu+://h"),
+            UrlError::UnsupportedScheme { .. }
+        ));
+        assert!(matches!(
+            error("amqp:h"),
             UrlError::UnsupportedScheme { .. }
         ));
     }
