@@ -1,0 +1,1037 @@
+//! The `[oslo_messaging_rabbit]` option group of oslo.messaging 18.3.1 (spec §1.1, §2.1, §7.1).
+//!
+//! The group holds `impl_rabbit.rabbit_opts` plus `amqp.amqp_opts` (`amqp_durable_queues`,
+//! `amqp_auto_delete`). Names and defaults are oslo's. A transport URL's query overrides them
+//! (`?heartbeat_timeout_threshold=10`), each value converted with the option's oslo.config type.
+//! Durations keep oslo's units (seconds) so that values read the same as in an oslo config file.
+
+use std::fmt;
+
+/// Every option name of the `[oslo_messaging_rabbit]` group, in oslo's declaration order.
+///
+/// The deprecated alias `kombu_reconnect_timeout` (for `kombu_missing_consumer_retry_timeout`)
+/// is accepted as well but not listed.
+pub const OPTION_NAMES: [&str; 37] = [
+    "rpc_conn_pool_size",
+    "conn_pool_min_size",
+    "conn_pool_ttl",
+    "ssl",
+    "ssl_version",
+    "ssl_key_file",
+    "ssl_cert_file",
+    "ssl_ca_file",
+    "ssl_enforce_hostname_verification",
+    "ssl_enforce_fips_mode",
+    "kombu_reconnect_delay",
+    "kombu_reconnect_splay",
+    "kombu_compression",
+    "kombu_missing_consumer_retry_timeout",
+    "kombu_failover_strategy",
+    "rabbit_login_method",
+    "rabbit_retry_interval",
+    "rabbit_retry_backoff",
+    "rabbit_interval_max",
+    "rabbit_ha_queues",
+    "rabbit_quorum_queue",
+    "rabbit_transient_quorum_queue",
+    "rabbit_quorum_delivery_limit",
+    "rabbit_quorum_max_memory_length",
+    "rabbit_quorum_max_memory_bytes",
+    "rabbit_transient_queues_ttl",
+    "rabbit_qos_prefetch_count",
+    "heartbeat_timeout_threshold",
+    "heartbeat_rate",
+    "direct_mandatory_flag",
+    "enable_cancel_on_failover",
+    "use_queue_manager",
+    "hostname",
+    "processname",
+    "rabbit_stream_fanout",
+    "amqp_durable_queues",
+    "amqp_auto_delete",
+];
+
+/// oslo.config's deprecated name for `kombu_missing_consumer_retry_timeout`.
+const DEPRECATED_MISSING_CONSUMER_TIMEOUT: &str = "kombu_reconnect_timeout";
+
+/// `kombu_reconnect_delay` may not exceed `ACK_REQUEUE_EVERY_SECONDS_MAX * 0.9` (amqpdriver.py).
+const MAX_RECONNECT_DELAY: f64 = 4.5;
+
+/// The typed `[oslo_messaging_rabbit]` options, defaulting to oslo.messaging 18.3.1's values.
+///
+/// Integer options are `i64` and accept whatever oslo.config accepts (its only bounds are the
+/// `min`/`max` noted per field); the driver must cope with odd but oslo-valid values.
+/// Options the driver cannot honour yet are still stored: see [`RabbitOptions::unsupported`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RabbitOptions {
+    /// Maximum number of pooled send connections (§9.1). Default 30, min 1.
+    pub rpc_conn_pool_size: i64,
+    /// Idle pooled connections kept by the expiry policy (§9.1). Default 2.
+    pub conn_pool_min_size: i64,
+    /// Seconds an idle pooled connection lives before expiry (§9.1). Default 1200.
+    pub conn_pool_ttl: i64,
+    /// Connect over TLS (§1.2). Default false. Not supported yet.
+    pub ssl: bool,
+    /// TLS protocol version name, e.g. `TLSv1_2`; empty means the library default. Not supported yet.
+    pub ssl_version: String,
+    /// Path of the client TLS key file; empty for none. Not supported yet.
+    pub ssl_key_file: String,
+    /// Path of the client TLS certificate file; empty for none. Not supported yet.
+    pub ssl_cert_file: String,
+    /// Path of the CA bundle used to verify the broker; empty for none. Not supported yet.
+    pub ssl_ca_file: String,
+    /// Deprecated: verify the broker host name when `ssl_ca_file` is set. Default true.
+    pub ssl_enforce_hostname_verification: bool,
+    /// Deprecated and without effect in oslo 18.3.1 (OpenSSL 3 removed FIPS_mode_set). Default false.
+    pub ssl_enforce_fips_mode: bool,
+    /// Seconds slept before reconnecting after an error during an operation (§7.4).
+    /// Default 1.0, between 0 and 4.5.
+    pub kombu_reconnect_delay: f64,
+    /// Random extra reconnect delay in seconds. Default 0.0, min 0. oslo only logs it and
+    /// never sleeps it (§7.4, §10.2).
+    pub kombu_reconnect_splay: f64,
+    /// Experimental kombu body compression (`gzip`, `bz2`); `None` disables it. Not supported yet.
+    pub kombu_compression: Option<String>,
+    /// Seconds a server keeps retrying a reply to a missing reply queue (§4.5). Default 60.
+    /// Deprecated alias: `kombu_reconnect_timeout`.
+    pub kombu_missing_consumer_retry_timeout: i64,
+    /// How the next broker is chosen on failover (§1.1). Default round-robin.
+    pub kombu_failover_strategy: FailoverStrategy,
+    /// SASL login method (§1.2). Default AMQPLAIN.
+    pub rabbit_login_method: LoginMethod,
+    /// First reconnect interval in seconds (§7.4). Default 1, min 1.
+    pub rabbit_retry_interval: i64,
+    /// Seconds added to the reconnect interval after each attempt (§7.4). Default 2, min 0.
+    pub rabbit_retry_backoff: i64,
+    /// Maximum reconnect interval in seconds (§7.4). Default 30, min 1.
+    pub rabbit_interval_max: i64,
+    /// Declare queues with `x-ha-policy: all` (§2.1). Default false.
+    pub rabbit_ha_queues: bool,
+    /// Use durable quorum queues for topic and server queues (§2.1). Default false.
+    pub rabbit_quorum_queue: bool,
+    /// Use durable quorum queues for reply and fanout queues (`TQ` in §2.1). Default false.
+    pub rabbit_transient_quorum_queue: bool,
+    /// Quorum `x-delivery-limit`; 0 means no limit and no argument (§2.1). Default 0.
+    pub rabbit_quorum_delivery_limit: i64,
+    /// Quorum `x-max-in-memory-length`; 0 means no argument (§2.1). Default 0.
+    pub rabbit_quorum_max_memory_length: i64,
+    /// Quorum `x-max-in-memory-bytes`; 0 means no argument (§2.1). Default 0.
+    pub rabbit_quorum_max_memory_bytes: i64,
+    /// Seconds an unused reply or fanout queue lives (`x-expires`, `TTL` in §2.1); 0 disables
+    /// the expiry. Default 1800, min 0.
+    pub rabbit_transient_queues_ttl: i64,
+    /// `basic.qos` prefetch count on listen connections; 0 means unlimited and no `basic.qos`
+    /// (§2.1). Default 0.
+    pub rabbit_qos_prefetch_count: i64,
+    /// Requested AMQP heartbeat in seconds; 0 disables heartbeats (§1.2, §7.5). Default 60.
+    pub heartbeat_timeout_threshold: i64,
+    /// Heartbeat checks per `heartbeat_timeout_threshold` (§7.5). Default 3.
+    pub heartbeat_rate: i64,
+    /// Deprecated: publish replies with `mandatory` (§2.2). Default true; false is not supported.
+    pub direct_mandatory_flag: bool,
+    /// Consume with `x-cancel-on-ha-failover: true` (§2.1). Default false. Not supported yet.
+    pub enable_cancel_on_failover: bool,
+    /// Name reply and fanout queues `<hostname>:<processname>:<counter>` instead of by uuid (§2.1).
+    /// Default false. Not supported yet.
+    pub use_queue_manager: bool,
+    /// Host name used by the queue manager. `None` means oslo's default, `socket.gethostname()`.
+    pub hostname: Option<String>,
+    /// Process name used by the queue manager. `None` means oslo's default, `basename(argv[0])`.
+    pub processname: Option<String>,
+    /// Replace the fanout queues by one shared stream queue (§2.1). Default false. Not supported yet.
+    pub rabbit_stream_fanout: bool,
+    /// Declare the control exchange and topic/server queues durable (`D` in §2.1). Default false.
+    pub amqp_durable_queues: bool,
+    /// Declare the control exchange and topic/server queues auto-delete (`AD` in §2.1).
+    /// Default false.
+    pub amqp_auto_delete: bool,
+}
+
+impl Default for RabbitOptions {
+    fn default() -> Self {
+        Self {
+            rpc_conn_pool_size: 30,
+            conn_pool_min_size: 2,
+            conn_pool_ttl: 1200,
+            ssl: false,
+            ssl_version: String::new(),
+            ssl_key_file: String::new(),
+            ssl_cert_file: String::new(),
+            ssl_ca_file: String::new(),
+            ssl_enforce_hostname_verification: true,
+            ssl_enforce_fips_mode: false,
+            kombu_reconnect_delay: 1.0,
+            kombu_reconnect_splay: 0.0,
+            kombu_compression: None,
+            kombu_missing_consumer_retry_timeout: 60,
+            kombu_failover_strategy: FailoverStrategy::RoundRobin,
+            rabbit_login_method: LoginMethod::AmqPlain,
+            rabbit_retry_interval: 1,
+            rabbit_retry_backoff: 2,
+            rabbit_interval_max: 30,
+            rabbit_ha_queues: false,
+            rabbit_quorum_queue: false,
+            rabbit_transient_quorum_queue: false,
+            rabbit_quorum_delivery_limit: 0,
+            rabbit_quorum_max_memory_length: 0,
+            rabbit_quorum_max_memory_bytes: 0,
+            rabbit_transient_queues_ttl: 1800,
+            rabbit_qos_prefetch_count: 0,
+            heartbeat_timeout_threshold: 60,
+            heartbeat_rate: 3,
+            direct_mandatory_flag: true,
+            enable_cancel_on_failover: false,
+            use_queue_manager: false,
+            hostname: None,
+            processname: None,
+            rabbit_stream_fanout: false,
+            amqp_durable_queues: false,
+            amqp_auto_delete: false,
+        }
+    }
+}
+
+impl RabbitOptions {
+    /// The defaults overridden by URL query pairs (see [`RabbitOptions::apply_query`]).
+    pub fn from_query(query: &[(String, String)]) -> Result<Self, OptionError> {
+        let mut options = Self::default();
+        options.apply_query(query)?;
+        Ok(options)
+    }
+
+    /// Overrides options with URL query pairs, as oslo's `ConfigOptsProxy` does (spec §1.1), then
+    /// checks the result with [`RabbitOptions::validate`].
+    ///
+    /// Each key must be an option name and each value is converted with the option's type. The
+    /// deprecated `kombu_reconnect_timeout` sets `kombu_missing_consumer_retry_timeout` unless
+    /// that name is given too (oslo 18.3.1 validates the alias in a URL but then ignores it).
+    pub fn apply_query(&mut self, query: &[(String, String)]) -> Result<(), OptionError> {
+        let (aliases, names): (Vec<_>, Vec<_>) = query
+            .iter()
+            .partition(|(key, _)| key == DEPRECATED_MISSING_CONSUMER_TIMEOUT);
+        // Aliases first, so that the current name wins whatever the order in the URL.
+        for (key, value) in aliases.into_iter().chain(names) {
+            self.set(key, value)?;
+        }
+        self.validate()
+    }
+
+    /// Sets one option from its oslo name and textual value, converted the way oslo.config does:
+    /// booleans are `true/false/1/0/yes/no/on/off` in any case; numbers may be surrounded by
+    /// whitespace and carry a sign; choices are case-sensitive; strings are taken as they are.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), OptionError> {
+        let parsed = Value { key, text: value };
+        match key {
+            "rpc_conn_pool_size" => self.rpc_conn_pool_size = parsed.int(Some(1))?,
+            "conn_pool_min_size" => self.conn_pool_min_size = parsed.int(None)?,
+            "conn_pool_ttl" => self.conn_pool_ttl = parsed.int(None)?,
+            "ssl" => self.ssl = parsed.bool()?,
+            "ssl_version" => self.ssl_version = value.to_owned(),
+            "ssl_key_file" => self.ssl_key_file = value.to_owned(),
+            "ssl_cert_file" => self.ssl_cert_file = value.to_owned(),
+            "ssl_ca_file" => self.ssl_ca_file = value.to_owned(),
+            "ssl_enforce_hostname_verification" => {
+                self.ssl_enforce_hostname_verification = parsed.bool()?;
+            }
+            "ssl_enforce_fips_mode" => self.ssl_enforce_fips_mode = parsed.bool()?,
+            "kombu_reconnect_delay" => {
+                self.kombu_reconnect_delay = parsed.float(0.0, Some(MAX_RECONNECT_DELAY))?;
+            }
+            "kombu_reconnect_splay" => self.kombu_reconnect_splay = parsed.float(0.0, None)?,
+            "kombu_compression" => self.kombu_compression = Some(value.to_owned()),
+            "kombu_missing_consumer_retry_timeout" | DEPRECATED_MISSING_CONSUMER_TIMEOUT => {
+                self.kombu_missing_consumer_retry_timeout = parsed.int(None)?;
+            }
+            "kombu_failover_strategy" => {
+                self.kombu_failover_strategy = parsed.choice(&FailoverStrategy::ALL)?;
+            }
+            "rabbit_login_method" => self.rabbit_login_method = parsed.choice(&LoginMethod::ALL)?,
+            "rabbit_retry_interval" => self.rabbit_retry_interval = parsed.int(Some(1))?,
+            "rabbit_retry_backoff" => self.rabbit_retry_backoff = parsed.int(Some(0))?,
+            "rabbit_interval_max" => self.rabbit_interval_max = parsed.int(Some(1))?,
+            "rabbit_ha_queues" => self.rabbit_ha_queues = parsed.bool()?,
+            "rabbit_quorum_queue" => self.rabbit_quorum_queue = parsed.bool()?,
+            "rabbit_transient_quorum_queue" => {
+                self.rabbit_transient_quorum_queue = parsed.bool()?;
+            }
+            "rabbit_quorum_delivery_limit" => {
+                self.rabbit_quorum_delivery_limit = parsed.int(None)?
+            }
+            "rabbit_quorum_max_memory_length" => {
+                self.rabbit_quorum_max_memory_length = parsed.int(None)?;
+            }
+            "rabbit_quorum_max_memory_bytes" => {
+                self.rabbit_quorum_max_memory_bytes = parsed.int(None)?;
+            }
+            "rabbit_transient_queues_ttl" => {
+                self.rabbit_transient_queues_ttl = parsed.int(Some(0))?
+            }
+            "rabbit_qos_prefetch_count" => self.rabbit_qos_prefetch_count = parsed.int(None)?,
+            "heartbeat_timeout_threshold" => self.heartbeat_timeout_threshold = parsed.int(None)?,
+            "heartbeat_rate" => self.heartbeat_rate = parsed.int(None)?,
+            "direct_mandatory_flag" => self.direct_mandatory_flag = parsed.bool()?,
+            "enable_cancel_on_failover" => self.enable_cancel_on_failover = parsed.bool()?,
+            "use_queue_manager" => self.use_queue_manager = parsed.bool()?,
+            "hostname" => self.hostname = Some(value.to_owned()),
+            "processname" => self.processname = Some(value.to_owned()),
+            "rabbit_stream_fanout" => self.rabbit_stream_fanout = parsed.bool()?,
+            "amqp_durable_queues" => self.amqp_durable_queues = parsed.bool()?,
+            "amqp_auto_delete" => self.amqp_auto_delete = parsed.bool()?,
+            _ => {
+                return Err(OptionError::UnknownOption {
+                    key: key.to_owned(),
+                    suggestion: closest_option_name(key),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Rejects combinations that oslo 18.3.1 refuses with a `RuntimeError` once connected or
+    /// when declaring queues (`Connection.__init__`, `_get_queue_arguments`); we refuse them
+    /// up front instead.
+    pub fn validate(&self) -> Result<(), OptionError> {
+        let conflict = if self.rabbit_ha_queues && self.rabbit_quorum_queue {
+            Some("rabbit_ha_queues and rabbit_quorum_queue cannot both be enabled")
+        } else if self.rabbit_ha_queues && self.rabbit_transient_quorum_queue {
+            Some("rabbit_ha_queues and rabbit_transient_quorum_queue cannot both be enabled")
+        } else if self.rabbit_stream_fanout && self.rabbit_qos_prefetch_count <= 0 {
+            Some("rabbit_stream_fanout needs rabbit_qos_prefetch_count greater than 0")
+        } else if self.rabbit_stream_fanout && !self.rabbit_transient_quorum_queue {
+            Some("rabbit_stream_fanout needs rabbit_transient_quorum_queue=true")
+        } else {
+            None
+        };
+        conflict.map_or(Ok(()), |message| Err(OptionError::Conflict(message)))
+    }
+
+    /// Options set to a value whose behaviour the driver does not implement yet, in
+    /// [`OPTION_NAMES`] order. The driver refuses a configuration where this is not empty.
+    ///
+    /// `ssl_enforce_fips_mode` (no effect in oslo 18.3.1), `kombu_reconnect_splay` (never slept
+    /// by oslo, §7.4) and `hostname`/`processname` (only read by the queue manager) are honoured
+    /// by ignoring them, exactly as oslo does, so they are never listed.
+    pub fn unsupported(&self) -> Vec<&'static str> {
+        let defaults = Self::default();
+        [
+            ("ssl", self.ssl != defaults.ssl),
+            ("ssl_version", !self.ssl_version.is_empty()),
+            ("ssl_key_file", !self.ssl_key_file.is_empty()),
+            ("ssl_cert_file", !self.ssl_cert_file.is_empty()),
+            ("ssl_ca_file", !self.ssl_ca_file.is_empty()),
+            (
+                "ssl_enforce_hostname_verification",
+                self.ssl_enforce_hostname_verification
+                    != defaults.ssl_enforce_hostname_verification,
+            ),
+            ("kombu_compression", self.kombu_compression.is_some()),
+            (
+                "direct_mandatory_flag",
+                self.direct_mandatory_flag != defaults.direct_mandatory_flag,
+            ),
+            ("enable_cancel_on_failover", self.enable_cancel_on_failover),
+            ("use_queue_manager", self.use_queue_manager),
+            ("rabbit_stream_fanout", self.rabbit_stream_fanout),
+        ]
+        .into_iter()
+        .filter_map(|(name, set)| set.then_some(name))
+        .collect()
+    }
+
+    /// Durability of the control exchange and the topic and server queues: `D =
+    /// amqp_durable_queues OR rabbit_quorum_queue` (spec §2.1; quorum queues are always durable).
+    pub fn queues_durable(&self) -> bool {
+        self.amqp_durable_queues || self.rabbit_quorum_queue
+    }
+
+    /// Durability of the reply queue, the fanout queues and the fanout exchange: `TQ =
+    /// rabbit_transient_quorum_queue` (spec §2.1).
+    pub fn transient_queues_durable(&self) -> bool {
+        self.rabbit_transient_quorum_queue
+    }
+
+    /// Arguments of the topic queue `<topic>` and the server queue `<topic>.<server>` (spec
+    /// §2.1), in oslo's order: `x-ha-policy: "all"` if `rabbit_ha_queues`; then, if
+    /// `rabbit_quorum_queue`, `x-queue-type: "quorum"` followed by `x-delivery-limit`,
+    /// `x-max-in-memory-length` and `x-max-in-memory-bytes` when non-zero. Never `x-expires`.
+    pub fn topic_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
+        self.queue_args(self.rabbit_quorum_queue, 0)
+    }
+
+    /// Arguments of the reply queue and of the (non-stream) fanout queues (spec §2.1), in oslo's
+    /// order: `x-ha-policy` as for topic queues; the quorum keys if
+    /// `rabbit_transient_quorum_queue` (not `rabbit_quorum_queue`); then `x-expires:
+    /// rabbit_transient_queues_ttl * 1000` (milliseconds) when the TTL is above 0.
+    pub fn transient_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
+        self.queue_args(
+            self.rabbit_transient_quorum_queue,
+            self.rabbit_transient_queues_ttl,
+        )
+    }
+
+    /// oslo's `_get_queue_arguments` without the stream-fanout branch.
+    fn queue_args(&self, quorum: bool, ttl_seconds: i64) -> Vec<(&'static str, QueueArg)> {
+        let mut args = Vec::new();
+        if self.rabbit_ha_queues {
+            args.push(("x-ha-policy", QueueArg::Str("all".to_owned())));
+        }
+        if quorum {
+            args.push(("x-queue-type", QueueArg::Str("quorum".to_owned())));
+            let limits = [
+                ("x-delivery-limit", self.rabbit_quorum_delivery_limit),
+                (
+                    "x-max-in-memory-length",
+                    self.rabbit_quorum_max_memory_length,
+                ),
+                ("x-max-in-memory-bytes", self.rabbit_quorum_max_memory_bytes),
+            ];
+            // Python truthiness: any non-zero value, even a negative one, is sent.
+            args.extend(
+                limits
+                    .into_iter()
+                    .filter(|&(_, value)| value != 0)
+                    .map(|(key, value)| (key, QueueArg::Int(value))),
+            );
+        }
+        if ttl_seconds > 0 {
+            args.push(("x-expires", QueueArg::Int(ttl_seconds.saturating_mul(1000))));
+        }
+        args
+    }
+}
+
+/// The value of a queue declaration argument, independent of any AMQP library.
+///
+/// py-amqp sends an integer as a signed 32-bit field when it fits and as 64-bit otherwise;
+/// RabbitMQ only compares the type class and value, so any integer width is equivalent (§2.1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueueArg {
+    /// An integer argument such as `x-expires`.
+    Int(i64),
+    /// A string argument such as `x-queue-type`.
+    Str(String),
+}
+
+/// `rabbit_login_method` (spec §1.2). oslo's choices are case-sensitive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LoginMethod {
+    /// `PLAIN`
+    Plain,
+    /// `AMQPLAIN`, the default.
+    AmqPlain,
+    /// `EXTERNAL` (normally with a TLS client certificate).
+    External,
+    /// `RABBIT-CR-DEMO`
+    RabbitCrDemo,
+}
+
+impl LoginMethod {
+    const ALL: [Self; 4] = [
+        Self::Plain,
+        Self::AmqPlain,
+        Self::External,
+        Self::RabbitCrDemo,
+    ];
+
+    /// The SASL mechanism name, as written in oslo's configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Plain => "PLAIN",
+            Self::AmqPlain => "AMQPLAIN",
+            Self::External => "EXTERNAL",
+            Self::RabbitCrDemo => "RABBIT-CR-DEMO",
+        }
+    }
+}
+
+impl fmt::Display for LoginMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `kombu_failover_strategy`: how the next broker is chosen when the current one fails (§1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailoverStrategy {
+    /// `round-robin`, the default: the hosts in order, after one initial shuffle.
+    RoundRobin,
+    /// `shuffle`: a random host each time.
+    Shuffle,
+}
+
+impl FailoverStrategy {
+    const ALL: [Self; 2] = [Self::RoundRobin, Self::Shuffle];
+
+    /// The strategy name, as written in oslo's configuration.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::RoundRobin => "round-robin",
+            Self::Shuffle => "shuffle",
+        }
+    }
+}
+
+impl fmt::Display for FailoverStrategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rejected `[oslo_messaging_rabbit]` option, value or combination.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OptionError {
+    /// The key is not an option of the group (oslo raises `NoSuchOptError`).
+    #[error("unknown option {key:?} in [oslo_messaging_rabbit]{}", did_you_mean(.suggestion))]
+    UnknownOption {
+        /// The key as given.
+        key: String,
+        /// The closest known option name, when one is close enough to be a likely typo.
+        suggestion: Option<&'static str>,
+    },
+    /// The value cannot be converted with the option's type.
+    #[error("invalid value {value:?} for option {key:?}: expected {expected}")]
+    InvalidValue {
+        /// The option name as given.
+        key: String,
+        /// The value as given.
+        value: String,
+        /// What the option accepts, e.g. `an integer >= 1`.
+        expected: String,
+    },
+    /// Options that oslo refuses to combine.
+    #[error("conflicting [oslo_messaging_rabbit] options: {0}")]
+    Conflict(&'static str),
+}
+
+fn did_you_mean(suggestion: &Option<&str>) -> String {
+    suggestion
+        .map(|name| format!(" (did you mean {name:?}?)"))
+        .unwrap_or_default()
+}
+
+/// A query value on its way to an option's type.
+struct Value<'a> {
+    key: &'a str,
+    text: &'a str,
+}
+
+impl Value<'_> {
+    fn invalid(&self, expected: impl Into<String>) -> OptionError {
+        OptionError::InvalidValue {
+            key: self.key.to_owned(),
+            value: self.text.to_owned(),
+            expected: expected.into(),
+        }
+    }
+
+    /// oslo.config `types.Boolean`: case-insensitive, no surrounding whitespace allowed.
+    fn bool(&self) -> Result<bool, OptionError> {
+        match self.text.to_ascii_lowercase().as_str() {
+            "true" | "1" | "on" | "yes" => Ok(true),
+            "false" | "0" | "off" | "no" => Ok(false),
+            _ => Err(self.invalid("a boolean (true/false, yes/no, on/off or 1/0)")),
+        }
+    }
+
+    /// oslo.config `types.Integer`, i.e. Python `int()` plus the option's minimum.
+    fn int(&self, min: Option<i64>) -> Result<i64, OptionError> {
+        let expected = || match min {
+            Some(min) => format!("an integer >= {min}"),
+            None => "an integer".to_owned(),
+        };
+        let value: i64 = self
+            .text
+            .trim()
+            .parse()
+            .map_err(|_| self.invalid(expected()))?;
+        match min {
+            Some(min) if value < min => Err(self.invalid(expected())),
+            _ => Ok(value),
+        }
+    }
+
+    /// oslo.config `types.Float` with the option's bounds. Unlike Python we refuse `nan` and
+    /// infinities, which no option can sensibly use.
+    fn float(&self, min: f64, max: Option<f64>) -> Result<f64, OptionError> {
+        let expected = || match max {
+            Some(max) => format!("a number from {min} to {max}"),
+            None => format!("a number >= {min}"),
+        };
+        let value: f64 = self
+            .text
+            .trim()
+            .parse()
+            .map_err(|_| self.invalid(expected()))?;
+        let in_range = value.is_finite() && value >= min && max.is_none_or(|max| value <= max);
+        if in_range {
+            Ok(value)
+        } else {
+            Err(self.invalid(expected()))
+        }
+    }
+
+    /// oslo.config `types.String` with `choices`: an exact, case-sensitive match.
+    fn choice<T: Copy + fmt::Display>(&self, choices: &[T]) -> Result<T, OptionError> {
+        choices
+            .iter()
+            .copied()
+            .find(|choice| choice.to_string() == self.text)
+            .ok_or_else(|| {
+                let names: Vec<String> = choices
+                    .iter()
+                    .map(|choice| format!("{:?}", choice.to_string()))
+                    .collect();
+                self.invalid(format!("one of {}", names.join(", ")))
+            })
+    }
+}
+
+/// The known option name nearest to `key` by case-insensitive edit distance, if it is close
+/// enough to be a typo.
+fn closest_option_name(key: &str) -> Option<&'static str> {
+    let key = key.to_lowercase();
+    let max_distance = (key.chars().count() / 3).max(2);
+    OPTION_NAMES
+        .iter()
+        .map(|&name| (edit_distance(&key, name), name))
+        .filter(|&(distance, _)| distance <= max_distance)
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name)
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = Vec::with_capacity(b.len() + 1);
+        current.push(i + 1);
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|&(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    fn options(pairs: &[(&str, &str)]) -> Result<RabbitOptions, OptionError> {
+        RabbitOptions::from_query(&query(pairs))
+    }
+
+    fn invalid_value(key: &str, value: &str) -> String {
+        match options(&[(key, value)]) {
+            Err(err @ OptionError::InvalidValue { .. }) => err.to_string(),
+            other => panic!("{key}={value:?}: expected InvalidValue, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_match_oslo_18_3_1_and_spec_7_1() {
+        let o = RabbitOptions::default();
+        assert_eq!(
+            (o.rpc_conn_pool_size, o.conn_pool_min_size, o.conn_pool_ttl),
+            (30, 2, 1200)
+        );
+        assert_eq!(
+            (
+                o.rabbit_retry_interval,
+                o.rabbit_retry_backoff,
+                o.rabbit_interval_max
+            ),
+            (1, 2, 30)
+        );
+        assert_eq!(
+            (o.kombu_reconnect_delay, o.kombu_reconnect_splay),
+            (1.0, 0.0)
+        );
+        assert_eq!(o.kombu_missing_consumer_retry_timeout, 60);
+        assert_eq!((o.heartbeat_timeout_threshold, o.heartbeat_rate), (60, 3));
+        assert_eq!(
+            (o.rabbit_transient_queues_ttl, o.rabbit_qos_prefetch_count),
+            (1800, 0)
+        );
+        assert_eq!(o.rabbit_login_method, LoginMethod::AmqPlain);
+        assert_eq!(o.kombu_failover_strategy, FailoverStrategy::RoundRobin);
+        assert!(!o.ssl && o.ssl_enforce_hostname_verification && !o.ssl_enforce_fips_mode);
+        assert!(o.ssl_version.is_empty() && o.ssl_key_file.is_empty());
+        assert!(o.ssl_cert_file.is_empty() && o.ssl_ca_file.is_empty());
+        assert_eq!(o.kombu_compression, None);
+        assert!(!o.rabbit_ha_queues && !o.rabbit_quorum_queue && !o.rabbit_transient_quorum_queue);
+        assert_eq!(
+            (
+                o.rabbit_quorum_delivery_limit,
+                o.rabbit_quorum_max_memory_length,
+                o.rabbit_quorum_max_memory_bytes
+            ),
+            (0, 0, 0)
+        );
+        assert!(o.direct_mandatory_flag && !o.enable_cancel_on_failover && !o.use_queue_manager);
+        assert_eq!(
+            (o.hostname.as_deref(), o.processname.as_deref()),
+            (None, None)
+        );
+        assert!(!o.rabbit_stream_fanout && !o.amqp_durable_queues && !o.amqp_auto_delete);
+        assert_eq!(options(&[]), Ok(o));
+    }
+
+    #[test]
+    fn every_listed_name_is_accepted() {
+        for name in OPTION_NAMES {
+            // "1" is valid for every option except the two choices; an invalid value is fine
+            // here, an unknown option is not.
+            match RabbitOptions::default().set(name, "1") {
+                Ok(()) | Err(OptionError::InvalidValue { .. }) => {}
+                Err(err) => panic!("{name}: {err}"),
+            }
+        }
+    }
+
+    #[test]
+    fn values_are_converted_with_the_option_type() {
+        let o = options(&[
+            ("ssl", "YES"),
+            ("amqp_durable_queues", "On"),
+            ("amqp_auto_delete", "1"),
+            ("direct_mandatory_flag", "off"),
+            ("heartbeat_timeout_threshold", " 10 "),
+            ("rabbit_qos_prefetch_count", "+5"),
+            ("conn_pool_ttl", "-1"),
+            ("kombu_reconnect_delay", "4.5"),
+            ("kombu_reconnect_splay", "2"),
+            ("rabbit_login_method", "EXTERNAL"),
+            ("kombu_failover_strategy", "shuffle"),
+            ("ssl_ca_file", "/etc/ca.pem"),
+            ("kombu_compression", "gzip"),
+            ("hostname", "node1"),
+        ]);
+        let o = o.unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.ssl && o.amqp_durable_queues && o.amqp_auto_delete && !o.direct_mandatory_flag);
+        assert_eq!(
+            (o.heartbeat_timeout_threshold, o.rabbit_qos_prefetch_count),
+            (10, 5)
+        );
+        assert_eq!(o.conn_pool_ttl, -1);
+        assert_eq!(
+            (o.kombu_reconnect_delay, o.kombu_reconnect_splay),
+            (4.5, 2.0)
+        );
+        assert_eq!(o.rabbit_login_method, LoginMethod::External);
+        assert_eq!(o.kombu_failover_strategy, FailoverStrategy::Shuffle);
+        assert_eq!(o.ssl_ca_file, "/etc/ca.pem");
+        assert_eq!(o.kombu_compression.as_deref(), Some("gzip"));
+        assert_eq!(o.hostname.as_deref(), Some("node1"));
+    }
+
+    #[test]
+    fn all_boolean_spellings() {
+        for (text, expected) in [
+            ("true", true),
+            ("TRUE", true),
+            ("1", true),
+            ("yes", true),
+            ("on", true),
+            ("OFF", false),
+        ]
+        .into_iter()
+        .chain([
+            ("false", false),
+            ("0", false),
+            ("no", false),
+            ("False", false),
+        ]) {
+            let o = options(&[("rabbit_ha_queues", text)]).map(|o| o.rabbit_ha_queues);
+            assert_eq!(o, Ok(expected), "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_key_value_and_type() {
+        assert_eq!(
+            invalid_value("ssl", "maybe"),
+            r#"invalid value "maybe" for option "ssl": expected a boolean (true/false, yes/no, on/off or 1/0)"#
+        );
+        assert!(invalid_value("ssl", " true").contains(r#"" true""#));
+        assert_eq!(
+            invalid_value("heartbeat_rate", "2.5"),
+            r#"invalid value "2.5" for option "heartbeat_rate": expected an integer"#
+        );
+        assert_eq!(
+            invalid_value("rpc_conn_pool_size", "0"),
+            r#"invalid value "0" for option "rpc_conn_pool_size": expected an integer >= 1"#
+        );
+        assert!(
+            invalid_value("rabbit_transient_queues_ttl", "-1")
+                .ends_with("expected an integer >= 0")
+        );
+        assert!(invalid_value("rabbit_retry_interval", "0").ends_with("expected an integer >= 1"));
+        assert!(invalid_value("rabbit_interval_max", "").ends_with("expected an integer >= 1"));
+        assert!(invalid_value("conn_pool_ttl", "99999999999999999999").ends_with("an integer"));
+        assert_eq!(
+            invalid_value("kombu_reconnect_delay", "5"),
+            r#"invalid value "5" for option "kombu_reconnect_delay": expected a number from 0 to 4.5"#
+        );
+        assert!(invalid_value("kombu_reconnect_delay", "-0.1").ends_with("a number from 0 to 4.5"));
+        assert!(invalid_value("kombu_reconnect_splay", "nan").ends_with("expected a number >= 0"));
+        assert!(invalid_value("kombu_reconnect_splay", "inf").ends_with("expected a number >= 0"));
+        assert_eq!(
+            invalid_value("rabbit_login_method", "plain"),
+            r#"invalid value "plain" for option "rabbit_login_method": expected one of "PLAIN", "AMQPLAIN", "EXTERNAL", "RABBIT-CR-DEMO""#
+        );
+        assert!(
+            invalid_value("kombu_failover_strategy", "random")
+                .ends_with(r#"one of "round-robin", "shuffle""#)
+        );
+    }
+
+    #[test]
+    fn unknown_options_are_named_with_a_suggestion() {
+        let err = options(&[("heartbeat_timeout_treshold", "10")]);
+        assert_eq!(
+            err.map_err(|e| e.to_string()),
+            Err(r#"unknown option "heartbeat_timeout_treshold" in [oslo_messaging_rabbit] (did you mean "heartbeat_timeout_threshold"?)"#.to_owned())
+        );
+        let err = options(&[("exchange", "nova")]).map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err(r#"unknown option "exchange" in [oslo_messaging_rabbit]"#.to_owned())
+        );
+        let err = options(&[("SSL", "1")]);
+        assert_eq!(
+            err,
+            Err(OptionError::UnknownOption {
+                key: "SSL".to_owned(),
+                suggestion: Some("ssl")
+            })
+        );
+        assert!(matches!(
+            options(&[("", "1")]),
+            Err(OptionError::UnknownOption { .. })
+        ));
+    }
+
+    #[test]
+    fn deprecated_alias_sets_the_new_name_unless_it_is_given() {
+        let o = options(&[("kombu_reconnect_timeout", "7")])
+            .map(|o| o.kombu_missing_consumer_retry_timeout);
+        assert_eq!(o, Ok(7));
+        for pairs in [
+            [
+                ("kombu_reconnect_timeout", "7"),
+                ("kombu_missing_consumer_retry_timeout", "9"),
+            ],
+            [
+                ("kombu_missing_consumer_retry_timeout", "9"),
+                ("kombu_reconnect_timeout", "7"),
+            ],
+        ] {
+            assert_eq!(
+                options(&pairs).map(|o| o.kombu_missing_consumer_retry_timeout),
+                Ok(9)
+            );
+        }
+        assert!(matches!(
+            options(&[("kombu_reconnect_timeout", "x")]),
+            Err(OptionError::InvalidValue { .. })
+        ));
+    }
+
+    #[test]
+    fn conflicting_options_are_refused() {
+        let conflicts = [
+            vec![("rabbit_ha_queues", "1"), ("rabbit_quorum_queue", "1")],
+            vec![
+                ("rabbit_ha_queues", "1"),
+                ("rabbit_transient_quorum_queue", "1"),
+            ],
+            vec![
+                ("rabbit_stream_fanout", "1"),
+                ("rabbit_transient_quorum_queue", "1"),
+            ],
+            vec![
+                ("rabbit_stream_fanout", "1"),
+                ("rabbit_qos_prefetch_count", "10"),
+            ],
+        ];
+        for pairs in conflicts {
+            assert!(
+                matches!(options(&pairs), Err(OptionError::Conflict(_))),
+                "{pairs:?}"
+            );
+        }
+        let stream = options(&[
+            ("rabbit_stream_fanout", "1"),
+            ("rabbit_transient_quorum_queue", "1"),
+            ("rabbit_qos_prefetch_count", "10"),
+        ]);
+        assert!(stream.is_ok());
+        let err = options(&[("rabbit_ha_queues", "1"), ("rabbit_quorum_queue", "1")])
+            .map_err(|e| e.to_string());
+        assert_eq!(
+            err,
+            Err("conflicting [oslo_messaging_rabbit] options: rabbit_ha_queues and rabbit_quorum_queue cannot both be enabled".to_owned())
+        );
+    }
+
+    #[test]
+    fn unsupported_lists_non_default_unimplemented_options() {
+        assert!(RabbitOptions::default().unsupported().is_empty());
+        let harmless = options(&[
+            ("ssl", "false"),
+            ("ssl_enforce_fips_mode", "1"),
+            ("kombu_reconnect_splay", "1"),
+            ("hostname", "h"),
+            ("rabbit_ha_queues", "1"),
+            ("kombu_failover_strategy", "shuffle"),
+        ]);
+        assert_eq!(harmless.map(|o| o.unsupported()), Ok(vec![]));
+        let o = options(&[
+            ("rabbit_stream_fanout", "1"),
+            ("rabbit_transient_quorum_queue", "1"),
+            ("rabbit_qos_prefetch_count", "1"),
+            ("use_queue_manager", "1"),
+            ("enable_cancel_on_failover", "1"),
+            ("direct_mandatory_flag", "0"),
+            ("kombu_compression", "bz2"),
+            ("ssl_enforce_hostname_verification", "0"),
+            ("ssl_ca_file", "ca"),
+            ("ssl_cert_file", "c"),
+            ("ssl_key_file", "k"),
+            ("ssl_version", "TLSv1_2"),
+            ("ssl", "1"),
+        ]);
+        assert_eq!(
+            o.map(|o| o.unsupported()),
+            Ok(vec![
+                "ssl",
+                "ssl_version",
+                "ssl_key_file",
+                "ssl_cert_file",
+                "ssl_ca_file",
+                "ssl_enforce_hostname_verification",
+                "kombu_compression",
+                "direct_mandatory_flag",
+                "enable_cancel_on_failover",
+                "use_queue_manager",
+                "rabbit_stream_fanout",
+            ])
+        );
+    }
+
+    #[test]
+    fn durability() {
+        let flags = |pairs: &[(&str, &str)]| {
+            options(pairs).map(|o| (o.queues_durable(), o.transient_queues_durable()))
+        };
+        assert_eq!(flags(&[]), Ok((false, false)));
+        assert_eq!(flags(&[("amqp_durable_queues", "1")]), Ok((true, false)));
+        assert_eq!(flags(&[("rabbit_quorum_queue", "1")]), Ok((true, false)));
+        assert_eq!(
+            flags(&[("rabbit_transient_quorum_queue", "1")]),
+            Ok((false, true))
+        );
+    }
+
+    fn int(key: &'static str, value: i64) -> (&'static str, QueueArg) {
+        (key, QueueArg::Int(value))
+    }
+
+    fn string(key: &'static str, value: &str) -> (&'static str, QueueArg) {
+        (key, QueueArg::Str(value.to_owned()))
+    }
+
+    #[test]
+    fn default_queue_args_match_the_observed_topology() {
+        // Spec §2.1 rabbitmqctl listing: topic/server queues `[]`, reply/fanout `x-expires 1800000`.
+        let o = RabbitOptions::default();
+        assert_eq!(o.topic_queue_args(), vec![]);
+        assert_eq!(o.transient_queue_args(), vec![int("x-expires", 1_800_000)]);
+    }
+
+    #[test]
+    fn ha_queue_args() {
+        let o = options(&[
+            ("rabbit_ha_queues", "1"),
+            ("rabbit_transient_queues_ttl", "0"),
+        ]);
+        let o = o.unwrap_or_default();
+        assert_eq!(o.topic_queue_args(), vec![string("x-ha-policy", "all")]);
+        assert_eq!(o.transient_queue_args(), vec![string("x-ha-policy", "all")]);
+    }
+
+    #[test]
+    fn quorum_queue_args() {
+        let o = options(&[("rabbit_quorum_queue", "1")]).unwrap_or_default();
+        assert_eq!(o.topic_queue_args(), vec![string("x-queue-type", "quorum")]);
+        assert_eq!(
+            o.transient_queue_args(),
+            vec![int("x-expires", 1_800_000)],
+            "TQ, not quorum"
+        );
+
+        let o = options(&[
+            ("rabbit_quorum_queue", "1"),
+            ("rabbit_transient_quorum_queue", "1"),
+            ("rabbit_quorum_delivery_limit", "5"),
+            ("rabbit_quorum_max_memory_bytes", "1024"),
+            ("rabbit_transient_queues_ttl", "60"),
+        ]);
+        let o = o.unwrap_or_default();
+        let quorum = vec![
+            string("x-queue-type", "quorum"),
+            int("x-delivery-limit", 5),
+            int("x-max-in-memory-bytes", 1024),
+        ];
+        assert_eq!(o.topic_queue_args(), quorum);
+        let mut transient = quorum;
+        transient.push(int("x-expires", 60_000));
+        assert_eq!(o.transient_queue_args(), transient);
+
+        let o = options(&[
+            ("rabbit_transient_quorum_queue", "1"),
+            ("rabbit_quorum_max_memory_length", "-3"),
+            ("rabbit_quorum_max_memory_bytes", "0"),
+        ]);
+        let o = o.unwrap_or_default();
+        assert_eq!(o.topic_queue_args(), vec![]);
+        assert_eq!(
+            o.transient_queue_args(),
+            vec![
+                string("x-queue-type", "quorum"),
+                int("x-max-in-memory-length", -3),
+                int("x-expires", 1_800_000)
+            ]
+        );
+    }
+
+    #[test]
+    fn huge_ttl_saturates_instead_of_overflowing() {
+        let o =
+            options(&[("rabbit_transient_queues_ttl", &i64::MAX.to_string())]).unwrap_or_default();
+        assert_eq!(o.transient_queue_args(), vec![int("x-expires", i64::MAX)]);
+    }
+
+    #[test]
+    fn edit_distance_basics() {
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            closest_option_name("rabit_ha_queues"),
+            Some("rabbit_ha_queues")
+        );
+        assert_eq!(closest_option_name("zzzzzzzz"), None);
+    }
+}
