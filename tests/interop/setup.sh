@@ -26,7 +26,9 @@ requirements=("oslo.messaging==18.3.1" "oslo.service[threading]")
 req_line="${requirements[*]}"
 
 constraints="$root/../shared/interop/oslo-18.3.1-constraints.txt"
-if [ ! -f "$constraints" ]; then
+if [ -f "$constraints" ]; then
+  constraints="$(cd "$(dirname "$constraints")" && pwd)/$(basename "$constraints")"
+else
   constraints="$here/constraints.txt"
 fi
 if [ ! -f "$constraints" ]; then
@@ -81,6 +83,8 @@ log "creating venv $venv with $python ($py_version), constraints $constraints"
   -c "$constraints" "${requirements[@]}" >&2
 # A cheap sanity check that the install is usable before declaring it ready.
 "$venv/bin/python" - >&2 <<'EOF'
+import warnings
+warnings.filterwarnings('ignore', message=r'(?s).*Eventlet is deprecated')
 from oslo_service import backend
 backend.init_backend(backend.BackendType.THREADING)
 import oslo_messaging  # noqa: F401
