@@ -39,7 +39,7 @@ pub use rpc_runtime::*;
 /// The names most programs need: `use oslo_rpc::prelude::*;`.
 pub mod prelude {
     pub use rpc_runtime::{
-        CallOptions, Context, DynamicEndpoint, Endpoint, RemoteError, RemoteException,
-        RpcClient, RpcError, RpcServer, RpcVersion, Target, Transport,
+        CallOptions, Context, DynamicEndpoint, Endpoint, RemoteError, RemoteException, RpcClient,
+        RpcError, RpcServer, RpcVersion, Target, Transport,
     };
 }

@@ -153,7 +153,10 @@ mod tests {
 
     #[test]
     fn new_request_ids_look_like_oslo_context() {
-        let id = Context::with_new_request_id().request_id().unwrap().to_owned();
+        let id = Context::with_new_request_id()
+            .request_id()
+            .unwrap()
+            .to_owned();
         assert!(id.starts_with("req-") && id.len() == 40, "{id}");
     }
 }

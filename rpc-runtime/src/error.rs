@@ -138,7 +138,10 @@ impl TransportError {
 
     /// A transport error of the given kind.
     pub fn with_kind(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError { message: message.into(), kind }
+        TransportError {
+            message: message.into(),
+            kind,
+        }
     }
 
     /// What kind of failure this is.

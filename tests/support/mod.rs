@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
@@ -29,13 +30,20 @@ pub struct Recorder {
 impl Default for Recorder {
     fn default() -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        Recorder { tx, rx: Arc::new(Mutex::new(rx)) }
+        Recorder {
+            tx,
+            rx: Arc::new(Mutex::new(rx)),
+        }
     }
 }
 
 impl Recorder {
     pub fn record(&self, server: &str, what: &str, value: Value) {
-        let _ = self.tx.send(Event { server: server.to_owned(), what: what.to_owned(), value });
+        let _ = self.tx.send(Event {
+            server: server.to_owned(),
+            what: what.to_owned(),
+            value,
+        });
     }
 
     /// The next event, or a panic after 10 s.
@@ -75,9 +83,13 @@ impl Gauge {
 }
 
 fn int(args: &serde_json::Map<String, Value>, name: &str) -> Result<i64, RemoteError> {
-    args.get(name)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| RemoteError::new("TypeError", "builtins", format!("{name} must be an integer")))
+    args.get(name).and_then(Value::as_i64).ok_or_else(|| {
+        RemoteError::new(
+            "TypeError",
+            "builtins",
+            format!("{name} must be an integer"),
+        )
+    })
 }
 
 /// The `calc` endpoint (namespace `calc`, version 1.3) as closures over JSON values.
@@ -87,7 +99,9 @@ pub fn calc_endpoint(server: &str, recorder: &Recorder, gauge: &Arc<Gauge>) -> D
     DynamicEndpoint::builder()
         .namespace("calc")
         .version(RpcVersion::new(1, 3))
-        .method("add", |_ctx, args| async move { Ok(json!(int(&args, "a")? + int(&args, "b")?)) })
+        .method("add", |_ctx, args| async move {
+            Ok::<_, RemoteError>(json!(int(&args, "a")? + int(&args, "b")?))
+        })
         .method("echo", |_ctx, args| async move {
             Ok::<_, RemoteError>(args.get("payload").cloned().unwrap_or(Value::Null))
         })
@@ -120,7 +134,11 @@ pub fn calc_endpoint(server: &str, recorder: &Recorder, gauge: &Arc<Gauge>) -> D
         .method("record", move |_ctx, args| {
             let (server, recorder) = (s1.clone(), r1.clone());
             async move {
-                recorder.record(&server, "record", args.get("tag").cloned().unwrap_or(Value::Null));
+                recorder.record(
+                    &server,
+                    "record",
+                    args.get("tag").cloned().unwrap_or(Value::Null),
+                );
                 Ok::<_, RemoteError>(Value::Null)
             }
         })
@@ -131,7 +149,9 @@ pub fn calc_endpoint(server: &str, recorder: &Recorder, gauge: &Arc<Gauge>) -> D
 pub fn ping_endpoint() -> DynamicEndpoint {
     DynamicEndpoint::builder()
         .version(RpcVersion::new(2, 0))
-        .method("ping", |_ctx, _args| async move { Ok::<_, RpcError>(json!("pong")) })
+        .method("ping", |_ctx, _args| async move {
+            Ok::<_, RpcError>(json!("pong"))
+        })
         .build()
 }
 
@@ -177,7 +197,12 @@ impl Fixture {
         let builder = RpcServer::builder(self.transport.clone(), Target::server(&self.topic, name))
             .endpoint(calc_endpoint(name, &self.recorder, &self.gauge))
             .endpoint(ping_endpoint());
-        let server = configure(builder).build().expect("server").start().await.expect("start");
+        let server = configure(builder)
+            .build()
+            .expect("server")
+            .start()
+            .await
+            .expect("start");
         self.servers.push(server);
     }
 

@@ -158,7 +158,12 @@ impl RpcClient {
     /// Calls `method` with keyword arguments (a JSON object, or `null` for none) and
     /// returns its result. Non-finite floats in the result read as `null` in a `Value`;
     /// use [`call_typed`](Self::call_typed) with `f64` to keep them.
-    pub async fn call(&self, ctx: &Context, method: &str, kwargs: Value) -> Result<Value, RpcError> {
+    pub async fn call(
+        &self,
+        ctx: &Context,
+        method: &str,
+        kwargs: Value,
+    ) -> Result<Value, RpcError> {
         let kwargs = kwargs_object(kwargs)?;
         let raw = self.call_raw(ctx, method, None, &kwargs).await?;
         decode_result(method, &raw)
@@ -199,9 +204,10 @@ impl RpcClient {
         let topic = self.target.validate_for_call()?;
         let version = version.or(self.target.version);
         self.check_version_cap(method, version.as_ref())?;
-        let timeout = self.timeout();
+        let timeout = self.effective_timeout();
         let deadline = Instant::now() + timeout;
-        let expired = |msg_id: &str, which: WaitExpired| self.timeout_error(method, msg_id, timeout, which);
+        let expired =
+            |msg_id: &str, which: WaitExpired| self.timeout_error(method, msg_id, timeout, which);
 
         let waiter = match timeout_at(deadline, self.transport.reply_waiter()).await {
             Ok(waiter) => waiter?,
@@ -239,7 +245,10 @@ impl RpcClient {
             Ok(sent) => sent?,
             Err(_) => return Err(expired(pending.msg_id(), WaitExpired::Overall)),
         }
-        match pending.wait(deadline, self.options.call_monitor_timeout).await {
+        match pending
+            .wait(deadline, self.options.call_monitor_timeout)
+            .await
+        {
             Ok(outcome) => outcome,
             Err(which) => Err(expired(pending.msg_id(), which)),
         }
@@ -257,7 +266,7 @@ impl RpcClient {
         let topic = self.target.validate_for_cast()?;
         let version = version.or(self.target.version);
         self.check_version_cap(method, version.as_ref())?;
-        let timeout = self.timeout();
+        let timeout = self.effective_timeout();
         let unique_id = wire::new_id();
         let version_text = version.map(|v| v.to_string());
         let header = RequestHeader {
@@ -295,7 +304,7 @@ impl RpcClient {
         }
     }
 
-    fn timeout(&self) -> Duration {
+    fn effective_timeout(&self) -> Duration {
         self.options
             .timeout
             .unwrap_or(self.transport.config().default_timeout)
@@ -308,7 +317,11 @@ impl RpcClient {
             .unwrap_or(&self.transport.config().control_exchange)
     }
 
-    fn check_version_cap(&self, method: &str, version: Option<&RpcVersion>) -> Result<(), RpcError> {
+    fn check_version_cap(
+        &self,
+        method: &str,
+        version: Option<&RpcVersion>,
+    ) -> Result<(), RpcError> {
         if self.can_send_version(version) {
             return Ok(());
         }
@@ -323,7 +336,13 @@ impl RpcClient {
         })
     }
 
-    fn timeout_error(&self, method: &str, msg_id: &str, timeout: Duration, which: WaitExpired) -> RpcError {
+    fn timeout_error(
+        &self,
+        method: &str,
+        msg_id: &str,
+        timeout: Duration,
+        which: WaitExpired,
+    ) -> RpcError {
         let seconds = match which {
             WaitExpired::Overall => timeout,
             WaitExpired::CallMonitor => self.options.call_monitor_timeout.unwrap_or(timeout),
@@ -373,6 +392,9 @@ mod tests {
     #[test]
     fn call_monitor_timeout_is_written_like_python() {
         assert_eq!(seconds_number(Duration::from_secs(2)).to_string(), "2");
-        assert_eq!(seconds_number(Duration::from_millis(2500)).to_string(), "2.5");
+        assert_eq!(
+            seconds_number(Duration::from_millis(2500)).to_string(),
+            "2.5"
+        );
     }
 }

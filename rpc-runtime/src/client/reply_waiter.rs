@@ -228,8 +228,14 @@ mod tests {
     async fn replies_are_matched_by_msg_id_and_strays_dropped() {
         let waiter = waiter();
         let mut call = waiter.register("m1".into()).unwrap();
-        deliver(&waiter, r#"{"result": 1, "failure": null, "ending": true, "_msg_id": "other"}"#);
-        deliver(&waiter, r#"{"result": 5, "failure": null, "ending": true, "_msg_id": "m1"}"#);
+        deliver(
+            &waiter,
+            r#"{"result": 1, "failure": null, "ending": true, "_msg_id": "other"}"#,
+        );
+        deliver(
+            &waiter,
+            r#"{"result": 5, "failure": null, "ending": true, "_msg_id": "m1"}"#,
+        );
         let result = call.wait(far(), None).await.unwrap().unwrap();
         assert_eq!(result.as_str(), "5");
     }
@@ -238,18 +244,36 @@ mod tests {
     async fn heartbeats_without_a_call_monitor_are_tolerated() {
         let waiter = waiter();
         let mut call = waiter.register("m1".into()).unwrap();
-        deliver(&waiter, r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m1"}"#);
-        deliver(&waiter, r#"{"result": "ok", "failure": null, "ending": true, "_msg_id": "m1"}"#);
-        assert_eq!(call.wait(far(), None).await.unwrap().unwrap().as_str(), r#""ok""#);
+        deliver(
+            &waiter,
+            r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m1"}"#,
+        );
+        deliver(
+            &waiter,
+            r#"{"result": "ok", "failure": null, "ending": true, "_msg_id": "m1"}"#,
+        );
+        assert_eq!(
+            call.wait(far(), None).await.unwrap().unwrap().as_str(),
+            r#""ok""#
+        );
     }
 
     #[tokio::test]
     async fn legacy_two_message_replies_give_the_first_result() {
         let waiter = waiter();
         let mut call = waiter.register("m1".into()).unwrap();
-        deliver(&waiter, r#"{"result": [1, 2], "failure": null, "_msg_id": "m1"}"#);
-        deliver(&waiter, r#"{"result": null, "failure": null, "ending": true, "_msg_id": "m1"}"#);
-        assert_eq!(call.wait(far(), None).await.unwrap().unwrap().as_str(), "[1, 2]");
+        deliver(
+            &waiter,
+            r#"{"result": [1, 2], "failure": null, "_msg_id": "m1"}"#,
+        );
+        deliver(
+            &waiter,
+            r#"{"result": null, "failure": null, "ending": true, "_msg_id": "m1"}"#,
+        );
+        assert_eq!(
+            call.wait(far(), None).await.unwrap().unwrap().as_str(),
+            "[1, 2]"
+        );
     }
 
     #[tokio::test]
@@ -297,7 +321,10 @@ mod tests {
     async fn non_string_failure_is_a_codec_error() {
         let waiter = waiter();
         let mut call = waiter.register("m1".into()).unwrap();
-        deliver(&waiter, r#"{"result": null, "failure": {"class": "E"}, "ending": true, "_msg_id": "m1"}"#);
+        deliver(
+            &waiter,
+            r#"{"result": null, "failure": {"class": "E"}, "ending": true, "_msg_id": "m1"}"#,
+        );
         let error = call.wait(far(), None).await.unwrap().unwrap_err();
         assert!(matches!(error, RpcError::Codec(_)), "{error:?}");
     }
@@ -316,10 +343,16 @@ mod tests {
             tokio::spawn(async move {
                 for _ in 0..3 {
                     tokio::time::sleep(Duration::from_millis(1500)).await;
-                    deliver(&waiter, r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m2"}"#);
+                    deliver(
+                        &waiter,
+                        r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m2"}"#,
+                    );
                 }
                 tokio::time::sleep(Duration::from_millis(1500)).await;
-                deliver(&waiter, r#"{"result": 3, "failure": null, "ending": true, "_msg_id": "m2"}"#);
+                deliver(
+                    &waiter,
+                    r#"{"result": 3, "failure": null, "ending": true, "_msg_id": "m2"}"#,
+                );
             })
         };
         let started = Instant::now();
@@ -339,11 +372,17 @@ mod tests {
             tokio::spawn(async move {
                 for _ in 0..4 {
                     tokio::time::sleep(Duration::from_millis(900)).await;
-                    deliver(&waiter, r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m1"}"#);
+                    deliver(
+                        &waiter,
+                        r#"{"result": null, "failure": null, "ending": false, "_msg_id": "m1"}"#,
+                    );
                 }
             })
         };
-        let expired = call.wait(deadline, Some(Duration::from_secs(1))).await.unwrap_err();
+        let expired = call
+            .wait(deadline, Some(Duration::from_secs(1)))
+            .await
+            .unwrap_err();
         assert_eq!(expired, WaitExpired::Overall);
         feeder.await.unwrap();
     }

@@ -5,7 +5,11 @@ use serde_json::json;
 use super::*;
 use crate::wire::{self, CallHeader, RequestHeader};
 
-fn endpoint(namespace: Option<&str>, version: Option<(u32, u32)>, methods: &[&'static str]) -> Arc<dyn Endpoint> {
+fn endpoint(
+    namespace: Option<&str>,
+    version: Option<(u32, u32)>,
+    methods: &[&'static str],
+) -> Arc<dyn Endpoint> {
     let mut builder = DynamicEndpoint::builder();
     if let Some(namespace) = namespace {
         builder = builder.namespace(namespace);
@@ -30,7 +34,11 @@ fn request(method: &str, namespace: Option<&str>, version: Option<&str>) -> Requ
         method,
         namespace,
         version,
-        call: Some(CallHeader { msg_id: "m", reply_q: "r", call_monitor_timeout: None }),
+        call: Some(CallHeader {
+            msg_id: "m",
+            reply_q: "r",
+            call_monitor_timeout: None,
+        }),
         unique_id: "u",
         context: &ctx,
     };
@@ -51,17 +59,26 @@ fn dispatcher(policy: AccessPolicy) -> Dispatcher {
 }
 
 fn outcome(dispatcher: &Dispatcher, request: Request) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     match runtime.block_on(dispatcher.dispatch(request)) {
         Ok(raw) => Ok(raw.deserialize_into::<String>().unwrap()),
-        Err(failure) => Err(format!("{}.{}: {}", failure.module, failure.class, failure.message)),
+        Err(failure) => Err(format!(
+            "{}.{}: {}",
+            failure.module, failure.class, failure.message
+        )),
     }
 }
 
 #[test]
 fn selection_follows_oslo() {
     let d = dispatcher(AccessPolicy::Default);
-    let no_such = |m: &str| Err(format!("oslo_messaging.rpc.dispatcher.NoSuchMethod: Endpoint does not support RPC method {m}"));
+    let no_such = |m: &str| {
+        Err(format!(
+            "oslo_messaging.rpc.dispatcher.NoSuchMethod: Endpoint does not support RPC method {m}"
+        ))
+    };
     let unsupported = |v: &str, m: &str| {
         Err(format!(
             "oslo_messaging.rpc.dispatcher.UnsupportedVersion: Endpoint does not support RPC version {v}. Attempted method: {m}"
@@ -69,18 +86,48 @@ fn selection_follows_oslo() {
     };
     let cases: Vec<(&str, Option<&str>, Option<&str>, Result<String, String>)> = vec![
         // Registration order: the first compatible endpoint with the method wins.
-        ("add", Some("calc"), Some("1.0"), Ok("calc@Some((1, 3))".into())),
-        ("add", Some("calc"), Some("1.3"), Ok("calc@Some((1, 3))".into())),
-        ("add", Some("calc"), Some("1.4"), Ok("calc@Some((1, 5))".into())),
-        ("add", Some("calc"), Some("2.0"), Ok("calc@Some((2, 0))".into())),
-        ("late", Some("calc"), Some("1.2"), Ok("calc@Some((1, 5))".into())),
+        (
+            "add",
+            Some("calc"),
+            Some("1.0"),
+            Ok("calc@Some((1, 3))".into()),
+        ),
+        (
+            "add",
+            Some("calc"),
+            Some("1.3"),
+            Ok("calc@Some((1, 3))".into()),
+        ),
+        (
+            "add",
+            Some("calc"),
+            Some("1.4"),
+            Ok("calc@Some((1, 5))".into()),
+        ),
+        (
+            "add",
+            Some("calc"),
+            Some("2.0"),
+            Ok("calc@Some((2, 0))".into()),
+        ),
+        (
+            "late",
+            Some("calc"),
+            Some("1.2"),
+            Ok("calc@Some((1, 5))".into()),
+        ),
         // Compatible endpoints exist but none has the method: NoSuchMethod.
         ("resize", Some("calc"), Some("1.0"), no_such("resize")),
         ("nosuch", Some("calc"), Some("1.3"), no_such("nosuch")),
         // No endpoint can serve the version: UnsupportedVersion, with the version as sent.
         ("add", Some("calc"), Some("1.6"), unsupported("1.6", "add")),
         ("add", Some("calc"), Some("3.0"), unsupported("3.0", "add")),
-        ("add", Some("calc"), Some("1.3.1"), Ok("calc@Some((1, 5))".into())),
+        (
+            "add",
+            Some("calc"),
+            Some("1.3.1"),
+            Ok("calc@Some((1, 5))".into()),
+        ),
         // The null namespace never reaches namespaced endpoints; no version means 1.0.
         ("ping", None, Some("2.0"), Ok("-@Some((2, 0))".into())),
         ("ping", None, None, no_such("ping")),
@@ -116,8 +163,15 @@ fn legacy_policy_allows_private_names() {
 fn malformed_versions_and_requests_get_clear_failures() {
     let d = dispatcher(AccessPolicy::Default);
     let failure = outcome(&d, request("add", Some("calc"), Some("1"))).unwrap_err();
-    assert!(failure.starts_with("builtins.ValueError") && failure.contains("\"1\""), "{failure}");
-    let broken = wire::decode_request(br#"{"method": "add", "args": null, "namespace": "calc"}"#).unwrap();
+    assert!(
+        failure.starts_with("builtins.ValueError") && failure.contains("\"1\""),
+        "{failure}"
+    );
+    let broken =
+        wire::decode_request(br#"{"method": "add", "args": null, "namespace": "calc"}"#).unwrap();
     let failure = outcome(&d, broken).unwrap_err();
-    assert!(failure.starts_with("builtins.TypeError") && failure.contains("'args'"), "{failure}");
+    assert!(
+        failure.starts_with("builtins.TypeError") && failure.contains("'args'"),
+        "{failure}"
+    );
 }

@@ -236,7 +236,9 @@ impl Worker {
             }
             None => future.await,
         };
-        self.replier.reply(&reply_q, &msg_id, &method, outcome).await;
+        self.replier
+            .reply(&reply_q, &msg_id, &method, outcome)
+            .await;
     }
 
     /// Drives the method while sending a heartbeat every `interval`. Heartbeats stop on

@@ -67,7 +67,12 @@ impl Replier {
         }
         let body = wire::encode_reply(None, None, false, msg_id, &wire::new_id());
         let destination = Destination::Queue { queue: reply_q };
-        match self.transport.driver().send(destination, &body, MANDATORY).await {
+        match self
+            .transport
+            .driver()
+            .send(destination, &body, MANDATORY)
+            .await
+        {
             Ok(()) => true,
             Err(error) => {
                 tracing::info!(%msg_id, %reply_q, %error, "stopping heartbeats");
@@ -84,9 +89,16 @@ impl Replier {
         let give_up_at = Instant::now() + self.transport.config().reply_retry_timeout;
         let destination = Destination::Queue { queue: reply_q };
         loop {
-            match self.transport.driver().send(destination, body, MANDATORY).await {
+            match self
+                .transport
+                .driver()
+                .send(destination, body, MANDATORY)
+                .await
+            {
                 Ok(()) => return,
-                Err(RpcError::Transport(error)) if error.kind() == TransportErrorKind::Unroutable => {
+                Err(RpcError::Transport(error))
+                    if error.kind() == TransportErrorKind::Unroutable =>
+                {
                     if Instant::now() + RETRY_PAUSE > give_up_at {
                         tracing::warn!(
                             %reply_q, %msg_id,

@@ -95,7 +95,9 @@ fn registry() -> &'static Mutex<HashMap<String, Arc<MemoryBroker>>> {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock leaves plain data behind, still consistent enough to
     // route messages; don't turn one panic into many.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl MemoryBroker {
@@ -132,7 +134,10 @@ impl MemoryBroker {
 
     /// Consumers of a queue.
     pub fn consumer_count(&self, queue: &str) -> Option<usize> {
-        lock(&self.state).queues.get(queue).map(|q| q.consumers.len())
+        lock(&self.state)
+            .queues
+            .get(queue)
+            .map(|q| q.consumers.len())
     }
 
     /// Exchanges that exist and their kinds, sorted by name.
@@ -214,7 +219,10 @@ impl MemoryBroker {
 
     /// Declares a queue (a no-op when it exists).
     pub fn declare_queue(&self, queue: &str) {
-        lock(&self.state).queues.entry(queue.to_owned()).or_default();
+        lock(&self.state)
+            .queues
+            .entry(queue.to_owned())
+            .or_default();
     }
 
     /// Declares a queue and binds it to an exchange (declared too, with `kind`, if new).
@@ -222,7 +230,11 @@ impl MemoryBroker {
         let mut state = lock(&self.state);
         state.queues.entry(queue.to_owned()).or_default();
         let exchange = state.exchange(exchange, kind);
-        if !exchange.bindings.iter().any(|b| b.queue == queue && b.key == key) {
+        if !exchange
+            .bindings
+            .iter()
+            .any(|b| b.queue == queue && b.key == key)
+        {
             exchange.bindings.push(Binding {
                 queue: queue.to_owned(),
                 key: key.to_owned(),
@@ -426,8 +438,7 @@ pub struct MemoryDriver {
 impl MemoryDriver {
     /// A driver on the broker the URL names (`memory://` or `memory://<name>`).
     pub fn new(url: &TransportUrl) -> Self {
-        let name = url.hosts().first().map_or("", |host| host.hostname.as_str());
-        MemoryDriver::on(MemoryBroker::named(name))
+        MemoryDriver::on(MemoryBroker::named(url.memory_broker_name().unwrap_or("")))
     }
 
     /// A driver on a given broker.
@@ -494,9 +505,24 @@ impl Driver for MemoryDriver {
             let fanout_exchange = topology::fanout_exchange(&spec.topic);
             let fanout_queue = topology::fanout_queue(&spec.topic);
             // Same entities and bindings as spec §2.1, in oslo's declaration order.
-            broker.bind(&spec.exchange, ExchangeKind::Topic, &spec.topic, &spec.topic);
-            broker.bind(&spec.exchange, ExchangeKind::Topic, &server_queue, &server_queue);
-            broker.bind(&fanout_exchange, ExchangeKind::Fanout, &fanout_queue, &spec.topic);
+            broker.bind(
+                &spec.exchange,
+                ExchangeKind::Topic,
+                &spec.topic,
+                &spec.topic,
+            );
+            broker.bind(
+                &spec.exchange,
+                ExchangeKind::Topic,
+                &server_queue,
+                &server_queue,
+            );
+            broker.bind(
+                &fanout_exchange,
+                ExchangeKind::Fanout,
+                &fanout_queue,
+                &spec.topic,
+            );
             let (tx, rx) = mpsc::unbounded_channel();
             let consumers = [spec.topic.clone(), server_queue, fanout_queue.clone()]
                 .into_iter()
@@ -604,27 +630,59 @@ mod tests {
             server: "s1".into(),
         };
         let mut listener = driver.listen(&spec).await.unwrap();
-        let publish = |destination| {
-            futures_ready(driver.send(destination, b"x", PublishOptions::default()))
-        };
-        publish(Destination::Topic { exchange: "openstack", routing_key: "t" }).unwrap();
-        publish(Destination::Topic { exchange: "openstack", routing_key: "t.s1" }).unwrap();
-        publish(Destination::Fanout { exchange: "t_fanout" }).unwrap();
+        let publish =
+            |destination| futures_ready(driver.send(destination, b"x", PublishOptions::default()));
+        publish(Destination::Topic {
+            exchange: "openstack",
+            routing_key: "t",
+        })
+        .unwrap();
+        publish(Destination::Topic {
+            exchange: "openstack",
+            routing_key: "t.s1",
+        })
+        .unwrap();
+        publish(Destination::Fanout {
+            exchange: "t_fanout",
+        })
+        .unwrap();
         for _ in 0..3 {
             let incoming = listener.recv().await.unwrap();
             assert_eq!(incoming.content_type.as_deref(), Some(CONTENT_TYPE));
         }
         // Another exchange does not reach the topic queue.
-        publish(Destination::Topic { exchange: "other", routing_key: "t" }).unwrap();
+        publish(Destination::Topic {
+            exchange: "other",
+            routing_key: "t",
+        })
+        .unwrap();
         // Two more arrive but are not taken before stop: they go back to the queue.
-        publish(Destination::Topic { exchange: "openstack", routing_key: "t" }).unwrap();
-        publish(Destination::Topic { exchange: "openstack", routing_key: "t" }).unwrap();
+        publish(Destination::Topic {
+            exchange: "openstack",
+            routing_key: "t",
+        })
+        .unwrap();
+        publish(Destination::Topic {
+            exchange: "openstack",
+            routing_key: "t",
+        })
+        .unwrap();
         listener.stop().await;
         assert!(listener.recv().await.is_none());
         assert_eq!(broker.queue_depth("t"), Some(2));
         listener.close().await;
-        assert!(!broker.queue_names().iter().any(|q| q.starts_with("t_fanout_")));
-        assert!(!broker.exchanges().iter().any(|(name, _)| name == "t_fanout"));
+        assert!(
+            !broker
+                .queue_names()
+                .iter()
+                .any(|q| q.starts_with("t_fanout_"))
+        );
+        assert!(
+            !broker
+                .exchanges()
+                .iter()
+                .any(|(name, _)| name == "t_fanout")
+        );
         assert_eq!(broker.queue_names(), ["t", "t.s1"]);
     }
 
@@ -633,8 +691,14 @@ mod tests {
         let broker = broker();
         let driver = MemoryDriver::on(broker.clone());
         let sink = Arc::new(Collect(Mutex::default()));
-        driver.consume_replies("reply_1", sink.clone()).await.unwrap();
-        let mandatory = PublishOptions { mandatory: true, ..PublishOptions::default() };
+        driver
+            .consume_replies("reply_1", sink.clone())
+            .await
+            .unwrap();
+        let mandatory = PublishOptions {
+            mandatory: true,
+            ..PublishOptions::default()
+        };
         driver
             .send(Destination::Queue { queue: "reply_1" }, b"r", mandatory)
             .await
@@ -644,10 +708,16 @@ mod tests {
             .send(Destination::Queue { queue: "reply_2" }, b"r", mandatory)
             .await
             .unwrap_err();
-        assert!(matches!(err, RpcError::Transport(ref e) if e.kind() == TransportErrorKind::Unroutable));
+        assert!(
+            matches!(err, RpcError::Transport(ref e) if e.kind() == TransportErrorKind::Unroutable)
+        );
         // Not mandatory: dropped silently, like a request to a topic nobody consumes.
         driver
-            .send(Destination::Queue { queue: "reply_2" }, b"r", PublishOptions::default())
+            .send(
+                Destination::Queue { queue: "reply_2" },
+                b"r",
+                PublishOptions::default(),
+            )
             .await
             .unwrap();
     }
@@ -657,10 +727,19 @@ mod tests {
         let broker = broker();
         let driver = MemoryDriver::on(broker.clone());
         broker.bind("openstack", ExchangeKind::Topic, "q", "q");
-        let short = PublishOptions { expiration: Some(std::time::Duration::ZERO), ..Default::default() };
-        let topic = Destination::Topic { exchange: "openstack", routing_key: "q" };
+        let short = PublishOptions {
+            expiration: Some(std::time::Duration::ZERO),
+            ..Default::default()
+        };
+        let topic = Destination::Topic {
+            exchange: "openstack",
+            routing_key: "q",
+        };
         driver.send(topic, b"old", short).await.unwrap();
-        driver.send(topic, b"new", PublishOptions::default()).await.unwrap();
+        driver
+            .send(topic, b"new", PublishOptions::default())
+            .await
+            .unwrap();
         assert_eq!(broker.queue_depth("q"), Some(2));
         let sink = Arc::new(Collect(Mutex::default()));
         broker.subscribe("q", ConsumerTarget::Sink(sink.clone()));
@@ -673,10 +752,16 @@ mod tests {
         let driver = MemoryDriver::on(broker());
         driver.shutdown().await;
         let err = driver
-            .send(Destination::Queue { queue: "q" }, b"", PublishOptions::default())
+            .send(
+                Destination::Queue { queue: "q" },
+                b"",
+                PublishOptions::default(),
+            )
             .await
             .unwrap_err();
-        assert!(matches!(err, RpcError::Transport(ref e) if e.kind() == TransportErrorKind::Closed));
+        assert!(
+            matches!(err, RpcError::Transport(ref e) if e.kind() == TransportErrorKind::Closed)
+        );
     }
 
     /// Memory sends complete immediately; poll once without a runtime hop.

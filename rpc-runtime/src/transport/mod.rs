@@ -132,7 +132,10 @@ pub trait Driver: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<(), RpcError>>;
 
     /// Declares and consumes a server's queues.
-    fn listen<'a>(&'a self, spec: &'a ListenSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>>;
+    fn listen<'a>(
+        &'a self,
+        spec: &'a ListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>>;
 
     /// Closes connections; later operations fail with a transport error.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
@@ -188,6 +191,7 @@ impl Transport {
         TransportBuilder {
             url: url.to_owned(),
             config: TransportConfig::default(),
+            reply_retry_timeout: None,
             driver: None,
         }
     }
@@ -246,6 +250,7 @@ impl fmt::Debug for Transport {
 pub struct TransportBuilder {
     url: String,
     config: TransportConfig,
+    reply_retry_timeout: Option<Duration>,
     driver: Option<Arc<dyn Driver>>,
 }
 
@@ -262,9 +267,10 @@ impl TransportBuilder {
         self
     }
 
-    /// Sets how long a server retries a reply to a missing queue (default 60 s).
+    /// Sets how long a server retries a reply to a missing queue; overrides the URL's
+    /// `kombu_missing_consumer_retry_timeout` (default 60 s).
     pub fn reply_retry_timeout(mut self, timeout: Duration) -> Self {
-        self.config.reply_retry_timeout = timeout;
+        self.reply_retry_timeout = Some(timeout);
         self
     }
 
@@ -291,10 +297,11 @@ impl TransportBuilder {
                 }
             },
         };
-        if url.is_rabbit() {
-            let options = url.rabbit_options()?;
-            config.reply_retry_timeout =
-                Duration::from_secs_f64(options.kombu_missing_consumer_retry_timeout as f64);
+        if let Some(timeout) = self.reply_retry_timeout {
+            config.reply_retry_timeout = timeout;
+        } else if let Some(options) = url.rabbit_options() {
+            let seconds = options.kombu_missing_consumer_retry_timeout.max(0);
+            config.reply_retry_timeout = Duration::from_secs(seconds.unsigned_abs());
         }
         Ok(Transport {
             inner: Arc::new(TransportInner {

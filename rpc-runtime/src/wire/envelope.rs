@@ -90,10 +90,12 @@ impl<'de> Visitor<'de> for OuterVisitor {
             (Some(version), Some(message)) => {
                 let version = match version {
                     serde_json::Value::String(v) => v,
-                    other => return Err(de::Error::custom(format!(
-                        "envelope version must be a string, got {}",
-                        super::json_type_name(&other)
-                    ))),
+                    other => {
+                        return Err(de::Error::custom(format!(
+                            "envelope version must be a string, got {}",
+                            super::json_type_name(&other)
+                        )));
+                    }
                 };
                 let message = match message {
                     serde_json::Value::String(m) => m,
@@ -140,8 +142,14 @@ mod tests {
     #[test]
     fn incompatible_or_malformed_envelopes_are_typed_errors() {
         for (body, expect_version) in [
-            (&br#"{"oslo.version": "3.0", "oslo.message": "{}"}"#[..], Some("3.0")),
-            (br#"{"oslo.version": "2.1", "oslo.message": "{}"}"#, Some("2.1")),
+            (
+                &br#"{"oslo.version": "3.0", "oslo.message": "{}"}"#[..],
+                Some("3.0"),
+            ),
+            (
+                br#"{"oslo.version": "2.1", "oslo.message": "{}"}"#,
+                Some("2.1"),
+            ),
             (br#"{"oslo.version": "2", "oslo.message": "{}"}"#, Some("2")),
             (br#"{"oslo.version": 2.0, "oslo.message": "{}"}"#, None),
             (br#"{"oslo.version": "2.0", "oslo.message": {}}"#, None),

@@ -34,8 +34,9 @@ pub fn encode_failure(error: &RemoteError) -> Result<String, CodecError> {
 
 /// Reads a failure's JSON text. Missing keys get neutral defaults; a non-object is an error.
 pub fn decode_failure(text: &str) -> Result<RemoteError, CodecError> {
-    let failure: FailureIn = json::from_str(text)
-        .map_err(|e| CodecError::malformed(format!("reply failure is not a failure object: {e}")))?;
+    let failure: FailureIn = json::from_str(text).map_err(|e| {
+        CodecError::malformed(format!("reply failure is not a failure object: {e}"))
+    })?;
     Ok(RemoteError {
         class: failure.class.unwrap_or_else(|| "Exception".to_owned()),
         module: failure.module.unwrap_or_else(|| "builtins".to_owned()),
@@ -93,13 +94,20 @@ mod tests {
             r#"{"class": "CalcError", "module": "calc_errors", "message": "custom err", "tb": ["Traceback (most recent call last):\n"], "args": ["custom err"], "kwargs": {"code": 7}}"#
         );
         let half = RemoteError::new("Err_Remote", "mod", "x");
-        assert!(encode_failure(&half).unwrap().starts_with(r#"{"class": "Err_Remote", "module": "mod""#));
+        assert!(
+            encode_failure(&half)
+                .unwrap()
+                .starts_with(r#"{"class": "Err_Remote", "module": "mod""#)
+        );
     }
 
     #[test]
     fn failures_decode_leniently_but_not_non_objects() {
         let error = decode_failure(r#"{"message": "m", "args": null, "tb": ["a\n", 3]}"#).unwrap();
-        assert_eq!((error.class.as_str(), error.module.as_str()), ("Exception", "builtins"));
+        assert_eq!(
+            (error.class.as_str(), error.module.as_str()),
+            ("Exception", "builtins")
+        );
         assert_eq!(error.traceback, ["a\n", "3"]);
         assert!(error.args.is_empty() && error.kwargs.is_empty());
         assert!(decode_failure("[1]").is_err());

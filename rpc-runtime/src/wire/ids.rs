@@ -11,7 +11,10 @@ mod tests {
     fn ids_are_32_lower_hex_and_distinct() {
         let (a, b) = (super::new_id(), super::new_id());
         assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
+        );
         assert_ne!(a, b);
     }
 }

@@ -25,7 +25,7 @@ pub const CONTENT_TYPE: &str = "application/json";
 pub const CONTENT_ENCODING: &str = "utf-8";
 
 /// A message could not be encoded or decoded.
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CodecError {
     /// The body or the inner message is not valid JSON (in Python's dialect).

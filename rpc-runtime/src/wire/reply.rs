@@ -186,7 +186,9 @@ mod tests {
 
     #[test]
     fn minimal_legacy_and_odd_replies_decode() {
-        let minimal = decode_reply(br#"{"result": "min", "failure": null, "ending": true, "_msg_id": "m"}"#).unwrap();
+        let minimal =
+            decode_reply(br#"{"result": "min", "failure": null, "ending": true, "_msg_id": "m"}"#)
+                .unwrap();
         assert_eq!(minimal.result.as_str(), r#""min""#);
         assert!(minimal.is_ending());
         assert_eq!(minimal.unique_id, None);
@@ -197,7 +199,10 @@ mod tests {
         assert!(legacy_first.is_heartbeat());
 
         let object_failure = decode_reply(br#"{"failure": {"class": "E"}, "ending": 1}"#).unwrap();
-        assert_eq!(object_failure.failure, FailureField::NotAString("an object"));
+        assert_eq!(
+            object_failure.failure,
+            FailureField::NotAString("an object")
+        );
         assert_eq!(object_failure.ending, Some(true));
     }
 

@@ -53,7 +53,9 @@ pub fn encode_request<A: Serialize + ?Sized>(
     let args_start = inner.len();
     json::to_writer(&mut inner, args)?;
     if inner.get(args_start) != Some(&b'{') {
-        return Err(CodecError::malformed("request arguments must be a JSON object"));
+        return Err(CodecError::malformed(
+            "request arguments must be a JSON object",
+        ));
     }
     if let Some(namespace) = header.namespace {
         inner.extend_from_slice(b", \"namespace\": ");
@@ -407,7 +409,11 @@ impl RequestFields {
     }
 }
 
-fn optional_string(field: &str, value: Option<Value>, problems: &mut Vec<String>) -> Option<String> {
+fn optional_string(
+    field: &str,
+    value: Option<Value>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
     match value {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s),
@@ -432,7 +438,9 @@ mod tests {
 
     #[test]
     fn call_fields_are_written_in_oslo_order() {
-        let ctx = Context::new().with("user", "alice").with("request_id", "req-1");
+        let ctx = Context::new()
+            .with("user", "alice")
+            .with("request_id", "req-1");
         let timeout = Number::from(2);
         let header = RequestHeader {
             method: "slow",
@@ -505,10 +513,19 @@ mod tests {
         for (body, expected) in [
             (&br#"{"args": {}}"#[..], "no 'method'"),
             (br#"{"method": 7}"#, "'method' must be a string"),
-            (br#"{"method": "m", "args": null}"#, "'args' must be an object, got null"),
+            (
+                br#"{"method": "m", "args": null}"#,
+                "'args' must be an object, got null",
+            ),
             (br#"{"method": "m", "args": [1]}"#, "got an array"),
-            (br#"{"method": "m", "version": 1.1}"#, "'version' must be a string"),
-            (br#"{"method": "m", "namespace": ["a"]}"#, "'namespace' must be a string"),
+            (
+                br#"{"method": "m", "version": 1.1}"#,
+                "'version' must be a string",
+            ),
+            (
+                br#"{"method": "m", "namespace": ["a"]}"#,
+                "'namespace' must be a string",
+            ),
         ] {
             let request = decode_request(body).unwrap();
             let problem = request.problem.unwrap_or_default();
@@ -518,8 +535,18 @@ mod tests {
 
     #[test]
     fn undecodable_requests_are_errors() {
-        for body in [&b"{"[..], b"[]", b"null", b"{\"method\": \"m\",}", b"\xc3\x28"] {
-            assert!(decode_request(body).is_err(), "{:?}", String::from_utf8_lossy(body));
+        for body in [
+            &b"{"[..],
+            b"[]",
+            b"null",
+            b"{\"method\": \"m\",}",
+            b"\xc3\x28",
+        ] {
+            assert!(
+                decode_request(body).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(body)
+            );
         }
     }
 

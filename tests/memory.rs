@@ -1,0 +1,188 @@
+//! The transport scenarios on `memory://`, plus what only the in-process broker lets a
+//! test do: publish raw bytes as a broken peer would, and look at the topology.
+
+mod scenarios;
+mod support;
+
+use std::time::Duration;
+
+use oslo_rpc::prelude::*;
+use oslo_rpc::transport::Destination;
+use oslo_rpc::transport::memory::{ExchangeKind, MemoryBroker};
+use serde_json::json;
+
+use support::{Fixture, unique};
+
+/// Every test gets its own in-process broker.
+async fn memory_url() -> String {
+    format!("memory://{}", unique("test"))
+}
+
+all_transport_scenarios!(memory_url);
+
+fn broker_of(url: &str) -> std::sync::Arc<MemoryBroker> {
+    MemoryBroker::named(url.trim_start_matches("memory://"))
+}
+
+#[tokio::test]
+async fn topology_matches_oslo_names() {
+    let url = memory_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    f.calc()
+        .call(&Context::new(), "add", json!({"a": 1, "b": 1}))
+        .await
+        .unwrap();
+    let broker = broker_of(&url);
+    let queues = broker.queue_names();
+    let topic = f.topic.clone();
+    assert!(queues.contains(&topic));
+    assert!(queues.contains(&format!("{topic}.s1")));
+    assert!(
+        queues
+            .iter()
+            .any(|q| q.starts_with(&format!("{topic}_fanout_")))
+    );
+    assert_eq!(queues.iter().filter(|q| q.starts_with("reply_")).count(), 1);
+    assert!(
+        broker
+            .exchanges()
+            .contains(&("openstack".into(), ExchangeKind::Topic))
+    );
+    assert!(
+        broker
+            .exchanges()
+            .contains(&(format!("{topic}_fanout"), ExchangeKind::Fanout))
+    );
+    f.finish().await;
+    // The fanout queue and its auto-delete exchange go away on graceful stop (spec §2.1).
+    assert!(!broker.queue_names().iter().any(|q| q.contains("_fanout_")));
+    assert!(
+        !broker
+            .exchanges()
+            .iter()
+            .any(|(name, _)| name.ends_with("_fanout"))
+    );
+}
+
+#[tokio::test]
+async fn undecodable_messages_are_dropped_and_the_server_goes_on() {
+    let url = memory_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let broker = broker_of(&url);
+    let topic = f.topic.clone();
+    let to_topic = Destination::Topic {
+        exchange: "openstack",
+        routing_key: &topic,
+    };
+    let good_cast = oslo_rpc::wire::encode_request(
+        &oslo_rpc::wire::RequestHeader {
+            method: "record",
+            namespace: Some("calc"),
+            version: None,
+            call: None,
+            unique_id: "u-good",
+            context: &Context::new(),
+        },
+        &json!({"tag": "after-garbage"}),
+    )
+    .unwrap();
+    for (body, content_type) in [
+        (&b"not json"[..], Some("application/json")),
+        (
+            br#"{"oslo.version": "3.0", "oslo.message": "{}"}"#,
+            Some("application/json"),
+        ),
+        (&good_cast[..], None),
+        (&good_cast[..], Some("text/plain")),
+        (b"\xff\xfe", Some("application/json")),
+    ] {
+        broker
+            .publish_raw(to_topic, body.to_vec(), content_type)
+            .unwrap();
+    }
+    broker
+        .publish_raw(to_topic, good_cast.clone(), Some("application/json"))
+        .unwrap();
+    assert_eq!(f.recorder.next().await.value, json!("after-garbage"));
+    // The same _unique_id again is a duplicate (spec §8.2): dropped without dispatch.
+    broker
+        .publish_raw(to_topic, good_cast, Some("application/json"))
+        .unwrap();
+    assert!(f.recorder.quiet_for(Duration::from_millis(200)).await);
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_silent_server_fails_the_call_at_the_call_monitor_timeout() {
+    let url = memory_url().await;
+    let f = Fixture::new(&url).await;
+    // A queue that takes the request but where nobody answers: a dead server.
+    broker_of(&url).bind("openstack", ExchangeKind::Topic, &f.topic, &f.topic);
+    let started = std::time::Instant::now();
+    let error = f
+        .calc()
+        .timeout(Duration::from_secs(10))
+        .call_monitor_timeout(Duration::from_millis(300))
+        .call(&Context::new(), "sleep", json!({"seconds": 5}))
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        matches!(
+            error,
+            RpcError::Timeout {
+                call_monitor: true,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    f.finish().await;
+}
+
+#[tokio::test]
+async fn a_reply_to_a_missing_queue_is_retried_then_abandoned() {
+    let url = memory_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let broker = broker_of(&url);
+    let topic = f.topic.clone();
+    let request = |msg_id: &str, unique_id: &str| {
+        oslo_rpc::wire::encode_request(
+            &oslo_rpc::wire::RequestHeader {
+                method: "record",
+                namespace: Some("calc"),
+                version: None,
+                call: Some(oslo_rpc::wire::CallHeader {
+                    msg_id,
+                    reply_q: "reply_nobody_listens",
+                    call_monitor_timeout: None,
+                }),
+                unique_id,
+                context: &Context::new(),
+            },
+            &json!({"tag": msg_id}),
+        )
+        .unwrap()
+    };
+    let to_topic = Destination::Topic {
+        exchange: "openstack",
+        routing_key: &topic,
+    };
+    broker
+        .publish_raw(to_topic, request("m1", "u1"), Some("application/json"))
+        .unwrap();
+    assert_eq!(f.recorder.next().await.value, json!("m1"));
+    // The queue appears while the server retries every 0.25 s: the reply gets through.
+    broker.declare_queue("reply_nobody_listens");
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while broker.queue_depth("reply_nobody_listens") != Some(1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the retried reply arrived");
+    f.finish().await;
+}
