@@ -41,7 +41,11 @@ impl Str<'_, '_> {
 enum Number<'de> {
     U64(u64),
     I64(i64),
-    F64(f64),
+    /// `-Infinity`.
+    NegInfinity,
+    /// Text with a fraction or exponent, converted only if a visitor wants it (not when
+    /// skipping).
+    Float(&'de str),
     /// An integer outside the 64-bit range, as text.
     BigInt(&'de str),
 }
@@ -302,7 +306,7 @@ impl<'de> Deserializer<'de> {
             }
             Some(b'I') if negative => {
                 self.literal(b"Infinity")?;
-                return Ok(Number::F64(f64::NEG_INFINITY));
+                return Ok(Number::NegInfinity);
             }
             _ => return Err(self.error("invalid number")),
         }
@@ -321,15 +325,8 @@ impl<'de> Deserializer<'de> {
             is_float = true;
         }
         let text = self.slice(start, self.pos)?;
-        if is_float {
-            // Correctly rounded, like Python's float(); out-of-range values become ±inf, as
-            // in Python.
-            return text
-                .parse()
-                .map(Number::F64)
-                .map_err(|_| self.error_at("invalid number", start));
-        }
         Ok(match magnitude {
+            _ if is_float => Number::Float(text),
             Some(m) if !negative => Number::U64(m),
             Some(m) if m <= i64::MIN.unsigned_abs() => Number::I64(0i64.wrapping_sub_unsigned(m)),
             _ => Number::BigInt(text),
@@ -340,7 +337,8 @@ impl<'de> Deserializer<'de> {
         match self.parse_number()? {
             Number::U64(v) => visitor.visit_u64(v),
             Number::I64(v) => visitor.visit_i64(v),
-            Number::F64(v) => visitor.visit_f64(v),
+            Number::NegInfinity => visitor.visit_f64(f64::NEG_INFINITY),
+            Number::Float(text) => visitor.visit_f64(self.parse_f64(text)?),
             Number::BigInt(text) => {
                 if exact_128 {
                     if let Ok(v) = text.parse::<u128>() {
@@ -350,12 +348,15 @@ impl<'de> Deserializer<'de> {
                         return visitor.visit_i128(v);
                     }
                 }
-                let v = text
-                    .parse::<f64>()
-                    .map_err(|_| self.error("invalid number"))?;
-                visitor.visit_f64(v)
+                visitor.visit_f64(self.parse_f64(text)?)
             }
         }
+    }
+
+    /// Converts number text the grammar has already checked. Correctly rounded, like
+    /// Python's `float()`; out-of-range values become ±inf, as in Python.
+    fn parse_f64(&self, text: &str) -> Result<f64> {
+        text.parse().map_err(|_| self.error("invalid number"))
     }
 
     // ---- containers ----

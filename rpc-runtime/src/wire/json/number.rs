@@ -99,6 +99,17 @@ pub(super) fn write_f64(out: &mut Vec<u8>, v: f64) {
         out.extend_from_slice(if v > 0.0 { b"Infinity" } else { b"-Infinity" });
         return;
     }
+    if v.trunc() == v && v.abs() < 1e16 {
+        // Integral values below 1e16 are printed exactly, as digits then ".0"; common
+        // enough (3.0, 8192.0) to skip the general path. The cast is exact in this range.
+        if v.is_sign_negative() {
+            out.push(b'-');
+        }
+        write_u64(out, v.abs() as u64);
+        out.extend_from_slice(b".0");
+        return;
+    }
+    out.reserve(32);
     let mut sci = StackBuf {
         buf: [0; 32],
         len: 0,
@@ -152,11 +163,13 @@ fn parse_exponent(text: &[u8]) -> i32 {
 /// This happens when the double is exactly a decimal ending in 5 one digit beyond the
 /// shortest length, e.g. 1000000000000000.25, which prints as `...0.2` or `...0.3`. Python's
 /// dtoa then takes the even last digit (`1000000000000000.2`); Rust's formatter rounds up.
-/// Only an odd last digit can need the change, and the check is integer arithmetic.
+/// Only an odd last digit can need the change. Both candidates must lie within half an ulp
+/// of the value, which for normal doubles needs at least 16 digits (10^n > 2^52); a
+/// subnormal's exact decimal expansion has hundreds of digits, so it never ties.
 fn break_tie_to_even(digits: &mut [u8], exponent: i32, magnitude: f64) {
     let Some(&last) = digits.last() else { return };
     let last = last - b'0';
-    if last % 2 == 0 {
+    if last % 2 == 0 || digits.len() < 16 {
         return;
     }
     let k = digits
