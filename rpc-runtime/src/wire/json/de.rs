@@ -12,7 +12,7 @@ use super::scan;
 type Result<T> = std::result::Result<T, JsonError>;
 
 /// How deep arrays and objects may nest, so hostile input cannot overflow the stack.
-pub(super) const MAX_DEPTH: usize = 128;
+const MAX_DEPTH: usize = 128;
 
 /// Parses one value out of a `&str`. Strings without escapes are handed to visitors borrowed
 /// from the input; escaped ones are decoded into a reused scratch buffer.
@@ -121,6 +121,7 @@ impl<'de> Deserializer<'de> {
         }
     }
 
+    /// Consumes the `[` or `{` at the current position, counting the nesting depth.
     fn enter(&mut self) -> Result<()> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error("arrays and objects nested too deeply"));
@@ -130,6 +131,7 @@ impl<'de> Deserializer<'de> {
         Ok(())
     }
 
+    /// Undoes [`enter`](Self::enter) once the container is closed.
     fn leave(&mut self) {
         self.depth -= 1;
     }

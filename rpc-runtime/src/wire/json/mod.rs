@@ -21,6 +21,17 @@
 //! `Value::Null` (decode into `f64` or keep them as [`RawJson`] to preserve them).
 //!
 //! [`RawJson`] carries a value as its exact source text.
+//!
+//! ```
+//! use rpc_runtime::wire::json;
+//!
+//! let text = json::to_string(&serde_json::json!({"x": [3.0, 1e16, "\u{e9}"]}))?;
+//! assert_eq!(text, r#"{"x": [3.0, 1e+16, "\u00e9"]}"#);
+//!
+//! let floats: Vec<f64> = json::from_str("[NaN, -Infinity, 1.5e-07]")?;
+//! assert!(floats[0].is_nan());
+//! # Ok::<(), json::JsonError>(())
+//! ```
 
 mod de;
 mod error;
