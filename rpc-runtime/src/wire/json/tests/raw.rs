@@ -50,13 +50,8 @@ fn constructors_and_accessors() {
 
     let raw = RawJson::from_serialize(&json!({"k": [1.0, "é"]})).unwrap();
     assert_eq!(raw.as_str(), r#"{"k": [1.0, "\u00e9"]}"#);
-    let (k,): (Vec<serde_json::Value>,) = (raw
-        .deserialize_into::<serde_json::Map<_, _>>()
-        .unwrap()["k"]
-        .as_array()
-        .unwrap()
-        .clone(),);
-    assert_eq!(k, [json!(1.0), json!("é")]);
+    let map: serde_json::Map<String, serde_json::Value> = raw.deserialize_into().unwrap();
+    assert_eq!(map["k"], json!([1.0, "é"]));
 
     let borrowed = RawJson::from_string("\"text\"".to_owned()).unwrap();
     let s: &str = borrowed.deserialize_into().unwrap();
