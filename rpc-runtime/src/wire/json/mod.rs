@@ -1,1 +1,90 @@
-//! Python-flavoured JSON (placeholder, being written).
+//! JSON exactly as oslo.messaging writes and reads it.
+//!
+//! oslo.messaging encodes with Python's `json.dumps` defaults, and peers compare, log and
+//! sometimes hash those bytes, so this module reproduces them byte for byte:
+//!
+//! * separators `", "` and `": "`, no newlines;
+//! * `ensure_ascii`: everything outside printable ASCII is `\uXXXX` (lower-case hex, surrogate
+//!   pairs above U+FFFF), so the output is pure ASCII;
+//! * floats in Python `repr` form (`3.0`, `1e+16`, `1.5e-07`) and the non-standard bare tokens
+//!   `NaN`, `Infinity` and `-Infinity`;
+//! * map keys in iteration order (use `serde_json::Map`/`Value`, which keep insertion order in
+//!   this workspace, or structs), with Python's conversion of integer, float, bool and null
+//!   keys to strings.
+//!
+//! The parser accepts RFC 8259 JSON plus those three tokens, as Python's `json.loads` does.
+//! Strings without escapes are borrowed from the input. Nesting is limited to 128 levels.
+//!
+//! Numbers decode as follows: integers that fit `u64`/`i64` are visited as such; larger ones
+//! as `f64`, except when the target asks for `i128`/`u128`, which get the exact value.
+//! `serde_json::Value` cannot hold `NaN` or `±Infinity`; decoding them into a `Value` gives
+//! `Value::Null` (decode into `f64` or keep them as [`RawJson`] to preserve them).
+//!
+//! [`RawJson`] carries a value as its exact source text.
+//!
+//! ```
+//! use rpc_runtime::wire::json;
+//!
+//! let text = json::to_string(&serde_json::json!({"x": [3.0, 1e16, "\u{e9}"]}))?;
+//! assert_eq!(text, r#"{"x": [3.0, 1e+16, "\u00e9"]}"#);
+//!
+//! let floats: Vec<f64> = json::from_str("[NaN, -Infinity, 1.5e-07]")?;
+//! assert!(floats[0].is_nan());
+//! # Ok::<(), json::JsonError>(())
+//! ```
+
+mod de;
+mod error;
+mod escape;
+mod key;
+mod number;
+mod raw;
+mod scan;
+mod ser;
+#[cfg(test)]
+mod tests;
+
+use serde::{Deserialize, Serialize};
+
+pub use error::JsonError;
+pub use escape::write_str;
+pub use raw::RawJson;
+
+/// Encodes `value` as Python's `json.dumps` would.
+pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, JsonError> {
+    let mut out = Vec::with_capacity(128);
+    to_writer(&mut out, value)?;
+    Ok(out)
+}
+
+/// Encodes `value` as Python's `json.dumps` would.
+///
+/// The text is ASCII, unless it embeds a [`RawJson`] that itself holds non-ASCII text.
+pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, JsonError> {
+    let bytes = to_vec(value)?;
+    // Always valid: the encoder writes ASCII and RawJson contents come from a `String`.
+    String::from_utf8(bytes).map_err(|_| JsonError::new("internal error: output is not UTF-8"))
+}
+
+/// Appends the encoding of `value` to `out`. On error, `out` may hold a partial encoding.
+pub fn to_writer<T: ?Sized + Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), JsonError> {
+    value.serialize(&mut ser::Serializer::new(out))
+}
+
+/// Decodes one JSON value in Python's dialect; only whitespace may follow it.
+pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
+    let mut de = de::Deserializer::new(s);
+    let result = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
+    result.map_err(|mut error| {
+        // Errors raised by `Deserialize` impls ("missing field") carry no position yet.
+        error.locate(s.as_bytes(), de.offset());
+        error
+    })
+}
+
+/// Decodes one JSON value from UTF-8 bytes. Invalid UTF-8 is an error.
+pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, JsonError> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| JsonError::at("invalid UTF-8", bytes, e.valid_up_to()))?;
+    from_str(text)
+}

@@ -1,0 +1,376 @@
+//! [`RawJson`]: a JSON value kept as text, for passing payloads through without decoding
+//! them, and for writing them back byte for byte.
+
+use std::fmt;
+
+use serde::de::value::BorrowedStrDeserializer;
+use serde::de::{self, DeserializeSeed, Visitor};
+use serde::ser::{self, Impossible};
+use serde::{Deserialize, Serialize};
+
+use super::de::Deserializer;
+use super::error::JsonError;
+
+/// The newtype-struct name by which [`RawJson`] recognises this module's serializer and
+/// deserializer (the mechanism serde_json's `RawValue` uses).
+pub(super) const TOKEN: &str = "$oslo_rpc::wire::json::private::RawJson";
+
+/// The exact text of one JSON value in Python's dialect (so `NaN` and `Infinity` are
+/// allowed).
+///
+/// * Deserialized by this module, it captures the value's source text verbatim: spacing,
+///   key order, number spelling and escapes are kept.
+/// * Serialized by this module, the text is written verbatim.
+/// * With another human-readable format (say `serde_json`), it goes through
+///   `serde_json::Value`: deserializing builds a `Value` and encodes it with this module's
+///   rules; serializing parses the text and forwards the `Value` (`NaN` and `Infinity`
+///   become `null` there, as `Value` cannot hold them).
+/// * With a binary format (`is_human_readable() == false`) the text travels as a string.
+///
+/// Unlike other values, `Option<RawJson>` reads JSON `null` as `None`.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct RawJson {
+    text: String,
+}
+
+impl RawJson {
+    /// Validates `text` as one JSON value and wraps it. Whitespace around the value is
+    /// removed; everything else is kept as is.
+    pub fn from_string(text: String) -> Result<RawJson, JsonError> {
+        let mut de = Deserializer::new(&text);
+        let value = de.raw_value()?;
+        de.end()?;
+        if value.len() == text.len() {
+            return Ok(RawJson { text });
+        }
+        Ok(RawJson {
+            text: value.to_owned(),
+        })
+    }
+
+    /// Encodes `value` with this module's serializer.
+    pub fn from_serialize<T: ?Sized + Serialize>(value: &T) -> Result<RawJson, JsonError> {
+        Ok(RawJson {
+            text: super::to_string(value)?,
+        })
+    }
+
+    /// JSON `null`.
+    pub fn null() -> RawJson {
+        RawJson {
+            text: "null".to_owned(),
+        }
+    }
+
+    /// Whether the value is `null`.
+    pub fn is_null(&self) -> bool {
+        self.text == "null"
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The JSON text, by value.
+    pub fn into_string(self) -> String {
+        self.text
+    }
+
+    /// Decodes the value with this module's deserializer. `T` may borrow from `self`.
+    pub fn deserialize_into<'a, T: Deserialize<'a>>(&'a self) -> Result<T, JsonError> {
+        super::from_str(&self.text)
+    }
+}
+
+impl Default for RawJson {
+    /// JSON `null`.
+    fn default() -> Self {
+        RawJson::null()
+    }
+}
+
+impl fmt::Debug for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RawJson")
+            .field(&format_args!("{}", self.text))
+            .finish()
+    }
+}
+
+impl fmt::Display for RawJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<RawJson> for String {
+    fn from(raw: RawJson) -> String {
+        raw.text
+    }
+}
+
+// ---- serializing ----
+
+impl Serialize for RawJson {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(TOKEN, &Payload(&self.text))
+    }
+}
+
+/// What the `TOKEN` newtype wraps. This module's serializer hands it a [`Capture`], which
+/// says it is not human-readable, and so receives the text.
+struct Payload<'a>(&'a str);
+
+impl Serialize for Payload<'_> {
+    fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            let value: serde_json::Value =
+                super::from_str(self.0).map_err(<S::Error as ser::Error>::custom)?;
+            value.serialize(serializer)
+        } else {
+            serializer.serialize_str(self.0)
+        }
+    }
+}
+
+/// Receives a [`Payload`] inside this module's serializer and appends the text verbatim.
+pub(super) struct Capture<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+impl<'a> Capture<'a> {
+    pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
+        Capture { out }
+    }
+}
+
+fn not_raw() -> JsonError {
+    JsonError::new("internal error: the RawJson marker wrapped something other than its text")
+}
+
+macro_rules! reject {
+    ($($method:ident($($arg:ty),*);)*) => {$(
+        fn $method(self, $(_: $arg),*) -> Result<(), JsonError> {
+            Err(not_raw())
+        }
+    )*};
+}
+
+impl ser::Serializer for Capture<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    type SerializeSeq = Impossible<(), JsonError>;
+    type SerializeTuple = Impossible<(), JsonError>;
+    type SerializeTupleStruct = Impossible<(), JsonError>;
+    type SerializeTupleVariant = Impossible<(), JsonError>;
+    type SerializeMap = Impossible<(), JsonError>;
+    type SerializeStruct = Impossible<(), JsonError>;
+    type SerializeStructVariant = Impossible<(), JsonError>;
+
+    fn is_human_readable(&self) -> bool {
+        false
+    }
+
+    fn serialize_str(self, text: &str) -> Result<(), JsonError> {
+        self.out.extend_from_slice(text.as_bytes());
+        Ok(())
+    }
+
+    reject! {
+        serialize_bool(bool);
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_i128(i128);
+        serialize_u8(u8);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
+        serialize_u128(u128);
+        serialize_f32(f32);
+        serialize_f64(f64);
+        serialize_char(char);
+        serialize_bytes(&[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_some<T: ?Sized + Serialize>(self, _value: &T) -> Result<(), JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _value: &T,
+    ) -> Result<(), JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<(), JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, JsonError> {
+        Err(not_raw())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, JsonError> {
+        Err(not_raw())
+    }
+}
+
+// ---- deserializing ----
+
+impl<'de> Deserialize<'de> for RawJson {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(TOKEN, RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawJson;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    /// Another deserializer: go through `serde_json::Value` (or a string, for binary
+    /// formats, mirroring [`Payload`]).
+    fn visit_newtype_struct<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<RawJson, D::Error> {
+        if deserializer.is_human_readable() {
+            let value = serde_json::Value::deserialize(deserializer)?;
+            RawJson::from_serialize(&value).map_err(de::Error::custom)
+        } else {
+            let text = String::deserialize(deserializer)?;
+            RawJson::from_string(text).map_err(de::Error::custom)
+        }
+    }
+
+    /// This module's deserializer: a one-entry map from `TOKEN` to the captured text.
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
+        map.next_key_seed(TokenKey)?
+            .ok_or_else(|| de::Error::custom("expected raw JSON text"))?;
+        let text = map.next_value::<String>()?;
+        Ok(RawJson { text })
+    }
+}
+
+/// Accepts only the `TOKEN` key, so a real object is never mistaken for captured text.
+struct TokenKey;
+
+impl<'de> DeserializeSeed<'de> for TokenKey {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for TokenKey {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("raw JSON text")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+        if key == TOKEN {
+            Ok(())
+        } else {
+            Err(E::custom(
+                "RawJson needs a deserializer that supports newtype structs",
+            ))
+        }
+    }
+}
+
+/// Hands the captured text to [`RawVisitor::visit_map`].
+pub(super) struct RawAccess<'de> {
+    text: &'de str,
+    key_given: bool,
+}
+
+impl<'de> RawAccess<'de> {
+    pub(super) fn new(text: &'de str) -> Self {
+        RawAccess {
+            text,
+            key_given: false,
+        }
+    }
+}
+
+impl<'de> de::MapAccess<'de> for RawAccess<'de> {
+    type Error = JsonError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, JsonError> {
+        if self.key_given {
+            return Ok(None);
+        }
+        self.key_given = true;
+        seed.deserialize(BorrowedStrDeserializer::new(TOKEN))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, JsonError> {
+        seed.deserialize(BorrowedStrDeserializer::new(self.text))
+    }
+}
