@@ -24,7 +24,9 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> Result<(), RpcError> {
     let runtime = if args.workers <= 1 {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(args.workers)
@@ -74,14 +76,26 @@ pub(crate) fn run(args: Args) -> Result<(), RpcError> {
             .collect();
         let mut samples = Vec::with_capacity(per_task * args.in_flight);
         for task in tasks {
-            samples.extend(task.await.map_err(|e| RpcError::transport(e.to_string()))??);
+            samples.extend(
+                task.await
+                    .map_err(|e| RpcError::transport(e.to_string()))??,
+            );
         }
         let concurrent = Summary::of(samples, started.elapsed());
         server.stop().await?;
 
-        println!("memory transport, 16 B echo, {} runtime worker(s)", args.workers);
-        println!("{:<22} {:>10} {:>10} {:>10} {:>12}", "workload", "p50 µs", "p90 µs", "p99 µs", "calls/s");
-        for (name, s) in [("sequential", &sequential), (&*format!("{} in flight", args.in_flight), &concurrent)] {
+        println!(
+            "memory transport, 16 B echo, {} runtime worker(s)",
+            args.workers
+        );
+        println!(
+            "{:<22} {:>10} {:>10} {:>10} {:>12}",
+            "workload", "p50 µs", "p90 µs", "p99 µs", "calls/s"
+        );
+        for (name, s) in [
+            ("sequential", &sequential),
+            (&*format!("{} in flight", args.in_flight), &concurrent),
+        ] {
             println!(
                 "{:<22} {:>10.1} {:>10.1} {:>10.1} {:>12.0}",
                 name, s.p50_us, s.p90_us, s.p99_us, s.per_second
@@ -91,7 +105,11 @@ pub(crate) fn run(args: Args) -> Result<(), RpcError> {
     })
 }
 
-async fn timed_call(client: &RpcClient, ctx: &Context, payload: &Value) -> Result<Duration, RpcError> {
+async fn timed_call(
+    client: &RpcClient,
+    ctx: &Context,
+    payload: &Value,
+) -> Result<Duration, RpcError> {
     let started = Instant::now();
     client.call(ctx, "echo", payload.clone()).await?;
     Ok(started.elapsed())

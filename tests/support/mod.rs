@@ -82,6 +82,7 @@ impl Gauge {
     }
 }
 
+#[allow(clippy::result_large_err)] // a test helper; RemoteError is what handlers return
 fn int(args: &serde_json::Map<String, Value>, name: &str) -> Result<i64, RemoteError> {
     args.get(name).and_then(Value::as_i64).ok_or_else(|| {
         RemoteError::new(

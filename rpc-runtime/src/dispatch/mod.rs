@@ -18,8 +18,11 @@ use crate::wire::{Args, RawJson, Request};
 /// The version an endpoint without one implements, and a request without one asks for.
 pub const DEFAULT_VERSION: RpcVersion = RpcVersion::new(1, 0);
 
+/// The failure a method sends back instead of a result (boxed: it is large and rare).
+pub type Failure = Box<RemoteError>;
+
 /// What a dispatched method resolves to: its encoded result, or the failure to send back.
-pub type DispatchFuture = BoxFuture<'static, Result<RawJson, RemoteError>>;
+pub type DispatchFuture = BoxFuture<'static, Result<RawJson, Failure>>;
 
 /// A set of RPC methods served under one namespace and version (an oslo endpoint object
 /// with its `target`).
@@ -101,7 +104,7 @@ impl Dispatcher {
     /// accepts the namespace, can serve the version, has the method and whose access
     /// policy allows it. NoSuchMethod when some endpoint was compatible, UnsupportedVersion
     /// otherwise.
-    fn select(&self, request: &Request) -> Result<&Arc<dyn Endpoint>, RemoteError> {
+    fn select(&self, request: &Request) -> Result<&Arc<dyn Endpoint>, Failure> {
         if let Some(problem) = &request.problem {
             return Err(type_error(format!("malformed request: {problem}")));
         }
@@ -137,30 +140,30 @@ impl Dispatcher {
                 method: method.to_owned(),
             }
         };
-        Err(RemoteError::from_exception(&error))
+        Err(failure_of(&error))
     }
 }
 
 /// A `builtins.TypeError` failure: what Python raises for missing, unexpected or
 /// ill-typed keyword arguments.
-pub fn type_error(message: impl Into<String>) -> RemoteError {
-    RemoteError::new("TypeError", "builtins", message)
+pub fn type_error(message: impl Into<String>) -> Failure {
+    Box::new(RemoteError::new("TypeError", "builtins", message))
 }
 
 /// A `builtins.ValueError` failure.
-pub fn value_error(message: impl Into<String>) -> RemoteError {
-    RemoteError::new("ValueError", "builtins", message)
+pub fn value_error(message: impl Into<String>) -> Failure {
+    Box::new(RemoteError::new("ValueError", "builtins", message))
 }
 
 /// Encodes a method's return value as the reply's `result`.
-pub fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, RemoteError> {
+pub fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, Failure> {
     RawJson::from_serialize(value)
         .map_err(|error| value_error(format!("the result could not be encoded: {error}")))
 }
 
 /// Turns a method's error into the failure a peer sees.
-pub fn failure_of<E: RemoteException + ?Sized>(error: &E) -> RemoteError {
-    RemoteError::from_exception(error)
+pub fn failure_of<E: RemoteException + ?Sized>(error: &E) -> Failure {
+    Box::new(RemoteError::from_exception(error))
 }
 
 #[cfg(test)]

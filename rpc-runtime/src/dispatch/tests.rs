@@ -84,7 +84,13 @@ fn selection_follows_oslo() {
             "oslo_messaging.rpc.dispatcher.UnsupportedVersion: Endpoint does not support RPC version {v}. Attempted method: {m}"
         ))
     };
-    let cases: Vec<(&str, Option<&str>, Option<&str>, Result<String, String>)> = vec![
+    type Case<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Result<String, String>,
+    );
+    let cases: Vec<Case<'_>> = vec![
         // Registration order: the first compatible endpoint with the method wins.
         (
             "add",

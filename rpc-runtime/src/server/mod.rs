@@ -14,8 +14,9 @@ use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
+use crate::dispatch::Failure;
 use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
-use crate::error::{RemoteError, RpcError};
+use crate::error::RpcError;
 use crate::target::Target;
 use crate::transport::{Incoming, ListenSpec, Listener, Transport};
 use crate::wire::{self, RawJson, Request};
@@ -250,7 +251,7 @@ impl Worker {
         interval: Duration,
         reply_q: &str,
         msg_id: &str,
-    ) -> Result<RawJson, RemoteError> {
+    ) -> Result<RawJson, Failure> {
         let mut next = Instant::now() + interval;
         let mut beating = true;
         loop {

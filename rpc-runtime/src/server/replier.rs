@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
+use crate::dispatch::Failure;
 use crate::error::{RemoteError, RpcError, TransportErrorKind};
 use crate::transport::{Destination, PublishOptions, Transport};
 use crate::wire::{self, RawJson};
@@ -44,11 +45,11 @@ impl Replier {
         reply_q: &str,
         msg_id: &str,
         method: &str,
-        outcome: Result<RawJson, RemoteError>,
+        outcome: Result<RawJson, Failure>,
     ) {
         let (result, failure) = match outcome {
             Ok(result) => (Some(result), None),
-            Err(remote) => (None, Some(failure_text(remote, method))),
+            Err(remote) => (None, Some(failure_text(*remote, method))),
         };
         let body = wire::encode_reply(
             result.as_ref(),

@@ -554,6 +554,22 @@ struct MemoryListener {
     fanout_queue: String,
 }
 
+impl MemoryListener {
+    /// Cancels the consumers and requeues what was delivered but not taken (idempotent).
+    fn stop_consuming(&mut self) {
+        if self.consumers.is_empty() {
+            return;
+        }
+        self.rx.close();
+        let mut unclaimed = Vec::new();
+        while let Ok(delivery) = self.rx.try_recv() {
+            unclaimed.push(delivery);
+        }
+        let consumers = std::mem::take(&mut self.consumers);
+        self.broker.unsubscribe_and_requeue(&consumers, unclaimed);
+    }
+}
+
 impl Listener for MemoryListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
@@ -567,21 +583,13 @@ impl Listener for MemoryListener {
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
-        self.rx.close();
-        let mut unclaimed = Vec::new();
-        while let Ok(delivery) = self.rx.try_recv() {
-            unclaimed.push(delivery);
-        }
-        let consumers = std::mem::take(&mut self.consumers);
-        self.broker.unsubscribe_and_requeue(&consumers, unclaimed);
+        self.stop_consuming();
         Box::pin(std::future::ready(()))
     }
 
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
-        if !self.consumers.is_empty() {
-            // close without stop: still give unclaimed messages back.
-            let _ = self.stop();
-        }
+        // Closing without stopping first still gives unclaimed messages back.
+        self.stop_consuming();
         self.broker.delete_queue(&self.fanout_queue);
         Box::pin(std::future::ready(()))
     }
