@@ -36,10 +36,18 @@
 
 pub use rpc_runtime::*;
 
+#[doc = include_str!("rpc_endpoint.md")]
+pub use rpc_macros::rpc_endpoint;
+
 /// The names most programs need: `use oslo_rpc::prelude::*;`.
 pub mod prelude {
+    pub use rpc_macros::rpc_endpoint;
     pub use rpc_runtime::{
         CallOptions, Context, DynamicEndpoint, Endpoint, RemoteError, RemoteException, RpcClient,
         RpcError, RpcServer, RpcVersion, Target, Transport,
     };
 }
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;

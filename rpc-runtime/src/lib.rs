@@ -9,6 +9,7 @@ pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod rabbit_options;
+pub mod schema;
 pub mod server;
 pub mod target;
 pub mod transport;

@@ -3,11 +3,13 @@
 //! [`DynamicEndpoint`] both implement [`Endpoint`].
 
 mod dynamic;
+mod kwargs;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use dynamic::{DynamicEndpoint, DynamicEndpointBuilder};
+pub use kwargs::{Kwargs, Param};
 
 use crate::context::Context;
 use crate::error::{RemoteError, RemoteException, RpcError};

@@ -1,0 +1,27 @@
+//! The `#[rpc_endpoint]` attribute of oslo-rpc. Use it through the facade crate
+//! (`oslo_rpc::rpc_endpoint`), whose documentation shows what it generates: generated code
+//! names the runtime as `::oslo_rpc::__private`, so this crate is not useful on its own.
+//!
+//! The expansion is built like serde_derive's: [`parse`] reads the attribute arguments and
+//! the trait into a [`model`], [`check`] applies one function per rule and collects every
+//! error with its span ([`ctxt`]), and [`codegen`] writes the output from the validated
+//! model only. On any error the user's trait is still emitted (without our helper
+//! attributes), so completion and navigation keep working while the errors are shown.
+
+mod check;
+mod codegen;
+mod ctxt;
+mod model;
+mod parse;
+mod schema;
+mod version;
+
+use proc_macro::TokenStream;
+
+/// Turns a trait into a typed oslo.messaging client and a server dispatch table.
+///
+/// See `oslo_rpc::rpc_endpoint` for the documentation.
+#[proc_macro_attribute]
+pub fn rpc_endpoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    codegen::expand(attr.into(), item.into()).into()
+}
