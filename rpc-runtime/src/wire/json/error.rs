@@ -111,4 +111,18 @@ impl serde::de::Error for JsonError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         JsonError::new(msg.to_string())
     }
+
+    /// Names JSON `null` as such (serde says "unit value"), as serde_json does: typed
+    /// endpoints put this text in the `TypeError` a peer sees.
+    fn invalid_type(
+        unexpected: serde::de::Unexpected<'_>,
+        expected: &dyn serde::de::Expected,
+    ) -> Self {
+        match unexpected {
+            serde::de::Unexpected::Unit => {
+                JsonError::new(format!("invalid type: null, expected {expected}"))
+            }
+            other => JsonError::new(format!("invalid type: {other}, expected {expected}")),
+        }
+    }
 }
