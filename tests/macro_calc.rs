@@ -325,11 +325,12 @@ async fn since_arguments_are_left_out_under_the_cap() {
 
 /// A newer revision of `calc` than the server has: `square` claims 1.3 but the 1.3 server
 /// lacks it; `cube` needs 1.4.
+#[allow(dead_code)] // only the client is used: the 1.3 server is the real `Calc`
 mod newer {
     use oslo_rpc::prelude::*;
 
     #[rpc_endpoint(namespace = "calc", version = "1.4")]
-    pub trait CalcNext {
+    pub(crate) trait CalcNext {
         /// Not on the 1.3 server.
         #[rpc(since = "1.3")]
         async fn square(&self, x: i64) -> Result<i64, RpcError>;
@@ -569,7 +570,7 @@ mod extras {
     use oslo_rpc::prelude::*;
 
     #[rpc_endpoint(namespace = "extras", version = "1.1")]
-    pub trait Extras {
+    pub(crate) trait Extras {
         /// On the wire as `get-thing`.
         #[rpc(name = "get-thing")]
         async fn get_thing(&self, id: u64) -> Result<String, RpcError>;
@@ -592,7 +593,7 @@ mod extras {
         async fn nothing(&self) -> Result<(), RpcError>;
     }
 
-    pub struct Service;
+    pub(crate) struct Service;
 
     impl Extras for Service {
         async fn get_thing(&self, id: u64) -> Result<String, RpcError> {
@@ -626,7 +627,7 @@ mod extras {
 
 #[tokio::test]
 async fn renames_context_options_and_default_bodies() {
-    use extras::{Extras, ExtrasClient, ExtrasEndpoint, Service};
+    use extras::{ExtrasClient, ExtrasEndpoint, Service};
 
     let mut world = World::new().await;
     world

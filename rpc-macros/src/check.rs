@@ -6,7 +6,6 @@
 
 use quote::ToTokens;
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
 use syn::{TraitItem, Type};
 
 use crate::codegen::CLIENT_METHODS;
@@ -86,13 +85,13 @@ fn check_receiver(cx: &mut Ctxt, method: &Method) {
     let ident = method.ident();
     match &method.receiver {
         Receiver::Ref => {}
-        Receiver::RefMut(span) => cx.error_at(
-            *span,
+        Receiver::RefMut(tokens) => cx.error_spanned_by(
+            tokens,
             "RPC methods take `&self`, not `&mut self`: the server runs requests concurrently \
              on one shared service (use interior mutability, e.g. a Mutex, for state)",
         ),
-        Receiver::Other(span) => cx.error_at(
-            *span,
+        Receiver::Other(tokens) => cx.error_spanned_by(
+            tokens,
             "RPC methods take `&self`: the server calls them on one shared service",
         ),
         Receiver::Missing => cx.error_spanned_by(
@@ -141,9 +140,9 @@ fn check_plain_fn(cx: &mut Ctxt, method: &Method) {
 /// The request context is taken as `&Context` right after `&self`; a `&mut Context` or a
 /// context further down the list is a mistake, not a keyword argument.
 fn check_context_param(cx: &mut Ctxt, method: &Method) {
-    if let Some(span) = model::context_is_mut(&method.func) {
-        cx.error_at(
-            span,
+    if let Some(ty) = model::context_is_mut(&method.func) {
+        cx.error_spanned_by(
+            ty,
             "take the request context as `&Context`: the server lends it to the method",
         );
     }
@@ -294,10 +293,8 @@ fn check_unique_wire_names(cx: &mut Ctxt, endpoint: &Endpoint) {
             .iter()
             .find(|other| other.wire_name == method.wire_name);
         if let Some(earlier) = earlier {
-            let tokens = method.wire_name_tokens();
-            let span = tokens.span();
-            cx.error_at(
-                span,
+            cx.error_spanned_by(
+                method.wire_name_tokens(),
                 format!(
                     "RPC method name `{}` is already used by `{}`: wire names must be unique \
                      (rename one with #[rpc(name = \"...\")])",

@@ -7,7 +7,6 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, LitStr, Pat, PathArguments, ReturnType, Type};
 
 use crate::ctxt::Ctxt;
@@ -59,10 +58,10 @@ pub(crate) struct Method {
 pub(crate) enum Receiver {
     /// `&self` (or `self: &Self`).
     Ref,
-    /// `&mut self`.
-    RefMut(Span),
+    /// `&mut self` (the tokens, for the error's span).
+    RefMut(TokenStream),
     /// `self`, `self: Box<Self>`, ...
-    Other(Span),
+    Other(TokenStream),
     /// No `self` at all.
     Missing,
 }
@@ -100,6 +99,8 @@ impl Endpoint {
         let values = parse_attr_args(cx, attr, Place::Endpoint);
         let version = match values.get(Key::Version) {
             Some(literal) => versioned(cx, literal),
+            // Given, but not as a string: that error is reported already.
+            None if values.was_given(Key::Version) => None,
             None => {
                 // The call site of an attribute macro is the attribute itself.
                 cx.error_at(
@@ -262,7 +263,7 @@ impl Arg {
 }
 
 fn receiver_of(receiver: &syn::Receiver) -> Receiver {
-    let span = receiver.span();
+    let span = receiver.to_token_stream();
     if receiver.colon_token.is_none() {
         return match (&receiver.reference, &receiver.mutability) {
             (Some(_), None) => Receiver::Ref,
@@ -296,14 +297,14 @@ fn is_context_ref(ty: &Type) -> bool {
     }
 }
 
-/// Whether the context parameter is written `&mut`.
-pub(crate) fn context_is_mut(func: &syn::TraitItemFn) -> Option<Span> {
+/// The type of a context parameter written `&mut Context`, if any.
+pub(crate) fn context_is_mut(func: &syn::TraitItemFn) -> Option<&Type> {
     func.sig.inputs.iter().find_map(|input| match input {
         FnArg::Typed(typed) => match &*typed.ty {
             Type::Reference(reference)
                 if reference.mutability.is_some() && is_context_ref(&typed.ty) =>
             {
-                Some(typed.ty.span())
+                Some(&*typed.ty)
             }
             _ => None,
         },

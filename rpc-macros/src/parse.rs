@@ -86,9 +86,16 @@ impl Place {
 #[derive(Default)]
 pub(crate) struct AttrValues {
     entries: Vec<(Key, LitStr)>,
+    /// Keys written, including those whose value was refused.
+    given: Vec<Key>,
 }
 
 impl AttrValues {
+    /// Whether `key` was written, with a usable value or not.
+    pub(crate) fn was_given(&self, key: Key) -> bool {
+        self.given.contains(&key)
+    }
+
     /// The value of `key`, if given.
     pub(crate) fn get(&self, key: Key) -> Option<&LitStr> {
         self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
@@ -188,6 +195,7 @@ pub(crate) fn parse_attr_args(cx: &mut Ctxt, tokens: TokenStream, place: Place) 
                 continue;
             }
         };
+        values.given.push(key);
         let literal = match entry.value {
             Expr::Lit(syn::ExprLit {
                 lit: Lit::Str(literal),
@@ -245,6 +253,7 @@ pub(crate) fn take_helper_attrs(
         match &attr.meta {
             syn::Meta::List(list) => {
                 let parsed = parse_attr_args(cx, list.tokens.clone(), place);
+                values.given.extend(parsed.given);
                 for (key, literal) in parsed.entries {
                     if values.get(key).is_some() {
                         cx.error_spanned_by(
@@ -258,10 +267,7 @@ pub(crate) fn take_helper_attrs(
             }
             other => cx.error_spanned_by(
                 other,
-                format!(
-                    "expected `#[rpc({} = \"...\")]`",
-                    place.keys().first().map_or("since", |key| key.as_str())
-                ),
+                format!("expected {} with {}", place.attribute(), place.expected()),
             ),
         }
     }

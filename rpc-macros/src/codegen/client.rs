@@ -4,8 +4,7 @@
 //! arguments and picks the message version.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
 use super::{Generator, MethodGen, arg_ident, doc, local};
 use crate::model::Output;
@@ -73,78 +72,61 @@ impl Generator<'_> {
         }
     }
 
-    /// One struct per method holding references to the keyword arguments; its `new` decides
-    /// which `since` arguments go out and at which version the message is sent.
-    pub(super) fn args_structs(&self) -> TokenStream {
+    /// One function per method building the request's keyword arguments and picking its
+    /// version: the method's `since`, raised to the `since` of each optional argument sent;
+    /// an argument whose `since` the client's version cap cannot send is left out.
+    pub(super) fn request_builders(&self) -> TokenStream {
         let private = &self.private;
         let runtime = &self.runtime;
-        let serde_path = format!("{}::serde", self.private).replace(' ', "");
-        let mut structs = TokenStream::new();
+        let mut builders = TokenStream::new();
         for generated in &self.methods {
-            let name = &generated.args_struct;
             let method = generated.method;
+            let name = &generated.request_builder;
+            let wire_name = &method.wire_name;
             let client = local("client");
             let version = local("version");
+            let args = local("args");
             let method_version = self.version_expr(&generated.since);
-            let lifetime = quote!('__rpc);
-            let generics = if method.args.is_empty() {
-                quote!()
-            } else {
-                quote!(<#lifetime>)
-            };
-            let mut fields = TokenStream::new();
             let mut params = TokenStream::new();
-            let mut gates = TokenStream::new();
-            let mut inits = TokenStream::new();
-            for arg in &method.args {
+            let mut pushes = TokenStream::new();
+            for (arg, witness) in method.args.iter().zip(&generated.witnesses.args) {
                 let ident = arg_ident(arg);
                 let ty = &arg.ty;
-                params.extend(quote!(#ident: &#lifetime #ty,));
-                inits.extend(quote!(#ident,));
+                let arg_name = arg.wire_name();
+                params.extend(quote!(#ident: &#ty,));
+                let push = quote! {
+                    #private::push_argument(&mut #args, #wire_name, #arg_name, #ident, &#witness)?;
+                };
                 match &arg.since {
-                    None => fields.extend(quote_spanned!(ty.span()=> #ident: &#lifetime #ty,)),
+                    None => pushes.extend(push),
                     Some(since) => {
                         let since = self.version_expr(&since.version);
-                        fields.extend(quote_spanned! {ty.span()=>
-                            #[serde(skip_serializing_if = "::core::option::Option::is_none")]
-                            #ident: ::core::option::Option<&#lifetime #ty>,
-                        });
-                        gates.extend(quote! {
-                            let #ident = if #client.can_send_version(
-                                ::core::option::Option::Some(&#since),
-                            ) {
+                        pushes.extend(quote! {
+                            if #client.can_send_version(::core::option::Option::Some(&#since)) {
                                 #version = ::core::cmp::Ord::max(#version, #since);
-                                ::core::option::Option::Some(#ident)
-                            } else {
-                                ::core::option::Option::None
-                            };
+                                #push
+                            }
                         });
                     }
                 }
             }
-            structs.extend(quote! {
-                #[derive(#private::serde::Serialize)]
-                #[serde(crate = #serde_path)]
-                struct #name #generics {
-                    #fields
-                }
-
-                impl #generics #name #generics {
-                    /// The keyword arguments to send and the message version: the method's
-                    /// `since`, raised to the `since` of each optional argument sent.
-                    #[allow(unused_variables, unused_mut)]
-                    fn new(
-                        #client: &#runtime::RpcClient,
-                        #params
-                    ) -> (#runtime::RpcVersion, Self) {
-                        let mut #version = #method_version;
-                        #gates
-                        (#version, Self { #inits })
-                    }
+            builders.extend(quote! {
+                #[allow(unused_variables, unused_mut, non_snake_case)]
+                fn #name(
+                    #client: &#runtime::RpcClient,
+                    #params
+                ) -> ::core::result::Result<
+                    (#runtime::RpcVersion, #runtime::wire::Args),
+                    #runtime::RpcError,
+                > {
+                    let mut #version = #method_version;
+                    let mut #args = #runtime::wire::Args::new();
+                    #pushes
+                    ::core::result::Result::Ok((#version, #args))
                 }
             });
         }
-        structs
+        builders
     }
 
     pub(super) fn impl_client(&self) -> TokenStream {
@@ -283,13 +265,16 @@ impl Generator<'_> {
     /// One client method: `async fn m(&self, ctx: &Context, args..) -> Result<T, RpcError>`.
     fn rpc_method(&self, generated: &MethodGen<'_>, cast: bool) -> TokenStream {
         let runtime = &self.runtime;
+        let private = &self.private;
         let method = generated.method;
         let ident = method.ident();
         let wire_name = &method.wire_name;
-        let args_struct = &generated.args_struct;
+        let builder = &generated.request_builder;
+        let result_witness = &generated.witnesses.result;
         let ctx = local("ctx");
         let version = local("version");
         let args = local("args");
+        let raw = local("raw");
         let user_docs = method
             .func
             .attrs
@@ -308,9 +293,41 @@ impl Generator<'_> {
             let ident = arg_ident(arg);
             quote!(&#ident)
         });
+        let note = self.rpc_method_note(generated, cast);
+        let result = quote!(::core::result::Result);
+        let some_version = quote!(::core::option::Option::Some(#version));
+        let (output, send) = if cast {
+            (
+                quote!(#result<(), #runtime::RpcError>),
+                quote! {
+                    self.inner.cast_typed(#ctx, #wire_name, #some_version, &#args).await
+                },
+            )
+        } else {
+            (
+                quote!(#result<#ok, #runtime::RpcError>),
+                quote! {
+                    let #raw = self.inner.call_raw(#ctx, #wire_name, #some_version, &#args).await?;
+                    #private::decode_result(#wire_name, &#raw, &#result_witness)
+                },
+            )
+        };
+        quote! {
+            #(#user_docs)*
+            #[doc = #note]
+            pub async fn #ident(&self, #ctx: &#runtime::Context, #(#params),*) -> #output {
+                let (#version, #args) = #builder(&self.inner, #(#refs),*)?;
+                #send
+            }
+        }
+    }
+
+    fn rpc_method_note(&self, generated: &MethodGen<'_>, cast: bool) -> String {
+        let method = generated.method;
         let mut note = format!(
-            "\n\n{} `{wire_name}`, sent as version {}",
+            "\n\n{} `{}`, sent as version {}",
             if cast { "Casts" } else { "Calls" },
+            method.wire_name,
             generated.since
         );
         let gated: Vec<String> = method
@@ -329,25 +346,6 @@ impl Generator<'_> {
             ));
         }
         note.push('.');
-        let result = quote!(::core::result::Result);
-        let (output, send) = if cast {
-            (
-                quote!(#result<(), #runtime::RpcError>),
-                quote!(self.inner.cast_typed(#ctx, #wire_name, ::core::option::Option::Some(#version), &#args).await),
-            )
-        } else {
-            (
-                quote!(#result<#ok, #runtime::RpcError>),
-                quote!(self.inner.call_typed::<_, #ok>(#ctx, #wire_name, ::core::option::Option::Some(#version), &#args).await),
-            )
-        };
-        quote! {
-            #(#user_docs)*
-            #[doc = #note]
-            pub async fn #ident(&self, #ctx: &#runtime::Context, #(#params),*) -> #output {
-                let (#version, #args) = #args_struct::new(&self.inner, #(#refs),*);
-                #send
-            }
-        }
+        note
     }
 }

@@ -1,8 +1,8 @@
 //! Writes the expansion from a validated model. [`Generator::generate`] reads top to bottom
 //! like the table of contents of the output (tarpc's layout): the rewritten trait, the
 //! client, its cast view and the endpoint structs, then, inside `const _: () = { ... };`
-//! so that nothing else leaks into the user's module, the bound checks, the argument
-//! structs and every impl.
+//! so that nothing else leaks into the user's module, the type witnesses (see `bounds`:
+//! how trait-bound errors land on the user's types), the request builders and every impl.
 //!
 //! Hygiene: generated code names the runtime only through `<crate>::__private` (the facade's
 //! hidden re-exports) and std through `::core`/`::std`; locals it introduces are spanned
@@ -18,12 +18,14 @@ mod trait_def;
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::Ident;
+use syn::ext::IdentExt;
 
 use crate::check;
 use crate::ctxt::Ctxt;
 use crate::model::{Arg, Endpoint, Method};
 use crate::version::Version;
 
+use bounds::Witnesses;
 pub(crate) use client::CLIENT_METHODS;
 
 /// The whole expansion: the generated items, or the user's trait plus every error.
@@ -45,7 +47,7 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
     check::check(&mut cx, &endpoint);
     if !cx.is_ok() {
         // tokio-macros' rule: keep the item so IDEs still see the trait.
-        let item = &endpoint.item;
+        let item = fallback_trait(&endpoint.item);
         let errors = cx.into_compile_errors();
         return quote! {
             #[allow(async_fn_in_trait)]
@@ -54,6 +56,33 @@ pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
         };
     }
     Generator::new(&endpoint).generate()
+}
+
+/// The user's trait as emitted beside errors: as written, except argument patterns that
+/// Rust itself refuses in methods without a body (reported by us already) become `_`.
+fn fallback_trait(item: &syn::ItemTrait) -> syn::ItemTrait {
+    let mut item = item.clone();
+    for trait_item in &mut item.items {
+        let syn::TraitItem::Fn(func) = trait_item else {
+            continue;
+        };
+        if func.default.is_some() {
+            continue;
+        }
+        for input in &mut func.sig.inputs {
+            if let syn::FnArg::Typed(typed) = input {
+                let plain = match &*typed.pat {
+                    syn::Pat::Ident(pat) => pat.subpat.is_none() && pat.by_ref.is_none(),
+                    syn::Pat::Wild(_) => true,
+                    _ => false,
+                };
+                if !plain {
+                    typed.pat = Box::new(syn::parse_quote!(_));
+                }
+            }
+        }
+    }
+    item
 }
 
 /// Everything the generators share about one endpoint.
@@ -76,8 +105,10 @@ struct MethodGen<'a> {
     method: &'a Method,
     /// The version the method is sent as: its `since`, or `X.0` of the endpoint's major.
     since: Version,
-    /// The private struct its keyword arguments are serialized from.
-    args_struct: Ident,
+    /// The function building its keyword arguments and message version.
+    request_builder: Ident,
+    /// Its type witnesses.
+    witnesses: Witnesses,
 }
 
 impl<'a> Generator<'a> {
@@ -91,17 +122,19 @@ impl<'a> Generator<'a> {
         let methods = endpoint
             .methods
             .iter()
-            .map(|method| MethodGen {
+            .enumerate()
+            .map(|(index, method)| MethodGen {
                 method,
                 since: method
                     .since
                     .as_ref()
                     .map_or_else(|| Version::major_zero(version.major), |v| v.version.clone()),
-                args_struct: format_ident!(
-                    "__Rpc{}{}Args",
+                request_builder: format_ident!(
+                    "__rpc_{}_{}_request",
                     trait_ident,
-                    upper_camel(&method.ident().to_string())
+                    method.ident().unraw()
                 ),
+                witnesses: Witnesses::new(index, method.args.len()),
             })
             .collect();
         Generator {
@@ -122,8 +155,8 @@ impl<'a> Generator<'a> {
         let client_struct = self.struct_client();
         let cast_struct = self.struct_cast();
         let endpoint_struct = self.struct_endpoint();
-        let bound_checks = self.bound_checks();
-        let args_structs = self.args_structs();
+        let witnesses = self.witnesses();
+        let request_builders = self.request_builders();
         let client_impl = self.impl_client();
         let client_rpc_methods = self.impl_client_rpc_methods();
         let cast_rpc_methods = self.impl_cast_rpc_methods();
@@ -136,8 +169,8 @@ impl<'a> Generator<'a> {
             #endpoint_struct
             #[allow(non_camel_case_types, clippy::all)]
             const _: () = {
-                #bound_checks
-                #args_structs
+                #witnesses
+                #request_builders
                 #client_impl
                 #client_rpc_methods
                 #cast_rpc_methods
@@ -178,21 +211,6 @@ fn arg_ident(arg: &Arg) -> &Ident {
     arg.ident
         .as_ref()
         .expect("checked: arguments are plain identifiers")
-}
-
-fn upper_camel(snake: &str) -> String {
-    snake
-        .trim_start_matches("r#")
-        .split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            match chars.next() {
-                Some(first) => first.to_uppercase().chain(chars).collect(),
-                None => String::new(),
-            }
-        })
-        .collect()
 }
 
 /// A doc attribute from text.

@@ -120,6 +120,11 @@ impl Generator<'_> {
         }
     }
 
+    /// One match arm of `dispatch`: binds the keyword arguments now (so unexpected and
+    /// missing ones fail at once), decodes them inside the spawned future and hands them to
+    /// the implementation. Only the implementation's future (`Send` by the trait's
+    /// signature) is held across an await, so the argument types need not be `Send` for
+    /// this code to compile; their witnesses require it.
     fn dispatch_arm(&self, generated: &MethodGen<'_>) -> TokenStream {
         let runtime = &self.runtime;
         let private = &self.private;
@@ -127,6 +132,8 @@ impl Generator<'_> {
         let method = generated.method;
         let ident = method.ident();
         let wire_name = &method.wire_name;
+        let witnesses = &generated.witnesses;
+        let (result_witness, error_witness) = (&witnesses.result, &witnesses.error);
         let ctx = local("ctx");
         let args = local("args");
         let kwargs = local("kwargs");
@@ -139,32 +146,32 @@ impl Generator<'_> {
             let required = arg.option_inner.is_none();
             quote!(#runtime::dispatch::Param { name: #name, required: #required })
         });
-        let takes = method.args.iter().map(|arg| {
-            let ident = arg_ident(arg);
-            let ty = &arg.ty;
-            let name = arg.wire_name();
-            quote! {
-                let #ident = match #kwargs.take::<#ty>(#name) {
-                    ::core::result::Result::Ok(#value) => #value,
-                    ::core::result::Result::Err(#failure) => return #private::fail_now(#failure),
-                };
-            }
-        });
+        let takes = method
+            .args
+            .iter()
+            .zip(&witnesses.args)
+            .map(|(arg, witness)| {
+                let ident = arg_ident(arg);
+                let name = arg.wire_name();
+                quote! {
+                    let #ident = #kwargs.take_with(#name, #witness.decode)?;
+                }
+            });
         let call_args = method.args.iter().map(arg_ident);
         let context = method.context.as_ref().map(|_| quote!(&#ctx,));
         quote! {
             #wire_name => {
                 const __RPC_PARAMS: &[#runtime::dispatch::Param] = &[#(#params),*];
-                #[allow(unused_mut)]
+                #[allow(unused_mut, unused_variables)]
                 let mut #kwargs = match #runtime::dispatch::Kwargs::bind(#wire_name, #args, __RPC_PARAMS) {
                     ::core::result::Result::Ok(#value) => #value,
                     ::core::result::Result::Err(#failure) => return #private::fail_now(#failure),
                 };
-                #(#takes)*
                 let #service = ::std::sync::Arc::clone(&self.service);
                 ::std::boxed::Box::pin(async move {
+                    #(#takes)*
                     let #result = <__RpcService as #trait_ident>::#ident(&*#service, #context #(#call_args),*).await;
-                    #private::reply(#result)
+                    #private::reply(#result, &#result_witness, &#error_witness)
                 })
             }
         }

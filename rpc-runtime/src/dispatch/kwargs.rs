@@ -15,7 +15,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{Failure, type_error};
-use crate::wire::{Args, RawJson};
+use crate::wire::{Args, JsonError, RawJson};
 
 /// A parameter of a typed method: its keyword name and whether a request must carry it
 /// (`Option<T>` parameters may be absent and read as `None`).
@@ -73,13 +73,23 @@ impl Kwargs {
     /// Decodes the argument `name` into `T`; an absent argument decodes as JSON `null` (so
     /// an `Option` reads `None`). A value of the wrong type is a `TypeError` naming it.
     pub fn take<T: DeserializeOwned>(&mut self, name: &str) -> Result<T, Failure> {
+        self.take_with(name, |raw| raw.deserialize_into())
+    }
+
+    /// [`take`](Self::take) with the decoder given (generated endpoints pass a function
+    /// pointer, so they need no trait bound of their own).
+    pub fn take_with<T>(
+        &mut self,
+        name: &str,
+        decode: impl FnOnce(&RawJson) -> Result<T, JsonError>,
+    ) -> Result<T, Failure> {
         let raw = self
             .values
             .iter_mut()
             .find(|(param, _)| *param == name)
             .and_then(|(_, value)| value.take())
             .unwrap_or_default();
-        raw.deserialize_into().map_err(|error| {
+        decode(&raw).map_err(|error| {
             type_error(format!(
                 "{}() argument '{name}': {}",
                 self.method,

@@ -1,0 +1,8 @@
+use oslo_rpc::prelude::*;
+
+#[rpc_endpoint(version = "1.0")]
+pub trait Calc {
+    async fn add(&self, a: i64, b: i64) -> Result<i64, String>;
+}
+
+fn main() {}
