@@ -221,11 +221,52 @@ fn unknown(ty: &Type) -> Json {
     Json::object([("x-rust-type", Json::str(type_text(ty)))])
 }
 
-/// A type as written, with the spacing a person would use (`Vec<my::Thing>`, `&[u8]`).
+/// A type as written, without module paths (`a::b::Flavor<c::Size>` is `Flavor<Size>`, so
+/// moving a type or importing it differently is no schema change), with the spacing a
+/// person would use.
 pub(crate) fn type_text(ty: &Type) -> String {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => match path.path.segments.last() {
+            Some(segment) => {
+                let mut text = segment.ident.to_string();
+                if let PathArguments::AngleBracketed(arguments) = &segment.arguments {
+                    let args: Vec<String> = arguments
+                        .args
+                        .iter()
+                        .map(|arg| match arg {
+                            GenericArgument::Type(ty) => type_text(ty),
+                            other => tokens_text(other.to_token_stream()),
+                        })
+                        .collect();
+                    text.push('<');
+                    text.push_str(&args.join(", "));
+                    text.push('>');
+                }
+                text
+            }
+            None => tokens_text(ty.to_token_stream()),
+        },
+        Type::Reference(reference) => {
+            let mutability = if reference.mutability.is_some() {
+                "mut "
+            } else {
+                ""
+            };
+            format!("&{mutability}{}", type_text(&reference.elem))
+        }
+        Type::Slice(slice) => format!("[{}]", type_text(&slice.elem)),
+        Type::Tuple(tuple) => {
+            let items: Vec<String> = tuple.elems.iter().map(type_text).collect();
+            format!("({})", items.join(", "))
+        }
+        other => tokens_text(other.to_token_stream()),
+    }
+}
+
+fn tokens_text(tokens: proc_macro2::TokenStream) -> String {
     let mut out = String::new();
     let mut previous_word = false;
-    for token in ty.to_token_stream() {
+    for token in tokens {
         push_token(&mut out, token, &mut previous_word);
     }
     out

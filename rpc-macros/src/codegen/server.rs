@@ -37,7 +37,7 @@ impl Generator<'_> {
         quote! {
             impl<T> ::core::clone::Clone for #endpoint<T> {
                 fn clone(&self) -> Self {
-                    Self { service: #arc::clone(&self.service) }
+                    Self { service: ::core::clone::Clone::clone(&self.service) }
                 }
             }
 
@@ -167,7 +167,7 @@ impl Generator<'_> {
                     ::core::result::Result::Ok(#value) => #value,
                     ::core::result::Result::Err(#failure) => return #private::fail_now(#failure),
                 };
-                let #service = ::std::sync::Arc::clone(&self.service);
+                let #service = ::core::clone::Clone::clone(&self.service);
                 ::std::boxed::Box::pin(async move {
                     #(#takes)*
                     let #result = <__RpcService as #trait_ident>::#ident(&*#service, #context #(#call_args),*).await;
