@@ -86,8 +86,8 @@ pub(crate) struct Arg {
 
 /// The declared result of a method.
 pub(crate) enum Output {
-    /// `Result<T, E>`.
-    Result { ok: Type, err: Type },
+    /// `Result<T, E>` (boxed: a `Type` is large).
+    Result { ok: Box<Type>, err: Box<Type> },
     /// Anything else, with the tokens to point at.
     Other(TokenStream),
 }
@@ -202,7 +202,10 @@ impl Method {
         }
         let output = match &func.sig.output {
             ReturnType::Type(_, ty) => match result_parts(ty) {
-                Some((ok, err)) => Output::Result { ok, err },
+                Some((ok, err)) => Output::Result {
+                    ok: Box::new(ok),
+                    err: Box::new(err),
+                },
                 None => Output::Other(ty.to_token_stream()),
             },
             ReturnType::Default => Output::Other(func.sig.ident.to_token_stream()),

@@ -77,7 +77,7 @@ fn fallback_trait(item: &syn::ItemTrait) -> syn::ItemTrait {
                     _ => false,
                 };
                 if !plain {
-                    typed.pat = Box::new(syn::parse_quote!(_));
+                    *typed.pat = syn::parse_quote!(_);
                 }
             }
         }

@@ -113,6 +113,7 @@ fn python_name_list(names: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::RemoteError;
 
     const ADD: &[Param] = &[
         Param {
@@ -137,12 +138,12 @@ mod tests {
         args
     }
 
-    fn message(failure: Failure) -> String {
+    fn message(failure: &RemoteError) -> String {
         assert_eq!(
             (failure.class.as_str(), failure.module.as_str()),
             ("TypeError", "builtins")
         );
-        failure.message
+        failure.message.clone()
     }
 
     #[test]
@@ -157,7 +158,7 @@ mod tests {
     fn unexpected_comes_before_missing() {
         let failure = Kwargs::bind("add", args(&[("y", "1")]), ADD).unwrap_err();
         assert_eq!(
-            message(failure),
+            message(&failure),
             "add() got an unexpected keyword argument 'y'"
         );
     }
@@ -166,12 +167,12 @@ mod tests {
     fn missing_arguments_are_listed_like_python() {
         let failure = Kwargs::bind("add", args(&[("a", "1")]), ADD).unwrap_err();
         assert_eq!(
-            message(failure),
+            message(&failure),
             "add() missing 1 required positional argument: 'b'"
         );
         let failure = Kwargs::bind("add", Args::new(), ADD).unwrap_err();
         assert_eq!(
-            message(failure),
+            message(&failure),
             "add() missing 2 required positional arguments: 'a' and 'b'"
         );
         assert_eq!(python_name_list(&["a", "b", "c"]), "'a', 'b', and 'c'");
@@ -181,7 +182,7 @@ mod tests {
     fn wrong_types_name_the_argument() {
         let mut kwargs = Kwargs::bind("add", args(&[("a", "\"x\""), ("b", "1")]), ADD).unwrap();
         assert_eq!(
-            message(kwargs.take::<i64>("a").unwrap_err()),
+            message(&kwargs.take::<i64>("a").unwrap_err()),
             "add() argument 'a': invalid type: string \"x\", expected i64"
         );
     }
