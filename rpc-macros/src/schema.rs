@@ -314,3 +314,73 @@ fn push_token(out: &mut String, token: proc_macro2::TokenTree, previous_word: &m
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use syn::parse_quote;
+
+    use super::*;
+
+    #[test]
+    fn json_text_is_compact_and_escaped() {
+        let json = Json::object([
+            (
+                "a",
+                Json::str("quote \" backslash \\ newline \n bell \u{7}"),
+            ),
+            (
+                "b",
+                Json::Array(vec![Json::Null, Json::Bool(true), Json::number(3)]),
+            ),
+        ]);
+        assert_eq!(
+            json.to_text(),
+            r#"{"a":"quote \" backslash \\ newline \n bell \u0007","b":[null,true,3]}"#
+        );
+    }
+
+    #[test]
+    fn type_names_drop_module_paths() {
+        let cases: [(Type, &str); 6] = [
+            (parse_quote!(crate::models::Flavor), "Flavor"),
+            (parse_quote!(Vec<my::Thing>), "Vec<Thing>"),
+            (
+                parse_quote!(HashMap<String, a::B<c::D>>),
+                "HashMap<String, B<D>>",
+            ),
+            (parse_quote!(&'static [u8]), "&[u8]"),
+            (parse_quote!((i64, x::Y)), "(i64, Y)"),
+            (parse_quote!(<T as Tr>::Out), "<T as Tr>::Out"),
+        ];
+        for (ty, text) in cases {
+            assert_eq!(type_text(&ty), text);
+        }
+    }
+
+    #[test]
+    fn schemas_follow_known_spellings() {
+        let schema = |ty: Type| type_schema(&ty).to_text();
+        assert_eq!(schema(parse_quote!(())), r#"{"type":"null"}"#);
+        assert_eq!(
+            schema(parse_quote!(std::string::String)),
+            r#"{"type":"string"}"#
+        );
+        assert_eq!(
+            schema(parse_quote!(Option<bool>)),
+            r#"{"anyOf":[{"type":"boolean"},{"type":"null"}]}"#
+        );
+        assert_eq!(
+            schema(parse_quote!(Arc<[i8; 2]>)),
+            r#"{"type":"array","items":{"type":"integer","minimum":-128,"maximum":127},"minItems":2,"maxItems":2}"#
+        );
+        assert_eq!(schema(parse_quote!(serde_json::Value)), "{}");
+        assert_eq!(
+            schema(parse_quote!(fn(u8) -> u8)),
+            r#"{"x-rust-type":"fn(u8)->u8"}"#
+        );
+        assert_eq!(
+            schema(parse_quote!(Result<u8, E>)),
+            r#"{"x-rust-type":"Result<u8, E>"}"#
+        );
+    }
+}

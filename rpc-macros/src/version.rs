@@ -79,3 +79,44 @@ impl fmt::Display for Version {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_like_the_runtime() {
+        for (text, shown) in [
+            ("1.3", "1.3"),
+            ("1.3.0", "1.3.0"),
+            ("0.0", "0.0"),
+            ("10.20.30", "10.20.30"),
+        ] {
+            assert_eq!(Version::parse(text).unwrap().to_string(), shown);
+        }
+        for (text, problem) in [
+            ("1", "expected MAJOR.MINOR"),
+            ("1.2.3.4", "expected MAJOR.MINOR"),
+            ("1.x", "the minor part is not a number"),
+            ("01.2", "the major part has a leading zero"),
+            ("1.", "the minor part is empty"),
+            ("1.-2", "the minor part is not a number"),
+            (" 1.2", "the major part is not a number"),
+            ("1.99999999999", "the minor part is too large"),
+        ] {
+            let error = Version::parse(text).unwrap_err();
+            assert!(error.contains(problem), "{text}: {error}");
+        }
+    }
+
+    #[test]
+    fn compatibility_is_oslos() {
+        let v = |text| Version::parse(text).unwrap();
+        assert!(v("1.3").can_serve(&v("1.0")));
+        assert!(v("1.3").can_serve(&v("1.3.0")));
+        assert!(!v("1.3").can_serve(&v("1.3.1")));
+        assert!(!v("1.3").can_serve(&v("1.4")));
+        assert!(!v("2.0").can_serve(&v("1.0")));
+        assert_eq!(Version::major_zero(2).to_string(), "2.0");
+    }
+}
