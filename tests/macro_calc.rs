@@ -233,6 +233,56 @@ async fn prepare_timeout_bounds_a_call() {
 }
 
 #[tokio::test]
+async fn builder_methods_return_adjusted_copies() {
+    let mut world = World::new().await;
+    world.serve("s1").await;
+    let elsewhere = CalcClient::new(RpcClient::new(
+        world.transport.clone(),
+        Target::topic("nobody-listens"),
+    ));
+    let calc = elsewhere
+        .prepare()
+        .topic(world.topic.clone())
+        .timeout(Duration::from_secs(5))
+        .retry(Some(0));
+    assert_eq!(calc.add(&ctx(), 1, 2).await.unwrap(), 3);
+    let options = calc.inner().options();
+    assert_eq!(options.timeout, Some(Duration::from_secs(5)));
+    assert_eq!(options.retry, Some(0));
+    assert_eq!(calc.inner().target().namespace.as_deref(), Some("calc"));
+    assert_eq!(
+        elsewhere.inner().target().topic.as_deref(),
+        Some("nobody-listens")
+    );
+
+    // Heartbeats keep a call longer than the call-monitor timeout alive.
+    let monitored = calc
+        .prepare()
+        .call_monitor_timeout(Duration::from_millis(300));
+    assert_eq!(monitored.sleep(&ctx(), 0.8).await.unwrap(), 0.8);
+
+    // Another exchange is another bus: nobody serves it there.
+    let error = calc
+        .prepare()
+        .exchange("elsewhere")
+        .timeout(Duration::from_millis(200))
+        .add(&ctx(), 1, 2)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RpcError::Timeout { .. }), "{error:?}");
+    assert_eq!(
+        calc.prepare()
+            .exchange("x")
+            .into_inner()
+            .target()
+            .exchange
+            .as_deref(),
+        Some("x")
+    );
+    world.finish().await;
+}
+
+#[tokio::test]
 async fn version_cap_refuses_before_sending_anything() {
     let world = World::new().await;
     // No server: a queue bound to the topic shows whatever would have been sent.
