@@ -2,10 +2,11 @@
 //! (`oslo_rpc::rpc_endpoint`), whose documentation shows what it generates: generated code
 //! names the runtime as `::oslo_rpc::__private`, so this crate is not useful on its own.
 //!
-//! The expansion is built like serde_derive's: [`parse`] reads the attribute arguments and
-//! the trait into a [`model`], [`check`] applies one function per rule and collects every
-//! error with its span ([`ctxt`]), and [`codegen`] writes the output from the validated
-//! model only. On any error the user's trait is still emitted (without our helper
+//! The expansion is built like serde_derive's: `parse` reads the attribute arguments and
+//! the trait into a `model`, `check` applies one function per rule and collects every
+//! error with its span (`ctxt`), and `codegen` writes the output from the validated
+//! model only (`schema` derives JSON Schema from type spellings, `version` reads oslo
+//! versions). On any error the user's trait is still emitted (without our helper
 //! attributes), so completion and navigation keep working while the errors are shown.
 
 mod check;
