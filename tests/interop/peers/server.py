@@ -6,7 +6,7 @@
 Endpoints, in registration order (spec section 6.1):
 
 * ``CalcEndpoint``, ``Target(namespace='calc', version='1.3')``: add, echo, sleep, fail,
-  context, record (meant for cast), recorded;
+  resize, echo_floats, context, record (meant for cast), recorded;
 * ``PingEndpoint``, ``Target(version='2.0')`` (null namespace): ping.
 
 Prints ``READY`` on stdout once the consumers are up, one JSON line per ``record`` cast
@@ -82,6 +82,13 @@ class CalcEndpoint:
             raise OtherError('other err')
         raise ValueError('unknown kind %r' % (kind,))
 
+    def resize(self, ctxt, size, force=None):
+        # The rolling-upgrade example: `force` appeared in 1.3 and may be absent.
+        return None
+
+    def echo_floats(self, ctxt, values):
+        return values
+
     def context(self, ctxt):
         # The context as received; oslo adds 'client_timeout' (spec section 3.3).
         return dict(ctxt)
@@ -117,6 +124,8 @@ def parse_args(argv):
     p.add_argument('--delete-queues', action='store_true',
                    help='after a graceful stop, delete the queues <topic>.<server> and, if no '
                         'other consumer uses it, <topic> (oslo itself never deletes them)')
+    p.add_argument('--exit-on-stdin-eof', action='store_true',
+                   help='stop gracefully when stdin closes (the test that started us is gone)')
     p.add_argument('--stop-timeout', type=float, default=15.0,
                    help='seconds to wait for in-flight requests on shutdown (default 15)')
     return p.parse_args(argv)
@@ -197,6 +206,13 @@ def main(argv=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+    if args.exit_on_stdin_eof:
+        def watch_stdin():
+            sys.stdin.read()
+            LOG.info('stdin closed: stopping')
+            stop_requested.set()
+        threading.Thread(target=watch_stdin, name='stdin-eof', daemon=True).start()
 
     server.start()  # returns once the three consumers are declared and consuming
     sys.stdout.write('READY\n')

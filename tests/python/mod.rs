@@ -1,0 +1,203 @@
+//! Real Python oslo.messaging 18.3.1 peers for the interop tests: the venv (made once per
+//! test process by `tests/interop/setup.sh`), a Python server process, and one-shot Python
+//! client runs. Every wait is bounded; every process is killed when its handle drops.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use oslo_rpc::wire::json;
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+/// Where the peers are, and the venv's python.
+pub struct Python {
+    pub python: PathBuf,
+    pub peers: PathBuf,
+}
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The venv, created or reused once per test process (first install ~10 s).
+pub fn python() -> &'static Python {
+    static PYTHON: OnceLock<Python> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        let setup = repo_root().join("tests/interop/setup.sh");
+        let output = std::process::Command::new("timeout")
+            .args(["900", "bash"])
+            .arg(&setup)
+            .output()
+            .expect("run tests/interop/setup.sh");
+        assert!(
+            output.status.success(),
+            "tests/interop/setup.sh failed (it installs oslo.messaging 18.3.1 from PyPI):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let python = stdout.lines().last().expect("setup.sh prints the venv python").trim();
+        Python {
+            python: PathBuf::from(python),
+            peers: repo_root().join("tests/interop/peers"),
+        }
+    })
+}
+
+/// The broker URL the tests use.
+pub fn rabbit_url() -> String {
+    std::env::var("RABBIT_URL").unwrap_or_else(|_| "rabbit://guest:guest@127.0.0.1:5672/".to_owned())
+}
+
+/// A running Python server (`peers/server.py`).
+pub struct PyServer {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    pub name: String,
+}
+
+impl PyServer {
+    /// Starts a Python calc server on `topic` as `name`; returns once it printed READY.
+    pub async fn start(topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
+        let py = python();
+        let mut command = Command::new(&py.python);
+        command
+            .arg(py.peers.join("server.py"))
+            .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
+            .args(["--delete-queues", "--exit-on-stdin-eof"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Some(exchange) = exchange {
+            command.args(["--exchange", exchange]);
+        }
+        let mut child = command.spawn().expect("start server.py");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await.expect("read server.py") {
+                if line.trim() == "READY" {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(ready, Ok(true), "server.py did not print READY within 60 s");
+        PyServer { child, lines, name: name.to_owned() }
+    }
+
+    /// The next JSON event line (`{"event": "cast", "tag": ..., "server": ...}`), or a
+    /// panic after `wait`.
+    pub async fn next_event(&mut self, wait: Duration) -> Value {
+        let line = tokio::time::timeout(wait, self.lines.next_line())
+            .await
+            .expect("no event from server.py in time")
+            .expect("read server.py")
+            .expect("server.py exited");
+        json::from_str(&line).expect("server.py prints JSON events")
+    }
+
+    /// True when no event arrives within `wait`.
+    pub async fn quiet_for(&mut self, wait: Duration) -> bool {
+        tokio::time::timeout(wait, self.lines.next_line()).await.is_err()
+    }
+
+    /// Stops gracefully (SIGTERM) and returns the exit code.
+    pub async fn stop(mut self) -> Option<i32> {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+        }
+        match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
+            Ok(status) => status.ok().and_then(|s| s.code()),
+            Err(_) => {
+                let _ = self.child.kill().await;
+                None
+            }
+        }
+    }
+
+    /// Kills the server at once (SIGKILL): a server that dies mid-call.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// The outcome of one Python client run, as `client.py` prints it.
+#[derive(Debug, Clone)]
+pub struct PyOutcome {
+    pub line: Value,
+    pub raw: String,
+}
+
+impl PyOutcome {
+    pub fn ok(&self) -> bool {
+        self.line["ok"] == Value::Bool(true)
+    }
+    pub fn result(&self) -> &Value {
+        assert!(self.ok(), "Python call failed: {}", self.raw);
+        &self.line["result"]
+    }
+    pub fn exception(&self) -> &str {
+        assert!(!self.ok(), "Python call succeeded: {}", self.raw);
+        self.line["exception"].as_str().unwrap_or_default()
+    }
+    pub fn message(&self) -> &str {
+        self.line["message"].as_str().unwrap_or_default()
+    }
+    pub fn elapsed(&self) -> f64 {
+        self.line["elapsed"].as_f64().unwrap_or(f64::NAN)
+    }
+}
+
+/// Runs `client.py` once with `args` (options, then `call|cast METHOD [ARGS_JSON]`);
+/// `stdin` feeds `-` arguments (large payloads). Returns the last JSON line.
+pub async fn py_client(args: &[&str], stdin: Option<&str>) -> PyOutcome {
+    let outcomes = py_client_lines(args, stdin).await;
+    outcomes.into_iter().last().expect("client.py printed nothing")
+}
+
+/// Runs `client.py` and returns every JSON line it printed (batch mode).
+pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcome> {
+    let py = python();
+    let mut command = Command::new(&py.python);
+    command
+        .arg(py.peers.join("client.py"))
+        .args(["--url", &rabbit_url()])
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().expect("start client.py");
+    if let Some(input) = stdin {
+        use tokio::io::AsyncWriteExt;
+        let mut pipe = child.stdin.take().expect("stdin");
+        pipe.write_all(input.as_bytes()).await.expect("write client.py stdin");
+        drop(pipe);
+    }
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("client.py did not finish within 120 s")
+        .expect("client.py output");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "client.py {args:?} exited with {:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| PyOutcome {
+            line: json::from_str(l).unwrap_or_else(|e| panic!("client.py line {l:?}: {e}")),
+            raw: l.to_owned(),
+        })
+        .collect()
+}
