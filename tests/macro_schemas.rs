@@ -84,6 +84,7 @@ fn calc_schema_describes_the_wire() {
             ("fail", "1.0".to_owned()),
             ("resize", "1.2".to_owned()),
             ("echo_floats", "1.3".to_owned()),
+            ("context", "1.3".to_owned()),
         ]
     );
     let add = schema.method("add").unwrap();
@@ -267,6 +268,8 @@ mod next {
         ) -> Result<(), super::calc::CalcError>;
         #[rpc(since = "1.3")]
         async fn echo_floats(&self, values: Vec<f64>) -> Result<Vec<f64>, super::calc::CalcError>;
+        #[rpc(since = "1.3")]
+        async fn context(&self, ctx: &Context) -> Result<Value, super::calc::CalcError>;
         #[rpc(since = "1.4")]
         async fn square(&self, x: i64) -> Result<i64, super::calc::CalcError>;
     }
@@ -288,6 +291,8 @@ mod next {
         ) -> Result<(), super::calc::CalcError>;
         #[rpc(since = "1.3")]
         async fn echo_floats(&self, values: Vec<f64>) -> Result<Vec<f64>, super::calc::CalcError>;
+        #[rpc(since = "1.3")]
+        async fn context(&self, ctx: &Context) -> Result<Value, super::calc::CalcError>;
         async fn square(&self, x: i64) -> Result<i64, super::calc::CalcError>;
     }
 
@@ -308,6 +313,8 @@ mod next {
         ) -> Result<(), super::calc::CalcError>;
         #[rpc(since = "1.3")]
         async fn echo_floats(&self, values: Vec<f64>) -> Result<Vec<f64>, super::calc::CalcError>;
+        #[rpc(since = "1.3")]
+        async fn context(&self, ctx: &Context) -> Result<Value, super::calc::CalcError>;
     }
 }
 

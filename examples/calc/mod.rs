@@ -3,7 +3,7 @@
 //!
 //! * `Calc`, namespace `calc`, version 1.3: `add`, `echo` (1.1), `sleep`, `fail`,
 //!   `resize` (1.2, with `force` added in 1.3: the rolling-upgrade example) and
-//!   `echo_floats` (1.3);
+//!   `echo_floats` and `context` (1.3);
 //! * `Ping`, the null namespace, version 2.0: `ping`.
 //!
 //! The Python peer in `tests/interop/peers/server.py` serves the same interface.
@@ -52,6 +52,10 @@ pub trait Calc {
     /// Returns `values` unchanged: NaN and ±Infinity survive as typed `f64`s.
     #[rpc(since = "1.3")]
     async fn echo_floats(&self, values: Vec<f64>) -> Result<Vec<f64>, CalcError>;
+
+    /// Returns the request context as received (the keys a caller sent, in order).
+    #[rpc(since = "1.3")]
+    async fn context(&self, ctx: &Context) -> Result<Value, CalcError>;
 }
 
 /// The namespace-less endpoint of the example server.
@@ -229,6 +233,11 @@ impl Calc for CalcService {
     async fn echo_floats(&self, values: Vec<f64>) -> Result<Vec<f64>, CalcError> {
         self.event(|| format!("echo_floats(values={values:?})"));
         Ok(values)
+    }
+
+    async fn context(&self, ctx: &Context) -> Result<Value, CalcError> {
+        self.event(|| "context()".to_owned());
+        Ok(Value::Object(ctx.as_map().clone()))
     }
 }
 
