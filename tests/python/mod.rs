@@ -40,7 +40,11 @@ pub fn python() -> &'static Python {
             String::from_utf8_lossy(&output.stderr)
         );
         let stdout = String::from_utf8_lossy(&output.stdout);
-        let python = stdout.lines().last().expect("setup.sh prints the venv python").trim();
+        let python = stdout
+            .lines()
+            .last()
+            .expect("setup.sh prints the venv python")
+            .trim();
         Python {
             python: PathBuf::from(python),
             peers: repo_root().join("tests/interop/peers"),
@@ -50,7 +54,8 @@ pub fn python() -> &'static Python {
 
 /// The broker URL the tests use.
 pub fn rabbit_url() -> String {
-    std::env::var("RABBIT_URL").unwrap_or_else(|_| "rabbit://guest:guest@127.0.0.1:5672/".to_owned())
+    std::env::var("RABBIT_URL")
+        .unwrap_or_else(|_| "rabbit://guest:guest@127.0.0.1:5672/".to_owned())
 }
 
 /// A running Python server (`peers/server.py`).
@@ -89,7 +94,11 @@ impl PyServer {
         })
         .await;
         assert_eq!(ready, Ok(true), "server.py did not print READY within 60 s");
-        PyServer { child, lines, name: name.to_owned() }
+        PyServer {
+            child,
+            lines,
+            name: name.to_owned(),
+        }
     }
 
     /// The next JSON event line (`{"event": "cast", "tag": ..., "server": ...}`), or a
@@ -105,13 +114,18 @@ impl PyServer {
 
     /// True when no event arrives within `wait`.
     pub async fn quiet_for(&mut self, wait: Duration) -> bool {
-        tokio::time::timeout(wait, self.lines.next_line()).await.is_err()
+        tokio::time::timeout(wait, self.lines.next_line())
+            .await
+            .is_err()
     }
 
     /// Stops gracefully (SIGTERM) and returns the exit code.
     pub async fn stop(mut self) -> Option<i32> {
         if let Some(pid) = self.child.id() {
-            let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status().await;
+            let _ = Command::new("kill")
+                .args(["-TERM", &pid.to_string()])
+                .status()
+                .await;
         }
         match tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await {
             Ok(status) => status.ok().and_then(|s| s.code()),
@@ -159,7 +173,10 @@ impl PyOutcome {
 /// `stdin` feeds `-` arguments (large payloads). Returns the last JSON line.
 pub async fn py_client(args: &[&str], stdin: Option<&str>) -> PyOutcome {
     let outcomes = py_client_lines(args, stdin).await;
-    outcomes.into_iter().last().expect("client.py printed nothing")
+    outcomes
+        .into_iter()
+        .last()
+        .expect("client.py printed nothing")
 }
 
 /// Runs `client.py` and returns every JSON line it printed (batch mode).
@@ -170,7 +187,11 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         .arg(py.peers.join("client.py"))
         .args(["--url", &rabbit_url()])
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -178,7 +199,9 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
     if let Some(input) = stdin {
         use tokio::io::AsyncWriteExt;
         let mut pipe = child.stdin.take().expect("stdin");
-        pipe.write_all(input.as_bytes()).await.expect("write client.py stdin");
+        pipe.write_all(input.as_bytes())
+            .await
+            .expect("write client.py stdin");
         drop(pipe);
     }
     let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
