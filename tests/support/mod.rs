@@ -233,9 +233,19 @@ impl Fixture {
             server.stop().await.expect("stop");
         }
         self.transport.shutdown().await;
-        if let Some(driver) = &self.rabbit {
+        if let Some(driver) = self.rabbit.take() {
             let control = self.transport.config().control_exchange.clone();
-            rabbit::delete_declared(driver, &[control.as_str()]).await;
+            rabbit::delete_declared(&driver, &[control.as_str()]).await;
+        }
+    }
+}
+
+impl Drop for Fixture {
+    /// A test that panicked before `finish` still deletes what it declared on the broker.
+    fn drop(&mut self) {
+        if let Some(driver) = self.rabbit.take() {
+            let control = self.transport.config().control_exchange.clone();
+            rabbit::delete_declared_blocking(driver, control);
         }
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
 use oslo_rpc::TransportUrl;
+use oslo_rpc::transport::Driver;
 use oslo_rpc::transport::rabbit::{EntityKind, RabbitDriver};
 
 /// The broker the suites use: `RABBIT_URL`, else the machine's broker.
@@ -158,6 +159,24 @@ pub async fn delete_declared(driver: &RabbitDriver, keep: &[&str]) {
         }
     }
     delete_entities(&queues, &exchanges).await;
+}
+
+/// [`delete_declared`] from synchronous code (a `Drop`), on a thread of its own.
+pub fn delete_declared_blocking(driver: Arc<RabbitDriver>, keep: String) {
+    let cleanup = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("cleanup runtime");
+        runtime.block_on(async {
+            // Stop the driver first, or its consumers would declare the queues again.
+            let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
+            let keep = [keep.as_str()];
+            let cleanup = delete_declared(&driver, &keep);
+            let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
+        });
+    });
+    let _ = cleanup.join();
 }
 
 /// A rabbit driver for `url`, to pass to `TransportBuilder::driver` and keep for cleanup.

@@ -93,12 +93,13 @@ impl ConsumerGroup {
         }
     }
 
-    /// Waits until the group consumes. When the broker cannot be reached, returns `Ok`
-    /// at the first failed connection attempt: the group keeps trying and consumes as soon
-    /// as the broker is back (oslo's consumers retry forever too). Fails when the broker
+    /// Waits until the group consumes. When no broker can be reached (a whole cycle of
+    /// failed attempts), returns `Ok` anyway: the group keeps trying and consumes as soon
+    /// as a broker is back (oslo's consumers retry forever too). Fails when the broker
     /// refuses the declarations (e.g. 406 against a peer's queue with other flags).
     pub(super) async fn ready(&mut self) -> Result<(), RpcError> {
         let mut link = self.link.watch();
+        let hosts = self.link.hosts();
         loop {
             match &*self.status.borrow_and_update() {
                 GroupStatus::Consuming => return Ok(()),
@@ -107,7 +108,7 @@ impl ConsumerGroup {
                 GroupStatus::Starting => {}
             }
             match &*link.borrow_and_update() {
-                LinkState::Down { failures, error } if *failures > 0 => {
+                LinkState::Down { failures, error } if *failures >= hosts => {
                     tracing::warn!(
                         error = error.as_deref().unwrap_or(""),
                         "AMQP server unreachable; consuming will start when it is back"

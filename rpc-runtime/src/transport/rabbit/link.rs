@@ -163,12 +163,22 @@ impl Link {
         }
     }
 
-    /// Waits for a live session. `retries` is how many failed connection attempts the caller
-    /// tolerates while waiting (spec §7.3): `None` any number, `Some(0)` none, so a caller
-    /// that finds the link already failing gives up at once. The caller bounds the wait.
+    /// The number of hosts: a cycle of this many failed attempts means none is reachable.
+    pub(super) fn hosts(&self) -> u32 {
+        u32::try_from(self.config.hosts.len())
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+
+    /// Waits for a live session. `retries` is how many failed cycles through the hosts the
+    /// caller tolerates while waiting (spec §7.3): `None` any number, `Some(0)` none, so a
+    /// caller that finds every host failing gives up at once, while a dead first host of
+    /// several does not fail it. The caller bounds the wait.
     pub(super) async fn session(&self, retries: Option<u32>) -> Result<Arc<Session>, RpcError> {
         let mut state = self.watch();
-        // Failed attempts seen while waiting; a link already failing counts as one.
+        let hosts = self.hosts();
+        // Failed attempts seen while waiting; a link that already failed a whole cycle
+        // counts as one failed cycle.
         let mut observed = 0u32;
         let mut last: Option<u32> = None;
         loop {
@@ -183,12 +193,13 @@ impl Link {
                 LinkState::Closed => return Err(closed_error()),
                 LinkState::Down { failures, error } => {
                     observed = observed.saturating_add(match last {
-                        None => u32::from(failures > 0),
+                        None if failures >= hosts => hosts,
+                        None => 0,
                         Some(last) => failures.saturating_sub(last),
                     });
                     last = Some(failures);
                     if let Some(allowed) = retries {
-                        if observed > allowed {
+                        if observed >= allowed.saturating_add(1).saturating_mul(hosts) {
                             return Err(unreachable_error(&self.config, failures, error));
                         }
                     }

@@ -83,6 +83,8 @@ enum Failure {
     /// The exchange does not exist (404): it was deleted since we declared it, e.g. an
     /// auto-delete fanout exchange whose last queue went away.
     ExchangeMissing(String),
+    /// The exchange exists with another durability (406 `inequivalent arg 'durable'`).
+    DurableMismatch(String),
     /// The broker refused for good (403, 406, a nack): retrying will not help.
     Refused(String),
     /// The connection or channel failed; the message may or may not have arrived.
@@ -97,11 +99,12 @@ pub(super) async fn send(
     options: PublishOptions,
 ) -> Result<(), RpcError> {
     inner.check_open()?;
-    let route = Route::of(inner, destination)?;
+    let mut route = Route::of(inner, destination)?;
     let properties = properties(options.expiration);
     let attempts = async {
         let mut retries_left = options.retry;
         let mut redeclared = false;
+        let mut non_durable = false;
         loop {
             let session = inner.publish.session(retries_left).await?;
             let failure = match attempt(
@@ -131,7 +134,17 @@ pub(super) async fn send(
                     }
                     redeclared = true;
                 }
-                Failure::ExchangeMissing(text) | Failure::Refused(text) => {
+                Failure::DurableMismatch(text) if !non_durable => {
+                    // oslo re-declares the exchange non-durable on publish (spec §2.1).
+                    tracing::warn!(%text, "declaring the exchange non-durable (oslo's fallback)");
+                    if let Some(exchange) = &mut route.declare {
+                        exchange.durable = false;
+                    }
+                    non_durable = true;
+                }
+                Failure::ExchangeMissing(text)
+                | Failure::DurableMismatch(text)
+                | Failure::Refused(text) => {
                     return Err(RpcError::transport(text));
                 }
                 Failure::Connection(text) => {
@@ -226,6 +239,15 @@ fn classify(error: lapin::Error, route: &Route) -> Failure {
         lapin::ErrorKind::ProtocolError(amqp) => match amqp.kind() {
             AMQPErrorKind::Soft(AMQPSoftError::NOTFOUND) if route.declare.is_some() => {
                 Failure::ExchangeMissing(text)
+            }
+            AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED)
+                if route.declare.as_ref().is_some_and(|e| e.durable)
+                    && amqp
+                        .get_message()
+                        .as_str()
+                        .contains("inequivalent arg 'durable'") =>
+            {
+                Failure::DurableMismatch(text)
             }
             AMQPErrorKind::Soft(
                 AMQPSoftError::ACCESSREFUSED
