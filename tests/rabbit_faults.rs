@@ -113,6 +113,7 @@ async fn closed_connections_reconnect_and_calls_resume() {
             .filter(|name| name.starts_with("reply_"))
             .collect()
     };
+    let _cleanup = rabbit::Cleanup(client_driver.clone());
     let reply_before = reply_queues(&client_driver);
     let server_driver = f.rabbit.clone().unwrap();
 
@@ -191,7 +192,6 @@ async fn closed_connections_reconnect_and_calls_resume() {
             .any(|row| row[0] == reply_before[0] && row[1] == "1")
     );
     client_transport.shutdown().await;
-    rabbit::delete_declared(&client_driver, &["openstack"]).await;
     f.finish().await;
 }
 
@@ -222,6 +222,10 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
         .await
         .unwrap();
     let (client_transport, client_driver) = client_transport(&url).await;
+    let _cleanup = (
+        rabbit::Cleanup(client_driver.clone()),
+        rabbit::Cleanup(server_transport.1.clone()),
+    );
     let timeout = Duration::from_secs(1);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -310,6 +314,4 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
     server.stop().await.unwrap();
     client_transport.shutdown().await;
     server_transport.0.shutdown().await;
-    rabbit::delete_declared(&client_driver, &["openstack"]).await;
-    rabbit::delete_declared(&server_transport.1, &["openstack"]).await;
 }

@@ -179,6 +179,41 @@ pub fn delete_declared_blocking(driver: Arc<RabbitDriver>, keep: String) {
     let _ = cleanup.join();
 }
 
+/// Deletes these queues and exchanges when dropped (from synchronous code, on a thread of
+/// its own): for names a test knows but no driver of this process declared.
+pub struct DeleteOnDrop {
+    pub queues: std::sync::Mutex<Vec<String>>,
+    pub exchanges: Vec<String>,
+}
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        let queues = std::mem::take(&mut *self.queues.lock().unwrap_or_else(|e| e.into_inner()));
+        let exchanges = std::mem::take(&mut self.exchanges);
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let cleanup = delete_entities(&queues, &exchanges);
+                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}
+
+/// Deletes what a driver declared when dropped (after shutting the driver down), so a
+/// test that panics leaves nothing behind on the shared broker.
+pub struct Cleanup(pub Arc<RabbitDriver>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        delete_declared_blocking(self.0.clone(), "openstack".to_owned());
+    }
+}
+
 /// A rabbit driver for `url`, to pass to `TransportBuilder::driver` and keep for cleanup.
 pub fn driver(url: &str) -> Arc<RabbitDriver> {
     let parsed = TransportUrl::parse(url).expect("URL parses");
