@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+pub mod rabbit;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -163,6 +165,8 @@ pub struct Fixture {
     pub recorder: Recorder,
     pub gauge: Arc<Gauge>,
     servers: Vec<ServerHandle>,
+    /// The RabbitMQ driver, kept to delete what the test declared.
+    pub rabbit: Option<Arc<oslo_rpc::transport::rabbit::RabbitDriver>>,
 }
 
 pub fn unique(prefix: &str) -> String {
@@ -171,17 +175,19 @@ pub fn unique(prefix: &str) -> String {
 
 impl Fixture {
     pub async fn new(url: &str) -> Fixture {
-        let transport = Transport::builder(url)
-            .reply_retry_timeout(Duration::from_secs(2))
-            .connect()
-            .await
-            .expect("transport");
+        let mut builder = Transport::builder(url).reply_retry_timeout(Duration::from_secs(2));
+        let rabbit = rabbit::is_rabbit(url).then(|| rabbit::driver(url));
+        if let Some(driver) = &rabbit {
+            builder = builder.driver(driver.clone());
+        }
+        let transport = builder.connect().await.expect("transport");
         Fixture {
             transport,
             topic: unique("t"),
             recorder: Recorder::default(),
             gauge: Arc::new(Gauge::default()),
             servers: Vec::new(),
+            rabbit,
         }
     }
 
@@ -220,10 +226,26 @@ impl Fixture {
         .timeout(Duration::from_secs(10))
     }
 
+    /// Stops the servers and the transport; on RabbitMQ, deletes the queues and exchanges
+    /// the test declared (never the shared control exchange).
     pub async fn finish(mut self) {
         for server in self.servers.drain(..) {
             server.stop().await.expect("stop");
         }
         self.transport.shutdown().await;
+        if let Some(driver) = self.rabbit.take() {
+            let control = self.transport.config().control_exchange.clone();
+            rabbit::delete_declared(&driver, &[control.as_str()]).await;
+        }
+    }
+}
+
+impl Drop for Fixture {
+    /// A test that panicked before `finish` still deletes what it declared on the broker.
+    fn drop(&mut self) {
+        if let Some(driver) = self.rabbit.take() {
+            let control = self.transport.config().control_exchange.clone();
+            rabbit::delete_declared_blocking(driver, control);
+        }
     }
 }

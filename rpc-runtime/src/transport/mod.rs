@@ -5,6 +5,7 @@
 //! format beyond the bytes and the AMQP properties (spec §3.4) they carry.
 
 pub mod memory;
+pub mod rabbit;
 pub mod topology;
 
 use std::fmt;
@@ -113,7 +114,7 @@ pub trait Listener: Send {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
 }
 
-/// A messaging backend. Implementations: [`memory::MemoryDriver`] and the RabbitMQ driver.
+/// A messaging backend. Implementations: [`memory::MemoryDriver`] and [`rabbit::RabbitDriver`].
 pub trait Driver: Send + Sync + 'static {
     /// Publishes one message; resolves once the broker has accepted it (publisher confirm).
     fn send<'a>(
@@ -289,6 +290,7 @@ impl TransportBuilder {
             Some(driver) => driver,
             None => match url.driver() {
                 "memory" => Arc::new(memory::MemoryDriver::new(&url)),
+                "rabbit" | "kombu" => Arc::new(rabbit::RabbitDriver::new(&url)?),
                 other => {
                     return Err(RpcError::InvalidArgument(format!(
                         "no transport driver for scheme {other:?}; supported schemes: {}",

@@ -1,0 +1,508 @@
+//! Consuming (spec §2.1 "Order and consume", §8): a consumer group is one channel on the
+//! consume connection with its declarations and consumers — a server's three queues, or a
+//! client's reply queue. A task sets the group up on every new session (re-declaring and
+//! re-consuming after a reconnect, same names, spec §7.4) and hands deliveries on.
+
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures_core::Stream;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+    QueueDeleteOptions,
+};
+use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
+use lapin::types::FieldTable;
+use lapin::{Channel, Consumer};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep, timeout};
+
+use super::config::Backoff;
+use super::declare::{self, ConsumeSpec, Declared};
+use super::link::{Link, LinkState, Session, closed_error};
+use crate::error::RpcError;
+use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
+
+/// How long stopping a group (cancel, close) or deleting a queue may take.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause before setting a group up again after its consumers ended on a live connection
+/// (e.g. someone deleted the queue).
+const RESETUP_PAUSE: Duration = Duration::from_secs(1);
+
+/// Where a group's deliveries go.
+pub(super) enum Deliver {
+    /// A client's replies: handed to the sink and acknowledged on receipt (spec §4.4).
+    Replies(Arc<dyn ReplySink>),
+    /// A server's requests: queued for `Listener::recv`, settled by the server (spec §8.1).
+    Requests(mpsc::UnboundedSender<Delivery>),
+}
+
+/// Where a group stands.
+#[derive(Debug, Clone)]
+enum GroupStatus {
+    /// Not consuming yet.
+    Starting,
+    /// Consuming on the session of this generation.
+    Consuming,
+    /// Setting up failed for good before the group ever consumed.
+    Failed(Arc<str>),
+    /// Stopped.
+    Stopped,
+}
+
+/// A running consumer group.
+pub(super) struct ConsumerGroup {
+    link: Arc<Link>,
+    status: watch::Receiver<GroupStatus>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl ConsumerGroup {
+    /// Starts setting up and consuming `plan` on the link's sessions.
+    pub(super) fn start(
+        link: Arc<Link>,
+        declared: Arc<Declared>,
+        backoff: Backoff,
+        plan: Vec<ConsumeSpec>,
+        prefetch: u16,
+        deliver: Deliver,
+    ) -> Self {
+        let (status_tx, status) = watch::channel(GroupStatus::Starting);
+        let (stop, stop_rx) = watch::channel(false);
+        let task = GroupTask {
+            link: link.clone(),
+            declared,
+            backoff,
+            plan,
+            prefetch,
+            deliver,
+            status: status_tx,
+            stop: stop_rx,
+        };
+        ConsumerGroup {
+            link,
+            status,
+            stop,
+            task: Some(tokio::spawn(task.run())),
+        }
+    }
+
+    /// Waits until the group consumes. When no broker can be reached (a whole cycle of
+    /// failed attempts), returns `Ok` anyway: the group keeps trying and consumes as soon
+    /// as a broker is back (oslo's consumers retry forever too). Fails when the broker
+    /// refuses the declarations (e.g. 406 against a peer's queue with other flags).
+    pub(super) async fn ready(&mut self) -> Result<(), RpcError> {
+        let mut link = self.link.watch();
+        let hosts = self.link.hosts();
+        loop {
+            match &*self.status.borrow_and_update() {
+                GroupStatus::Consuming => return Ok(()),
+                GroupStatus::Failed(error) => return Err(RpcError::transport(error.to_string())),
+                GroupStatus::Stopped => return Err(closed_error()),
+                GroupStatus::Starting => {}
+            }
+            match &*link.borrow_and_update() {
+                LinkState::Down { failures, error } if *failures >= hosts => {
+                    tracing::warn!(
+                        error = error.as_deref().unwrap_or(""),
+                        "AMQP server unreachable; consuming will start when it is back"
+                    );
+                    return Ok(());
+                }
+                LinkState::Closed => return Err(closed_error()),
+                _ => {}
+            }
+            tokio::select! {
+                changed = self.status.changed() => if changed.is_err() { return Err(closed_error()) },
+                changed = link.changed() => if changed.is_err() { return Err(closed_error()) },
+            }
+        }
+    }
+
+    /// Stops consuming: cancels the consumers and closes the channel, which gives every
+    /// unacknowledged delivery back to its queue. Bounded by [`SETTLE_TIMEOUT`].
+    pub(super) async fn stop(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            if timeout(SETTLE_TIMEOUT, task).await.is_err() {
+                tracing::warn!("a consumer did not stop in time");
+            }
+        }
+    }
+}
+
+impl Drop for ConsumerGroup {
+    fn drop(&mut self) {
+        // The task cancels and closes in the background.
+        let _ = self.stop.send(true);
+    }
+}
+
+/// How a pumping session ended.
+enum PumpEnd {
+    Stopped,
+    Lost(String),
+}
+
+struct GroupTask {
+    link: Arc<Link>,
+    declared: Arc<Declared>,
+    backoff: Backoff,
+    plan: Vec<ConsumeSpec>,
+    prefetch: u16,
+    deliver: Deliver,
+    status: watch::Sender<GroupStatus>,
+    stop: watch::Receiver<bool>,
+}
+
+impl GroupTask {
+    async fn run(mut self) {
+        let mut non_durable = false;
+        let mut consumed = false;
+        let mut failures = 0u32;
+        loop {
+            let session = tokio::select! {
+                session = self.link.session(None) => match session {
+                    Ok(session) => session,
+                    Err(_) => break,
+                },
+                _ = stopped(&mut self.stop) => break,
+            };
+            let plan: Vec<ConsumeSpec> = if non_durable {
+                self.plan.iter().map(ConsumeSpec::non_durable).collect()
+            } else {
+                self.plan.clone()
+            };
+            match self.setup(&session, &plan).await {
+                Ok((channel, consumers)) => {
+                    consumed = true;
+                    failures = 0;
+                    let _ = self.status.send(GroupStatus::Consuming);
+                    match self.pump(consumers).await {
+                        PumpEnd::Stopped => {
+                            self.cancel_and_close(&channel, &plan).await;
+                            break;
+                        }
+                        PumpEnd::Lost(reason) => {
+                            self.link.report(&session);
+                            if session.is_alive() {
+                                tracing::warn!(%reason, "consumers ended; declaring and consuming again");
+                                drop(channel);
+                                if self.pause(RESETUP_PAUSE).await {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(error) => {
+                    let text = error.to_string();
+                    if is_durable_mismatch(&error)
+                        && !non_durable
+                        && plan.iter().any(|c| c.queue.durable)
+                    {
+                        tracing::warn!(%text, "durable mismatch; declaring non-durable (oslo's fallback)");
+                        non_durable = true;
+                        continue;
+                    }
+                    if !is_channel_error(&error) {
+                        self.link.report(&session);
+                        if self.pause(Duration::from_millis(100)).await {
+                            break;
+                        }
+                        continue;
+                    }
+                    if !consumed {
+                        tracing::error!(error = %text, "declaring the queues failed");
+                        let _ = self
+                            .status
+                            .send(GroupStatus::Failed(Arc::from(text.as_str())));
+                        return;
+                    }
+                    let pause = self.backoff.interval(failures);
+                    failures = failures.saturating_add(1);
+                    tracing::error!(error = %text, ?pause, "declaring the queues failed; retrying");
+                    if self.pause(pause).await {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = self.status.send(GroupStatus::Stopped);
+    }
+
+    /// True when stop was asked during the pause.
+    async fn pause(&mut self, duration: Duration) -> bool {
+        tokio::select! {
+            _ = sleep(duration) => *self.stop.borrow(),
+            _ = stopped(&mut self.stop) => true,
+        }
+    }
+
+    /// Opens a channel and declares, binds and consumes in oslo's order (spec §2.1):
+    /// `basic.qos` first (listeners only), then per consumer exchange, queue and binding,
+    /// then the consumers with their tags.
+    async fn setup(
+        &self,
+        session: &Session,
+        plan: &[ConsumeSpec],
+    ) -> lapin::Result<(Channel, Vec<Consumer>)> {
+        let channel = session.connection.create_channel().await?;
+        if self.prefetch > 0 {
+            channel
+                .basic_qos(self.prefetch, BasicQosOptions { global: false })
+                .await?;
+        }
+        for spec in plan {
+            if let Some(exchange) = &spec.exchange {
+                declare::declare_exchange(&channel, exchange).await?;
+                self.declared.exchange(&exchange.name);
+            }
+            declare::declare_queue(&channel, &spec.queue).await?;
+            self.declared.queue(&spec.queue.name);
+            declare::bind(&channel, spec).await?;
+        }
+        let mut consumers = Vec::with_capacity(plan.len());
+        for spec in plan {
+            let consumer = channel
+                .basic_consume(
+                    spec.queue.name.as_str().into(),
+                    spec.consumer_tag.as_str().into(),
+                    BasicConsumeOptions {
+                        no_local: false,
+                        no_ack: false,
+                        exclusive: false,
+                        nowait: false,
+                    },
+                    FieldTable::default(),
+                )
+                .await?;
+            consumers.push(consumer);
+        }
+        Ok((channel, consumers))
+    }
+
+    /// Hands deliveries on until the consumers end or stop is asked.
+    async fn pump(&mut self, mut consumers: Vec<Consumer>) -> PumpEnd {
+        let mut start = 0usize;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = stopped(&mut self.stop) => return PumpEnd::Stopped,
+                next = next_delivery(&mut consumers, &mut start) => next,
+            };
+            let delivery = match next {
+                Some(Ok(delivery)) => delivery,
+                Some(Err(error)) => return PumpEnd::Lost(error.to_string()),
+                None => return PumpEnd::Lost("the broker cancelled a consumer".to_owned()),
+            };
+            match &self.deliver {
+                Deliver::Replies(sink) => {
+                    let content_type = delivery.properties.content_type().as_ref();
+                    sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
+                    // oslo acks every reply on receipt, wanted or not (spec §4.4).
+                    if let Err(error) = delivery.acker.ack(BasicAckOptions::default()).await {
+                        tracing::debug!(%error, "could not acknowledge a reply");
+                    }
+                }
+                Deliver::Requests(queue) => {
+                    if queue.send(delivery).is_err() {
+                        // The listener is gone without stopping: give everything back.
+                        return PumpEnd::Stopped;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn cancel_and_close(&self, channel: &Channel, plan: &[ConsumeSpec]) {
+        let settle = async {
+            for spec in plan {
+                let _ = channel
+                    .basic_cancel(
+                        spec.consumer_tag.as_str().into(),
+                        BasicCancelOptions::default(),
+                    )
+                    .await;
+            }
+            // Closing the channel requeues what was delivered but never acknowledged.
+            let _ = channel.close(200, "OK".into()).await;
+        };
+        if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
+            tracing::warn!("cancelling consumers timed out");
+        }
+    }
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    loop {
+        if *stop.borrow_and_update() {
+            return;
+        }
+        if stop.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The next delivery of any consumer, starting the search after the last one served so
+/// that no queue starves the others. `None` when a consumer ended.
+async fn next_delivery(
+    consumers: &mut [Consumer],
+    start: &mut usize,
+) -> Option<lapin::Result<Delivery>> {
+    poll_fn(|cx| {
+        let count = consumers.len();
+        for offset in 0..count {
+            let index = (*start + offset) % count;
+            match Pin::new(&mut consumers[index]).poll_next(cx) {
+                Poll::Ready(item) => {
+                    *start = index + 1;
+                    return Poll::Ready(item);
+                }
+                Poll::Pending => {}
+            }
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+fn soft_error(error: &lapin::Error) -> Option<(AMQPSoftError, &str)> {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => match amqp.kind() {
+            AMQPErrorKind::Soft(soft) => Some((soft.clone(), amqp.get_message().as_str())),
+            AMQPErrorKind::Hard(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// A channel-level refusal (403, 404, 405, 406, ...): the connection lives on.
+fn is_channel_error(error: &lapin::Error) -> bool {
+    soft_error(error).is_some()
+}
+
+/// `PRECONDITION_FAILED - inequivalent arg 'durable'` (spec §2.1 fallback).
+fn is_durable_mismatch(error: &lapin::Error) -> bool {
+    matches!(
+        soft_error(error),
+        Some((AMQPSoftError::PRECONDITIONFAILED, text)) if text.contains("inequivalent arg 'durable'")
+    )
+}
+
+/// Deletes a queue on its own short-lived channel (bounded; best effort).
+pub(super) async fn delete_queue(link: &Link, queue: &str) -> Result<(), RpcError> {
+    let Some(session) = link.current() else {
+        return Err(RpcError::transport(format!(
+            "not connected; queue {queue} is left to expire"
+        )));
+    };
+    let delete = async {
+        let channel = session.connection.create_channel().await?;
+        channel
+            .queue_delete(queue.into(), QueueDeleteOptions::default())
+            .await?;
+        channel.close(200, "OK".into()).await
+    };
+    match timeout(SETTLE_TIMEOUT, delete).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(RpcError::transport(format!(
+            "deleting queue {queue}: {error}"
+        ))),
+        Err(_) => Err(RpcError::transport(format!(
+            "deleting queue {queue} timed out"
+        ))),
+    }
+}
+
+/// A server's consumers on the topic, server and fanout queues.
+pub(super) struct RabbitListener {
+    pub(super) link: Arc<Link>,
+    pub(super) declared: Arc<Declared>,
+    pub(super) group: ConsumerGroup,
+    pub(super) requests: mpsc::UnboundedReceiver<Delivery>,
+    pub(super) fanout_queue: String,
+    pub(super) stopped: bool,
+}
+
+impl RabbitListener {
+    async fn stop_consuming(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        self.group.stop().await;
+        // What is still queued here was never accepted; the channel close gave it back.
+        self.requests.close();
+        while self.requests.try_recv().is_ok() {}
+    }
+}
+
+impl Listener for RabbitListener {
+    fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
+        Box::pin(async move {
+            if self.stopped {
+                return None;
+            }
+            let delivery = self.requests.recv().await?;
+            let content_type = delivery
+                .properties
+                .content_type()
+                .as_ref()
+                .map(|ct| ct.as_str().to_owned());
+            Some(Incoming {
+                body: delivery.data,
+                content_type,
+                acker: Some(Box::new(RabbitAcker(delivery.acker))),
+            })
+        })
+    }
+
+    fn stop(&mut self) -> BoxFuture<'_, ()> {
+        Box::pin(self.stop_consuming())
+    }
+
+    fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async move {
+            self.stop_consuming().await;
+            // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes").
+            match delete_queue(&self.link, &self.fanout_queue).await {
+                Ok(()) => self.declared.forget_queue(&self.fanout_queue),
+                Err(error) => tracing::warn!(%error, "could not delete the fanout queue"),
+            }
+        })
+    }
+}
+
+/// Settles one delivery of a server's queues.
+struct RabbitAcker(lapin::Acker);
+
+fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {
+    match outcome {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(RpcError::transport(format!(
+            "cannot {what}: the channel of the delivery is closed"
+        ))),
+        Err(error) => Err(RpcError::transport(format!("{what} failed: {error}"))),
+    }
+}
+
+impl Acker for RabbitAcker {
+    fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(async move { settled(self.0.ack(BasicAckOptions::default()).await, "ack") })
+    }
+
+    fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(async move {
+            let options = BasicRejectOptions { requeue: false };
+            settled(self.0.reject(options).await, "reject")
+        })
+    }
+}

@@ -1,0 +1,569 @@
+//! One supervised AMQP connection (a "link"): a task connects, notices when the connection
+//! is lost, and reconnects with oslo's backoff and failover (spec §7.4). Users wait for the
+//! current session through a `watch` channel; each successful connection is a new session
+//! with a higher generation, so whatever was set up on an older one is redone.
+//!
+//! lapin's own (experimental) recovery is not used: lapin gets no retries of its own and the
+//! supervisor here decides when and where to reconnect.
+
+use std::collections::HashSet;
+use std::future::poll_fn;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_core::Stream;
+use lapin::uri::AMQPUri;
+use lapin::{Connection, ConnectionProperties, Event};
+use tokio::sync::{Notify, watch};
+use tokio::time::{sleep, timeout};
+
+use super::config::RabbitConfig;
+use crate::error::{RpcError, TransportError, TransportErrorKind};
+use crate::rabbit_options::FailoverStrategy;
+
+/// How often a supervisor looks at its connection's state, in case lapin reports a loss
+/// without an event.
+const WATCH_INTERVAL: Duration = Duration::from_millis(200);
+/// How long a graceful connection close may take at shutdown.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What a link is for (in logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    /// Publishes requests, replies and heartbeats (pooled channels in confirm mode).
+    Publish,
+    /// Consumes: the reply queue and server listeners.
+    Consume,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Role::Publish => "publish",
+            Role::Consume => "consume",
+        }
+    }
+}
+
+/// The state of a link.
+#[derive(Clone)]
+pub(super) enum LinkState {
+    /// Not connected. `failures` counts failed connection attempts since the link was
+    /// created or last connected; `error` is the last one's.
+    Down {
+        failures: u32,
+        error: Option<Arc<str>>,
+    },
+    /// Connected.
+    Up(Arc<Session>),
+    /// Shut down for good.
+    Closed,
+}
+
+/// One established connection.
+pub(super) struct Session {
+    pub(super) connection: Connection,
+    /// 1 for the first connection of the link, +1 for each reconnection.
+    pub(super) generation: u64,
+    /// `connection_name` as the broker shows it.
+    pub(super) name: String,
+    /// `host:port`.
+    pub(super) host: String,
+    /// Exchanges declared on this connection (oslo declares before the first publish on a
+    /// channel; spec §2.1). Cleared with the session on reconnect (spec §7.4).
+    exchanges: Mutex<HashSet<String>>,
+}
+
+impl Session {
+    /// Whether lapin still considers the connection usable.
+    pub(super) fn is_alive(&self) -> bool {
+        self.connection.status().connected()
+    }
+
+    fn exchanges(&self) -> MutexGuard<'_, HashSet<String>> {
+        self.exchanges.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn exchange_declared(&self, name: &str) -> bool {
+        self.exchanges().contains(name)
+    }
+
+    pub(super) fn remember_exchange(&self, name: &str) {
+        self.exchanges().insert(name.to_owned());
+    }
+
+    pub(super) fn forget_exchange(&self, name: &str) {
+        self.exchanges().remove(name);
+    }
+}
+
+/// A supervised connection, connected at first use.
+pub(super) struct Link {
+    role: Role,
+    config: Arc<RabbitConfig>,
+    state_tx: watch::Sender<LinkState>,
+    state: watch::Receiver<LinkState>,
+    /// Wakes the supervisor to check the connection now (a user saw an error).
+    check: Arc<Notify>,
+    shutdown: watch::Sender<bool>,
+    started: AtomicBool,
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Link {
+    pub(super) fn new(role: Role, config: Arc<RabbitConfig>) -> Self {
+        let (state_tx, state) = watch::channel(LinkState::Down {
+            failures: 0,
+            error: None,
+        });
+        Link {
+            role,
+            config,
+            state_tx,
+            state,
+            check: Arc::new(Notify::new()),
+            shutdown: watch::channel(false).0,
+            started: AtomicBool::new(false),
+            task: Mutex::new(None),
+        }
+    }
+
+    /// Starts the supervisor at the first use (oslo connects lazily too).
+    fn ensure_started(&self) {
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        if *self.shutdown.borrow() {
+            return;
+        }
+        let supervisor = Supervisor {
+            role: self.role,
+            config: self.config.clone(),
+            state: self.state_tx.clone(),
+            check: self.check.clone(),
+            shutdown: self.shutdown.subscribe(),
+        };
+        let task = tokio::spawn(supervisor.run());
+        *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
+    }
+
+    /// A receiver of state changes (starts the link).
+    pub(super) fn watch(&self) -> watch::Receiver<LinkState> {
+        self.ensure_started();
+        self.state.clone()
+    }
+
+    /// The current session, if connected.
+    pub(super) fn current(&self) -> Option<Arc<Session>> {
+        match &*self.state.borrow() {
+            LinkState::Up(session) if session.is_alive() => Some(session.clone()),
+            _ => None,
+        }
+    }
+
+    /// The number of hosts: a cycle of this many failed attempts means none is reachable.
+    pub(super) fn hosts(&self) -> u32 {
+        u32::try_from(self.config.hosts.len())
+            .unwrap_or(u32::MAX)
+            .max(1)
+    }
+
+    /// Waits for a live session. `retries` is how many failed cycles through the hosts the
+    /// caller tolerates while waiting (spec §7.3): `None` any number, `Some(0)` none, so a
+    /// caller that finds every host failing gives up at once, while a dead first host of
+    /// several does not fail it. The caller bounds the wait.
+    pub(super) async fn session(&self, retries: Option<u32>) -> Result<Arc<Session>, RpcError> {
+        let mut state = self.watch();
+        let hosts = self.hosts();
+        // Failed attempts seen while waiting; a link that already failed a whole cycle
+        // counts as one failed cycle.
+        let mut observed = 0u32;
+        let mut last: Option<u32> = None;
+        loop {
+            let current = state.borrow_and_update().clone();
+            match current {
+                LinkState::Up(session) => {
+                    if session.is_alive() {
+                        return Ok(session);
+                    }
+                    self.check.notify_one();
+                }
+                LinkState::Closed => return Err(closed_error()),
+                LinkState::Down { failures, error } => {
+                    observed = observed.saturating_add(match last {
+                        None if failures >= hosts => hosts,
+                        None => 0,
+                        Some(last) => failures.saturating_sub(last),
+                    });
+                    last = Some(failures);
+                    if let Some(allowed) = retries {
+                        if observed >= allowed.saturating_add(1).saturating_mul(hosts) {
+                            return Err(unreachable_error(&self.config, failures, error));
+                        }
+                    }
+                }
+            }
+            // A dead session may not produce a state change until the supervisor looks.
+            tokio::select! {
+                changed = state.changed() => {
+                    if changed.is_err() {
+                        return Err(closed_error());
+                    }
+                }
+                _ = sleep(WATCH_INTERVAL) => {}
+            }
+        }
+    }
+
+    /// Tells the supervisor that an operation on `session` failed at the connection level.
+    pub(super) fn report(&self, session: &Session) {
+        if !session.is_alive() {
+            self.check.notify_one();
+        }
+    }
+
+    /// Asks the supervisor to close the connection and stop, without waiting.
+    pub(super) fn abandon(&self) {
+        self.shutdown.send_replace(true);
+    }
+
+    /// Closes the connection for good; later `session()` calls fail.
+    pub(super) async fn close(&self) {
+        self.started.store(true, Ordering::Release);
+        self.shutdown.send_replace(true);
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match task {
+            Some(task) => {
+                if timeout(CLOSE_TIMEOUT * 2, task).await.is_err() {
+                    tracing::warn!(
+                        role = self.role.name(),
+                        "connection supervisor did not stop in time"
+                    );
+                }
+            }
+            None => {
+                self.state_tx.send_replace(LinkState::Closed);
+            }
+        }
+    }
+}
+
+/// The task that owns a link's connection.
+struct Supervisor {
+    role: Role,
+    config: Arc<RabbitConfig>,
+    state: watch::Sender<LinkState>,
+    check: Arc<Notify>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// Why a connection attempt failed.
+struct ConnectFailure {
+    message: String,
+    /// Nothing listens on the port: the broker did no work for this attempt.
+    refused: bool,
+}
+
+impl Supervisor {
+    async fn run(mut self) {
+        let mut hosts = HostOrder::new(self.config.hosts.len(), self.config.failover);
+        let mut generation = 0u64;
+        let mut failures = 0u32;
+        let mut cycle = 0u32;
+        'outer: loop {
+            // One cycle through the hosts: the next host right after a failure, a pause
+            // only after all of them failed (spec §1.1, §7.4).
+            let mut all_refused = true;
+            let mut connected = None;
+            for index in hosts.cycle() {
+                if self.stopping() {
+                    break 'outer;
+                }
+                let uri = &self.config.hosts[index];
+                match self.connect(uri).await {
+                    Ok(session) => {
+                        hosts.connected(index);
+                        connected = Some(session);
+                        break;
+                    }
+                    Err(failure) => {
+                        failures = failures.saturating_add(1);
+                        all_refused &= failure.refused;
+                        tracing::warn!(
+                            role = self.role.name(),
+                            host = %host_port(uri),
+                            error = %failure.message,
+                            "AMQP server is unreachable"
+                        );
+                        let _ = self.state.send(LinkState::Down {
+                            failures,
+                            error: Some(Arc::from(failure.message.as_str())),
+                        });
+                    }
+                }
+            }
+            let Some((connection, name, host)) = connected else {
+                // A refused TCP connect costs the broker nothing, so a broker that is down
+                // (nothing listening) is retried at the first interval without growing the
+                // backoff; attempts the broker had to handle back off 1, 3, 5, ... 30 s.
+                let pause = if all_refused {
+                    self.config.backoff.first
+                } else {
+                    let pause = self.config.backoff.interval(cycle);
+                    cycle = cycle.saturating_add(1);
+                    pause
+                };
+                if self.pause(pause).await {
+                    break 'outer;
+                }
+                continue;
+            };
+            generation += 1;
+            failures = 0;
+            cycle = 0;
+            let session = Arc::new(Session {
+                connection,
+                generation,
+                name,
+                host,
+                exchanges: Mutex::default(),
+            });
+            tracing::info!(
+                role = self.role.name(),
+                host = %session.host,
+                connection = %session.name,
+                generation,
+                "connected to AMQP server"
+            );
+            let _ = self.state.send(LinkState::Up(session.clone()));
+            let lost = self.watch_session(&session).await;
+            match lost {
+                None => {
+                    close_session(&session).await;
+                    break 'outer;
+                }
+                Some(reason) => {
+                    tracing::warn!(
+                        role = self.role.name(),
+                        host = %session.host,
+                        error = %reason,
+                        "lost the connection to the AMQP server; reconnecting"
+                    );
+                    let _ = self.state.send(LinkState::Down {
+                        failures: 0,
+                        error: Some(Arc::from(reason.as_str())),
+                    });
+                    drop(session);
+                    hosts.failed();
+                    // oslo's errback sleeps kombu_reconnect_delay before reconnecting.
+                    if self.pause(self.config.reconnect_delay).await {
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        let _ = self.state.send(LinkState::Closed);
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Sleeps; true when shutdown was asked meanwhile.
+    async fn pause(&mut self, duration: Duration) -> bool {
+        if self.stopping() {
+            return true;
+        }
+        tokio::select! {
+            _ = sleep(duration) => self.stopping(),
+            _ = self.shutdown.changed() => true,
+        }
+    }
+
+    async fn connect(&self, uri: &AMQPUri) -> Result<(Connection, String, String), ConnectFailure> {
+        let name = format!(
+            "{}:{}",
+            self.config.connection_name_prefix,
+            uuid::Uuid::new_v4().hyphenated()
+        );
+        let properties = ConnectionProperties::default().with_connection_name(name.clone().into());
+        match timeout(
+            self.config.connect_timeout,
+            Connection::connect_uri(uri.clone(), properties),
+        )
+        .await
+        {
+            Ok(Ok(connection)) => Ok((connection, name, host_port(uri))),
+            Ok(Err(error)) => Err(ConnectFailure {
+                refused: is_refused(&error),
+                message: error.to_string(),
+            }),
+            Err(_) => Err(ConnectFailure {
+                refused: false,
+                message: format!(
+                    "no AMQP handshake within {} s",
+                    self.config.connect_timeout.as_secs()
+                ),
+            }),
+        }
+    }
+
+    /// Waits until the session is lost (`Some(reason)`) or shutdown is asked (`None`).
+    async fn watch_session(&mut self, session: &Session) -> Option<String> {
+        let mut events = session.connection.events_listener();
+        loop {
+            if self.stopping() {
+                return None;
+            }
+            if !session.is_alive() {
+                return Some(format!("{:?}", session.connection.status()));
+            }
+            tokio::select! {
+                event = next(&mut events) => match event {
+                    Some(Event::Error(error)) => return Some(error.to_string()),
+                    Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
+                        role = self.role.name(), %reason,
+                        "the broker blocked the connection; publishes stall until it unblocks"
+                    ),
+                    Some(Event::ConnectionUnblocked) => tracing::info!(
+                        role = self.role.name(), "the broker unblocked the connection"
+                    ),
+                    Some(_) => {}
+                    None => return Some("connection events ended".to_owned()),
+                },
+                _ = self.check.notified() => {}
+                _ = sleep(WATCH_INTERVAL) => {}
+                _ = self.shutdown.changed() => return None,
+            }
+        }
+    }
+}
+
+async fn close_session(session: &Session) {
+    if session.is_alive() {
+        let close = session.connection.close(200, "OK".into());
+        if let Ok(Err(error)) = timeout(CLOSE_TIMEOUT, close).await {
+            tracing::debug!(%error, "closing the AMQP connection");
+        }
+    }
+}
+
+/// The next item of a stream (no extra dependency for one combinator).
+pub(super) async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+    poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+fn is_refused(error: &lapin::Error) -> bool {
+    match error.kind() {
+        lapin::ErrorKind::IOError(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        _ => false,
+    }
+}
+
+fn host_port(uri: &AMQPUri) -> String {
+    if uri.authority.host.contains(':') {
+        format!("[{}]:{}", uri.authority.host, uri.authority.port)
+    } else {
+        format!("{}:{}", uri.authority.host, uri.authority.port)
+    }
+}
+
+pub(super) fn closed_error() -> RpcError {
+    RpcError::Transport(TransportError::with_kind(
+        TransportErrorKind::Closed,
+        "the rabbit transport was shut down",
+    ))
+}
+
+fn unreachable_error(config: &RabbitConfig, attempts: u32, error: Option<Arc<str>>) -> RpcError {
+    let hosts: Vec<String> = config.hosts.iter().map(host_port).collect();
+    RpcError::transport(format!(
+        "Unable to connect to AMQP server on {} after {attempts} tries: {}",
+        hosts.join(", "),
+        error.as_deref().unwrap_or("unknown error")
+    ))
+}
+
+/// The order hosts are tried in: round robin from a random start, or a random host each
+/// time (`kombu_failover_strategy`, spec §1.1).
+struct HostOrder {
+    count: usize,
+    strategy: FailoverStrategy,
+    /// The host tried first in the next cycle.
+    next: usize,
+}
+
+impl HostOrder {
+    fn new(count: usize, strategy: FailoverStrategy) -> Self {
+        HostOrder {
+            count,
+            strategy,
+            next: random_below(count),
+        }
+    }
+
+    /// The hosts of one cycle, each once.
+    fn cycle(&mut self) -> Vec<usize> {
+        if self.strategy == FailoverStrategy::Shuffle {
+            self.next = random_below(self.count);
+        }
+        (0..self.count)
+            .map(|i| (self.next + i) % self.count)
+            .collect()
+    }
+
+    /// Stay on the host that worked.
+    fn connected(&mut self, index: usize) {
+        self.next = index;
+    }
+
+    /// The connection was lost: start the next cycle on the next host (spec §7.4,
+    /// `maybe_switch_next`).
+    fn failed(&mut self) {
+        if self.count > 0 {
+            self.next = (self.next + 1) % self.count;
+        }
+    }
+}
+
+fn random_below(count: usize) -> usize {
+    if count <= 1 {
+        return 0;
+    }
+    let random = uuid::Uuid::new_v4().as_u128();
+    (random % count as u128) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_robin_tries_every_host_once_per_cycle() {
+        let mut order = HostOrder::new(3, FailoverStrategy::RoundRobin);
+        let first = order.cycle();
+        let mut sorted = first.clone();
+        sorted.sort();
+        assert_eq!(sorted, [0, 1, 2]);
+        assert_eq!(first[1], (first[0] + 1) % 3);
+        order.connected(2);
+        assert_eq!(order.cycle(), [2, 0, 1]);
+        order.failed();
+        assert_eq!(order.cycle(), [0, 1, 2]);
+        let mut shuffle = HostOrder::new(4, FailoverStrategy::Shuffle);
+        let mut cycle = shuffle.cycle();
+        cycle.sort();
+        assert_eq!(cycle, [0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn refused_connections_are_told_apart() {
+        let refused =
+            lapin::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(is_refused(&refused));
+        let reset = lapin::Error::from(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert!(!is_refused(&reset));
+    }
+}

@@ -1,0 +1,226 @@
+//! `rabbit://` (and `kombu://`): the RabbitMQ driver, on lapin.
+//!
+//! # Design
+//!
+//! A transport owns two supervised AMQP connections ([`link`]), both opened at first use:
+//!
+//! * the **publish** connection carries a pool of confirm-mode channels ([`pool`]): at most
+//!   `rpc_conn_pool_size` (30), each lent to one publish at a time, so concurrent publishes
+//!   run on different channels and their confirms are awaited in parallel. Requests,
+//!   fanout casts, replies and call-monitor heartbeats all go through it ([`publish`]).
+//! * the **consume** connection carries one channel per consumer group ([`consume`]): the
+//!   client's reply queue (one queue, one consumer per transport) and each server's three
+//!   queues, with `basic.qos` on server channels. Publishing and consuming stay on separate
+//!   connections, as in oslo (spec §9.3), so a broker that blocks publishers (resource
+//!   alarm) never stalls the consumers that would drain its queues.
+//!
+//! Each connection has its own supervisor task. When a connection is lost it waits
+//! `kombu_reconnect_delay`, then reconnects through the URL's hosts with oslo's backoff
+//! (spec §7.4); every consumer group then declares and consumes again on the new
+//! connection, under the same names (the reply queue keeps its name). What was in flight on
+//! the lost connection fails with a transport error and is retried as the caller's `retry`
+//! allows; no wait outlasts the caller's deadline or the driver's own limits.
+//!
+//! Declarations follow spec §2.1 exactly ([`declare`]); publish properties follow §3.4.
+
+mod config;
+mod consume;
+mod declare;
+mod link;
+mod pool;
+mod publish;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+
+use super::topology;
+use super::{BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink};
+use crate::error::RpcError;
+use crate::url::TransportUrl;
+use config::RabbitConfig;
+use consume::{ConsumerGroup, Deliver, RabbitListener};
+use declare::Declared;
+use link::{Link, Role};
+use pool::ChannelPool;
+
+pub use config::DEFAULT_PREFETCH;
+pub use declare::EntityKind;
+
+/// The RabbitMQ driver. `Transport::connect("rabbit://...")` builds one; build it yourself
+/// to keep a handle for diagnostics ([`RabbitDriver::declared`],
+/// [`RabbitDriver::connection_names`]) and pass it with `TransportBuilder::driver`.
+pub struct RabbitDriver {
+    inner: Arc<RabbitInner>,
+}
+
+/// What the driver's operations share.
+pub(crate) struct RabbitInner {
+    config: Arc<RabbitConfig>,
+    publish: Arc<Link>,
+    consume: Arc<Link>,
+    pool: ChannelPool,
+    declared: Arc<Declared>,
+    /// The reply queue's name and consumer, once a call created them.
+    reply: Mutex<Option<(String, ConsumerGroup)>>,
+    closed: AtomicBool,
+}
+
+impl RabbitInner {
+    fn check_open(&self) -> Result<(), RpcError> {
+        if self.closed.load(Ordering::Acquire) {
+            Err(link::closed_error())
+        } else {
+            Ok(())
+        }
+    }
+
+    fn reply(&self) -> MutexGuard<'_, Option<(String, ConsumerGroup)>> {
+        self.reply.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl RabbitDriver {
+    /// A driver for a `rabbit://` or `kombu://` URL. Nothing connects until first use.
+    /// Options the driver does not implement (TLS, compression, queue manager, stream
+    /// fanout, ...) are refused here with an error naming them.
+    pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
+        let config = Arc::new(RabbitConfig::from_url(url)?);
+        Ok(RabbitDriver {
+            inner: Arc::new(RabbitInner {
+                publish: Arc::new(Link::new(Role::Publish, config.clone())),
+                consume: Arc::new(Link::new(Role::Consume, config.clone())),
+                pool: ChannelPool::new(config.pool),
+                declared: Arc::new(Declared::default()),
+                reply: Mutex::new(None),
+                closed: AtomicBool::new(false),
+                config,
+            }),
+        })
+    }
+
+    /// Every exchange and queue this driver has declared and not deleted since, sorted.
+    /// Shared entities (the control exchange) are listed too: never delete what others
+    /// may use.
+    pub fn declared(&self) -> Vec<(EntityKind, String)> {
+        self.inner.declared.snapshot()
+    }
+
+    /// The `connection_name` of each connection open now (`<program>:<pid>:<uuid>`, as
+    /// oslo names them; spec §1.2), as the broker lists them.
+    pub fn connection_names(&self) -> Vec<String> {
+        [&self.inner.publish, &self.inner.consume]
+            .into_iter()
+            .filter_map(|link| link.current().map(|session| session.name.clone()))
+            .collect()
+    }
+
+    /// The `basic.qos` prefetch count of server listeners (0: unlimited).
+    pub fn prefetch(&self) -> u16 {
+        self.inner.config.prefetch
+    }
+}
+
+impl Driver for RabbitDriver {
+    fn send<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<(), RpcError>> {
+        Box::pin(publish::send(&self.inner, destination, body, options))
+    }
+
+    fn consume_replies<'a>(
+        &'a self,
+        queue: &'a str,
+        sink: Arc<dyn ReplySink>,
+    ) -> BoxFuture<'a, Result<(), RpcError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            inner.check_open()?;
+            let plan = inner.config.topology.reply(queue);
+            for spec in &plan {
+                spec.check_names()?;
+            }
+            // Dropped before it is ready (the caller gave up), the group stops itself.
+            let mut group = ConsumerGroup::start(
+                inner.consume.clone(),
+                inner.declared.clone(),
+                inner.config.backoff,
+                plan,
+                0,
+                Deliver::Replies(sink),
+            );
+            group.ready().await?;
+            let previous = inner.reply().replace((queue.to_owned(), group));
+            if let Some((name, _)) = previous {
+                tracing::warn!(queue = %name, "a second reply consumer replaced the first");
+            }
+            Ok(())
+        })
+    }
+
+    fn listen<'a>(
+        &'a self,
+        spec: &'a ListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            inner.check_open()?;
+            let fanout_queue = topology::fanout_queue(&spec.topic);
+            let plan = inner.config.topology.listener(spec, &fanout_queue);
+            for consumer in &plan {
+                consumer.check_names()?;
+            }
+            let (tx, requests) = mpsc::unbounded_channel();
+            let mut group = ConsumerGroup::start(
+                inner.consume.clone(),
+                inner.declared.clone(),
+                inner.config.backoff,
+                plan,
+                inner.config.prefetch,
+                Deliver::Requests(tx),
+            );
+            group.ready().await?;
+            Ok(Box::new(RabbitListener {
+                link: inner.consume.clone(),
+                declared: inner.declared.clone(),
+                group,
+                requests,
+                fanout_queue,
+                stopped: false,
+            }) as Box<dyn Listener>)
+        })
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            if inner.closed.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            let reply = inner.reply().take();
+            if let Some((queue, mut group)) = reply {
+                group.stop().await;
+                // oslo leaves reply queues to expire 30 min later (spec §10.2 bug 15); a
+                // graceful shutdown deletes ours.
+                match consume::delete_queue(&inner.consume, &queue).await {
+                    Ok(()) => inner.declared.forget_queue(&queue),
+                    Err(error) => tracing::info!(%error, "reply queue left to expire"),
+                }
+            }
+            inner.pool.clear();
+            tokio::join!(inner.publish.close(), inner.consume.close());
+        })
+    }
+}
+
+impl Drop for RabbitDriver {
+    fn drop(&mut self) {
+        // Without shutdown(): the supervisors close their connections in the background.
+        self.inner.publish.abandon();
+        self.inner.consume.abandon();
+    }
+}

@@ -1,0 +1,149 @@
+//! The publisher pool (oslo's `ConnectionPool`, spec §9.1): confirm-mode channels on the
+//! transport's publish connection, created lazily, handed out most-recently-returned first,
+//! at most `rpc_conn_pool_size` at once, and closed after `conn_pool_ttl` idle down to
+//! `conn_pool_min_size`. A wait for a free channel lasts only as long as the caller's
+//! future (oslo waits forever; spec §10.2 bug 7).
+//!
+//! A channel carries one publish at a time: a `basic.return` then always belongs to the
+//! publish whose confirm follows it, which a channel shared by concurrent publishes cannot
+//! guarantee. Concurrent publishes use different channels of one connection, so their
+//! confirms are awaited in parallel and none waits behind another's.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use lapin::Channel;
+use lapin::options::ConfirmSelectOptions;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::config::PoolLimits;
+use super::link::Session;
+
+/// An idle channel.
+struct Idle {
+    channel: Channel,
+    generation: u64,
+    since: Instant,
+}
+
+/// Confirm-mode channels for publishing.
+pub(super) struct ChannelPool {
+    limits: PoolLimits,
+    permits: Arc<Semaphore>,
+    idle: Mutex<Vec<Idle>>,
+}
+
+impl ChannelPool {
+    pub(super) fn new(limits: PoolLimits) -> Self {
+        ChannelPool {
+            limits,
+            permits: Arc::new(Semaphore::new(limits.max)),
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn idle(&self) -> MutexGuard<'_, Vec<Idle>> {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A channel of `session` for one publish. Waits while `max` channels are busy.
+    pub(super) async fn acquire(&self, session: &Session) -> lapin::Result<PooledChannel<'_>> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the pool's semaphore is never closed");
+        if let Some(channel) = self.take_idle(session.generation) {
+            return Ok(PooledChannel {
+                pool: self,
+                channel: Some(channel),
+                generation: session.generation,
+                _permit: permit,
+            });
+        }
+        let channel = session.connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        Ok(PooledChannel {
+            pool: self,
+            channel: Some(channel),
+            generation: session.generation,
+            _permit: permit,
+        })
+    }
+
+    /// The most recently returned live channel of this generation; older ones are dropped
+    /// (which closes them, if their connection still lives).
+    fn take_idle(&self, generation: u64) -> Option<Channel> {
+        let mut idle = self.idle();
+        while let Some(candidate) = idle.pop() {
+            if candidate.generation != generation {
+                // Every idle channel older than the current session is useless.
+                idle.clear();
+                return None;
+            }
+            if candidate.channel.status().connected() {
+                return Some(candidate.channel);
+            }
+        }
+        None
+    }
+
+    fn put(&self, channel: Channel, generation: u64) {
+        let expired = {
+            let mut idle = self.idle();
+            idle.push(Idle {
+                channel,
+                generation,
+                since: Instant::now(),
+            });
+            // Oldest first: close those idle longer than the TTL while more than the
+            // minimum stay idle.
+            let mut expired = Vec::new();
+            while idle.len() > self.limits.min_idle
+                && idle
+                    .first()
+                    .is_some_and(|oldest| oldest.since.elapsed() > self.limits.ttl)
+            {
+                expired.push(idle.remove(0));
+            }
+            expired
+        };
+        drop(expired);
+    }
+
+    /// Drops every idle channel.
+    pub(super) fn clear(&self) {
+        let idle = std::mem::take(&mut *self.idle());
+        drop(idle);
+    }
+}
+
+/// A channel borrowed from the pool. [`PooledChannel::release`] returns it after a
+/// completed publish; dropped otherwise (an error, or a caller that gave up mid-publish),
+/// it is closed, so no late confirm or return can reach the next user.
+pub(super) struct PooledChannel<'a> {
+    pool: &'a ChannelPool,
+    channel: Option<Channel>,
+    generation: u64,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl PooledChannel<'_> {
+    pub(super) fn channel(&self) -> &Channel {
+        self.channel
+            .as_ref()
+            .expect("a pooled channel is present until released or dropped")
+    }
+
+    /// Returns the channel to the pool after a publish that completed (confirmed).
+    pub(super) fn release(mut self) {
+        if let Some(channel) = self.channel.take() {
+            if channel.status().connected() {
+                self.pool.put(channel, self.generation);
+            }
+        }
+    }
+}

@@ -1,0 +1,317 @@
+//! Faults on the machine's broker (spec §7.4, §7.6): connections closed by the broker
+//! during a stream of calls, and the broker stopped and started during 32 concurrent calls.
+//! The tests disturb the broker, so they run one at a time, and the broker is restarted
+//! whatever happens (a guard runs `rabbitmqctl start_app` on drop, panics included).
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use oslo_rpc::prelude::*;
+use oslo_rpc::transport::rabbit::RabbitDriver;
+use serde_json::json;
+
+use support::rabbit::{self, list, rabbit_url, rabbitmqctl};
+use support::{Fixture, calc_endpoint, unique};
+
+/// One fault test at a time (they share one broker and disturb it).
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Restarts the broker's app when dropped, whatever state the test left it in.
+struct BrokerGuard;
+
+impl BrokerGuard {
+    fn stop_app() -> BrokerGuard {
+        let guard = BrokerGuard;
+        rabbitmqctl(&["stop_app"]);
+        guard
+    }
+}
+
+impl Drop for BrokerGuard {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("timeout")
+            .args(["120", "rabbitmqctl", "start_app"])
+            .status();
+        let _ = std::process::Command::new("timeout")
+            .args(["120", "rabbitmqctl", "await_startup"])
+            .status();
+    }
+}
+
+/// The broker's process ids of a driver's connections, for `close_connection`.
+fn broker_names(driver: &RabbitDriver) -> Vec<String> {
+    let names = driver.connection_names();
+    list("list_connections", &["pid", "client_properties"])
+        .into_iter()
+        .filter(|row| {
+            names
+                .iter()
+                .any(|name| row[1].contains(&format!("{{\"connection_name\",\"{name}\"}}")))
+        })
+        .map(|row| row[0].clone())
+        .collect()
+}
+
+/// A second transport on the same broker, as a separate client process would have.
+async fn client_transport(url: &str) -> (Transport, Arc<RabbitDriver>) {
+    let driver = rabbit::driver(url);
+    let transport = Transport::builder(url)
+        .driver(driver.clone())
+        .connect()
+        .await
+        .unwrap();
+    (transport, driver)
+}
+
+/// What one call did: when it started and ended, and whether it succeeded.
+#[derive(Debug, Clone)]
+struct Outcome {
+    started: Instant,
+    ended: Instant,
+    ok: bool,
+    error: Option<String>,
+}
+
+async fn timed_call(client: &RpcClient, a: i64) -> Outcome {
+    let started = Instant::now();
+    let result = client
+        .call(&Context::new(), "add", json!({"a": a, "b": 1}))
+        .await;
+    let ended = Instant::now();
+    let ok = matches!(&result, Ok(v) if *v == json!(a + 1));
+    Outcome {
+        started,
+        ended,
+        ok,
+        error: result.err().map(|e| e.to_string()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_connections_reconnect_and_calls_resume() {
+    // spec §7.4: after `rabbitmqctl close_connection` on every connection, client and
+    // server reconnect by themselves and calls succeed again (oslo: about 2 s later).
+    let _serial = SERIAL.lock().await;
+    let url = rabbit_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let (client_transport, client_driver) = client_transport(&url).await;
+    let timeout = Duration::from_secs(2);
+    let client = RpcClient::new(
+        client_transport.clone(),
+        Target::topic(&f.topic).with_namespace("calc"),
+    )
+    .timeout(timeout);
+    assert!(timed_call(&client, 0).await.ok);
+    let reply_queues = |driver: &RabbitDriver| -> Vec<String> {
+        driver
+            .declared()
+            .into_iter()
+            .map(|(_, name)| name)
+            .filter(|name| name.starts_with("reply_"))
+            .collect()
+    };
+    let _cleanup = rabbit::Cleanup(client_driver.clone());
+    let reply_before = reply_queues(&client_driver);
+    let server_driver = f.rabbit.clone().unwrap();
+
+    let stream = {
+        let client = client.clone();
+        tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            let until = Instant::now() + Duration::from_secs(9);
+            let mut i = 1;
+            while Instant::now() < until {
+                outcomes.push(timed_call(&client, i).await);
+                i += 1;
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            outcomes
+        })
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut closed = broker_names(&server_driver);
+    closed.extend(broker_names(&client_driver));
+    assert_eq!(closed.len(), 4, "server and client: publish + consume each");
+    // All four at once, as a broker-side failure would do it.
+    let closers: Vec<_> = closed
+        .iter()
+        .map(|pid| {
+            std::process::Command::new("timeout")
+                .args([
+                    "60",
+                    "rabbitmqctl",
+                    "close_connection",
+                    pid,
+                    "oslo-rpc fault test",
+                ])
+                .spawn()
+                .expect("rabbitmqctl")
+        })
+        .collect();
+    for mut closer in closers {
+        assert!(closer.wait().unwrap().success());
+    }
+    let closed_at = Instant::now();
+    let outcomes = stream.await.unwrap();
+
+    for outcome in &outcomes {
+        let took = outcome.ended - outcome.started;
+        assert!(took <= timeout + Duration::from_secs(1), "{outcome:?}");
+    }
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok).collect();
+    let first_ok_after = outcomes
+        .iter()
+        .filter(|o| o.ok && o.started > closed_at)
+        .map(|o| o.ended - closed_at)
+        .min()
+        .expect("calls succeed again after the connections were closed");
+    eprintln!(
+        "{} calls, {} failed ({:?}), first success {:?} after the close",
+        outcomes.len(),
+        failed.len(),
+        failed.iter().map(|o| o.error.clone()).collect::<Vec<_>>(),
+        first_ok_after
+    );
+    assert!(
+        first_ok_after < Duration::from_secs(4),
+        "{first_ok_after:?}"
+    );
+    // The tail of the stream is all successes: everything reconnected and re-consumed.
+    assert!(outcomes.iter().rev().take(10).all(|o| o.ok));
+    // New connections, the same reply queue, consumed again.
+    let reopened = broker_names(&client_driver);
+    assert!(reopened.iter().all(|name| !closed.contains(name)));
+    assert_eq!(reply_queues(&client_driver), reply_before);
+    let consumers = list("list_consumers", &["queue_name", "consumer_tag"]);
+    assert!(
+        consumers
+            .iter()
+            .any(|row| row[0] == reply_before[0] && row[1] == "1")
+    );
+    client_transport.shutdown().await;
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broker_stop_and_start_during_32_concurrent_calls() {
+    // spec §7.6 "Broker restart with non-durable queues": queues vanish, everything is
+    // declared again. No call outlives its timeout by more than 1 s, every caller succeeds
+    // within 3 s of the broker's return, and the server consumes again by itself.
+    let _serial = SERIAL.lock().await;
+    let url = rabbit_url().await;
+    let topic = unique("t");
+    let server_transport = {
+        let driver = rabbit::driver(&url);
+        let transport = Transport::builder(&url)
+            .driver(driver.clone())
+            .connect()
+            .await
+            .unwrap();
+        (transport, driver)
+    };
+    let recorder = support::Recorder::default();
+    let gauge = Arc::new(support::Gauge::default());
+    let server = RpcServer::builder(server_transport.0.clone(), Target::server(&topic, "s1"))
+        .endpoint(calc_endpoint("s1", &recorder, &gauge))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let (client_transport, client_driver) = client_transport(&url).await;
+    let _cleanup = (
+        rabbit::Cleanup(client_driver.clone()),
+        rabbit::Cleanup(server_transport.1.clone()),
+    );
+    let timeout = Duration::from_secs(1);
+    let client = RpcClient::new(
+        client_transport.clone(),
+        Target::topic(&topic).with_namespace("calc"),
+    )
+    .timeout(timeout);
+    assert!(timed_call(&client, 0).await.ok);
+
+    let (back_tx, back_rx) = tokio::sync::watch::channel(None::<Instant>);
+    let tasks: Vec<_> = (0..32)
+        .map(|task| {
+            let client = client.clone();
+            let back = back_rx.clone();
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                let give_up = Instant::now() + Duration::from_secs(40);
+                loop {
+                    let outcome = timed_call(&client, task).await;
+                    let ok = outcome.ok;
+                    let started = outcome.started;
+                    outcomes.push(outcome);
+                    let returned = *back.borrow();
+                    if ok && returned.is_some_and(|at| started >= at) {
+                        break;
+                    }
+                    if Instant::now() > give_up {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                outcomes
+            })
+        })
+        .collect();
+
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let stopped_at = Instant::now();
+    let guard = BrokerGuard::stop_app();
+    eprintln!("stop_app took {:?}", stopped_at.elapsed());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let starting = Instant::now();
+    rabbitmqctl(&["start_app"]);
+    let back = Instant::now();
+    eprintln!("start_app took {:?}", back - starting);
+    std::mem::forget(guard);
+    back_tx.send_replace(Some(back));
+
+    let mut all = Vec::new();
+    for task in tasks {
+        all.push(task.await.unwrap());
+    }
+    let mut worst_recovery = Duration::ZERO;
+    for (task, outcomes) in all.iter().enumerate() {
+        for outcome in outcomes {
+            let took = outcome.ended - outcome.started;
+            assert!(
+                took <= timeout + Duration::from_secs(1),
+                "task {task}: a call took {took:?}: {outcome:?}"
+            );
+        }
+        let recovered = outcomes
+            .iter()
+            .find(|o| o.ok && o.started >= back)
+            .map(|o| o.ended - back)
+            .unwrap_or_else(|| panic!("task {task} never succeeded after the broker returned"));
+        worst_recovery = worst_recovery.max(recovered);
+    }
+    let calls: usize = all.iter().map(Vec::len).sum();
+    let failed: usize = all.iter().flatten().filter(|o| !o.ok).count();
+    eprintln!(
+        "{calls} calls, {failed} failed during the outage; every caller succeeded within \
+         {worst_recovery:?} of start_app returning"
+    );
+    assert!(
+        worst_recovery <= Duration::from_secs(3),
+        "{worst_recovery:?}"
+    );
+    // The server consumes its three queues again (the broker lost them with its state).
+    let consumers = list("list_consumers", &["queue_name", "consumer_tag"]);
+    for (queue, tag) in [(topic.clone(), "1"), (format!("{topic}.s1"), "2")] {
+        assert!(
+            consumers.iter().any(|row| row[0] == queue && row[1] == tag),
+            "{queue} is not consumed: {consumers:?}"
+        );
+    }
+    server.stop().await.unwrap();
+    client_transport.shutdown().await;
+    server_transport.0.shutdown().await;
+}
