@@ -6,6 +6,7 @@
 #[path = "../examples/calc/mod.rs"]
 mod calc;
 mod python;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -14,7 +15,7 @@ use calc::{
 };
 use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
-use python::{PyServer, py_client, py_client_lines, rabbit_url};
+use python::{PyServer, py_client, py_client_lines};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -22,10 +23,52 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-async fn transport() -> Transport {
-    Transport::connect(&rabbit_url())
+/// A test's transport and what it must clean up from the shared broker when it ends,
+/// passed or not: everything its driver declared, and every queue named after its topic
+/// (Python servers' queues too, even those of a killed server).
+struct Bus {
+    transport: Transport,
+    _driver_cleanup: support::rabbit::Cleanup,
+    _topic_cleanup: TopicCleanup,
+}
+
+impl std::ops::Deref for Bus {
+    type Target = Transport;
+    fn deref(&self) -> &Transport {
+        &self.transport
+    }
+}
+
+async fn transport(topic: &str) -> Bus {
+    let url = support::rabbit::rabbit_url().await;
+    let driver = support::rabbit::driver(&url);
+    let transport = Transport::builder(&url)
+        .driver(driver.clone())
+        .connect()
         .await
-        .expect("rabbit transport")
+        .expect("rabbit transport");
+    Bus {
+        transport,
+        _driver_cleanup: support::rabbit::Cleanup(driver),
+        _topic_cleanup: TopicCleanup(topic.to_owned()),
+    }
+}
+
+/// Deletes, when dropped, every queue whose name starts with the test's unique topic.
+struct TopicCleanup(String);
+
+impl Drop for TopicCleanup {
+    fn drop(&mut self) {
+        let queues: Vec<String> = support::rabbit::list("list_queues", &["name"])
+            .into_iter()
+            .filter_map(|row| row.into_iter().next())
+            .filter(|name| name.starts_with(&self.0))
+            .collect();
+        drop(support::rabbit::DeleteOnDrop {
+            queues: std::sync::Mutex::new(queues),
+            exchanges: vec![format!("{}_fanout", self.0)],
+        });
+    }
 }
 
 fn calc_client(transport: &Transport, topic: &str) -> CalcClient {
@@ -84,7 +127,7 @@ fn py_calc<'a>(topic: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
 async fn rust_calls_python_with_payloads_context_and_casts() {
     let topic = unique("interop");
     let mut server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let calc = calc_client(&transport, &topic);
     let ctx = Context::new()
         .with_request_id("req-6e0c3f1e-0c61-4a8c-9d5e-1a2b3c4d5e6f")
@@ -135,7 +178,7 @@ async fn rust_casts_to_one_python_server_and_fanout_to_all() {
     let topic = unique("interop");
     let mut py1 = PyServer::start(&topic, "py1", None).await;
     let mut py2 = PyServer::start(&topic, "py2", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let raw = RpcClient::new(
         transport.clone(),
         Target::topic(&topic).with_namespace("calc"),
@@ -179,7 +222,7 @@ async fn rust_casts_to_one_python_server_and_fanout_to_all() {
 async fn rust_gets_python_dispatcher_errors_and_refuses_above_its_cap() {
     let topic = unique("interop");
     let mut server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let ctx = Context::new();
 
     let ping = PingClient::new(RpcClient::new(transport.clone(), Target::topic(&topic)));
@@ -224,7 +267,7 @@ async fn rust_gets_python_dispatcher_errors_and_refuses_above_its_cap() {
 async fn rust_sees_python_exceptions_intact() {
     let topic = unique("interop");
     let server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let calc = calc_client(&transport, &topic);
     let ctx = Context::new();
 
@@ -270,7 +313,7 @@ async fn rust_sees_python_exceptions_intact() {
 async fn rust_call_lives_on_python_heartbeats_and_fails_when_python_dies() {
     let topic = unique("interop");
     let server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let ctx = Context::new();
     let monitored = calc_client(&transport, &topic)
         .timeout(Duration::from_secs(20))
@@ -301,7 +344,6 @@ async fn rust_call_lives_on_python_heartbeats_and_fails_when_python_dies() {
         "{error:?}"
     );
     assert!(after_kill <= Duration::from_secs(4), "{after_kill:?}");
-    delete_queues(&transport, &[&topic, &format!("{topic}.py1")]).await;
     transport.shutdown().await;
 }
 
@@ -309,7 +351,7 @@ async fn rust_call_lives_on_python_heartbeats_and_fails_when_python_dies() {
 async fn rust_times_out_on_a_slow_python_call() {
     let topic = unique("interop");
     let server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let started = Instant::now();
     let error = calc_client(&transport, &topic)
         .timeout(Duration::from_secs(1))
@@ -339,7 +381,7 @@ async fn rust_times_out_on_a_slow_python_call() {
 async fn rust_makes_thirty_two_concurrent_calls_to_python() {
     let topic = unique("interop");
     let server = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let calc = calc_client(&transport, &topic);
     let calls: Vec<_> = (0..32)
         .map(|i| {
@@ -359,7 +401,7 @@ async fn rust_makes_thirty_two_concurrent_calls_to_python() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_calls_rust_with_payloads_context_and_casts() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let mut server = RustServer::start(&transport, &topic, "rs1").await;
 
     assert_eq!(
@@ -409,25 +451,26 @@ async fn python_calls_rust_with_payloads_context_and_casts() {
         serde_json::from_str::<Value>(context).unwrap().to_string()
     );
 
-    for _ in 0..6 {
-        server.next_event().await; // the calls above
-    }
     py_client(
         &py_calc(&topic, &["cast", "resize", r#"{"size": 7}"#]),
         None,
     )
     .await
     .result();
-    assert_eq!(server.next_event().await, "resize(size=7, force=None)");
+    // The calls above reported first; the cast comes last.
+    let mut events = Vec::new();
+    while events.last().map(String::as_str) != Some("resize(size=7, force=None)") {
+        events.push(server.next_event().await);
+    }
+    assert_eq!(events.len(), 6, "{events:?}");
     server.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_casts_to_one_rust_server_and_fanout_to_all() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let mut rs1 = RustServer::start(&transport, &topic, "rs1").await;
     let mut rs2 = RustServer::start(&transport, &topic, "rs2").await;
 
@@ -457,14 +500,13 @@ async fn python_casts_to_one_rust_server_and_fanout_to_all() {
 
     rs1.stop().await;
     rs2.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_gets_rust_dispatcher_errors_and_refuses_above_its_cap() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let mut server = RustServer::start(&transport, &topic, "rs1").await;
 
     let ping = py_client(
@@ -543,14 +585,13 @@ async fn python_gets_rust_dispatcher_errors_and_refuses_above_its_cap() {
     );
 
     server.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_sees_rust_exceptions_intact() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let server = RustServer::start(&transport, &topic, "rs1").await;
     let allowed = ["--allowed-exmods", "calc_errors"];
     let fail = |kind: &'static str| {
@@ -568,7 +609,12 @@ async fn python_sees_rust_exceptions_intact() {
     let (args, kind) = fail("custom");
     let custom = py_client(&[args, vec![&kind]].concat(), None).await;
     assert_eq!(custom.exception(), "calc_errors_Remote.CalcError_Remote");
-    assert_eq!(custom.message(), "custom err");
+    // Python's rebuilt exceptions print the message, then the remote traceback (spec §5.2).
+    assert!(
+        custom.message().starts_with("custom err\nTraceback"),
+        "{}",
+        custom.raw
+    );
     assert_eq!(custom.line["kwargs"], json!({"code": 7}));
     assert_eq!(custom.line["args"], json!(["custom err"]));
 
@@ -584,14 +630,13 @@ async fn python_sees_rust_exceptions_intact() {
     );
 
     server.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_call_lives_on_rust_heartbeats() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let server = RustServer::start(&transport, &topic, "rs1").await;
     let slow = py_client(
         &py_calc(
@@ -627,14 +672,13 @@ async fn python_call_lives_on_rust_heartbeats() {
     assert!(timed_out.elapsed() < 2.5, "{}", timed_out.raw);
 
     server.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_makes_thirty_two_concurrent_calls_to_rust() {
     let topic = unique("interop");
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let server = RustServer::start(&transport, &topic, "rs1").await;
     let lines = py_client_lines(
         &py_calc(
@@ -661,7 +705,6 @@ async fn python_makes_thirty_two_concurrent_calls_to_rust() {
         assert_eq!(outcome.result(), &json!(index + 1000));
     }
     server.stop().await;
-    delete_queues(&transport, &[&topic]).await;
     transport.shutdown().await;
 }
 
@@ -672,7 +715,7 @@ async fn rust_and_python_servers_share_a_topic() {
     let topic = unique("interop");
     // Same queues declared by both peers: any flag or argument mismatch would be a 406.
     let py = PyServer::start(&topic, "py1", None).await;
-    let transport = transport().await;
+    let transport = transport(&topic).await;
     let mut rs = RustServer::start(&transport, &topic, "rs1").await;
     let calc = calc_client(&transport, &topic);
     let ctx = Context::new();
@@ -709,9 +752,4 @@ async fn rust_and_python_servers_share_a_topic() {
     rs.stop().await;
     assert_eq!(py.stop().await, Some(0));
     transport.shutdown().await;
-}
-
-/// Deletes queues a test left behind (topic queues never expire; spec §2.1), when unused.
-async fn delete_queues(transport: &Transport, queues: &[&str]) {
-    let _ = (transport, queues);
 }

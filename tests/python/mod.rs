@@ -69,14 +69,21 @@ impl PyServer {
     /// Starts a Python calc server on `topic` as `name`; returns once it printed READY.
     pub async fn start(topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
         let py = python();
+        // Python's tracebacks of the failures the tests provoke go to a log, not the test
+        // output; a server that does not start shows its log in the panic.
+        let logs = repo_root().join("target/interop-logs");
+        std::fs::create_dir_all(&logs).expect("target/interop-logs");
+        let log = logs.join(format!("{topic}-{name}.log"));
         let mut command = Command::new(&py.python);
         command
             .arg(py.peers.join("server.py"))
             .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
             .args(["--delete-queues", "--exit-on-stdin-eof"])
+            .arg("--log-file")
+            .arg(&log)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .kill_on_drop(true);
         if let Some(exchange) = exchange {
             command.args(["--exchange", exchange]);
@@ -93,7 +100,10 @@ impl PyServer {
             false
         })
         .await;
-        assert_eq!(ready, Ok(true), "server.py did not print READY within 60 s");
+        if ready != Ok(true) {
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("server.py did not print READY within 60 s; its log:\n{log}");
+        }
         PyServer {
             child,
             lines,

@@ -196,7 +196,8 @@ def main(argv=None):
         if stop_requested.is_set():
             # The same signal often arrives twice at once (e.g. `timeout` signals both
             # the child and its process group): only a later, repeated one forces exit.
-            if time.monotonic() - first_signal_at[0] > 2.0:
+            # (Stopping may also have begun on stdin EOF, which records no time.)
+            if first_signal_at and time.monotonic() - first_signal_at[0] > 2.0:
                 LOG.warning('repeated signal %d: exiting at once', signum)
                 os._exit(1)
             return
