@@ -8,7 +8,8 @@ use serde_json::json;
 
 /// Exit codes (documented in `--help`).
 pub(crate) mod code {
-    /// The server raised (a remote error, NoSuchMethod, UnsupportedVersion).
+    /// The server raised (a remote error, NoSuchMethod, UnsupportedVersion); or
+    /// `schema check` found a breaking change.
     pub(crate) const REMOTE: u8 = 1;
     /// A bad URL, target, version, argument or option; or a version cap refusal.
     pub(crate) const USAGE: u8 = 2;
@@ -25,6 +26,8 @@ pub(crate) enum Failure {
     Usage(String),
     /// An RPC that failed.
     Rpc(RpcError),
+    /// `schema check` found a breaking change (the report is already printed).
+    Breaking,
 }
 
 impl From<RpcError> for Failure {
@@ -37,6 +40,7 @@ impl Failure {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             Failure::Usage(_) => code::USAGE,
+            Failure::Breaking => code::REMOTE,
             Failure::Rpc(error) => match error {
                 RpcError::Remote(_)
                 | RpcError::NoSuchMethod { .. }
@@ -51,6 +55,9 @@ impl Failure {
     /// Prints the failure on stderr: one line of text, or one JSON object with `--json`.
     pub(crate) fn report(&self, as_json: bool) -> ExitCode {
         let exit = self.exit_code();
+        if let Failure::Breaking = self {
+            return ExitCode::from(exit);
+        }
         if as_json {
             eprintln!("{}", self.to_json());
         } else {
@@ -62,6 +69,7 @@ impl Failure {
     fn to_line(&self) -> String {
         match self {
             Failure::Usage(message) => format!("oslo-rpc: {message}"),
+            Failure::Breaking => "oslo-rpc: breaking interface change".to_owned(),
             Failure::Rpc(error) if self.exit_code() == code::REMOTE => {
                 format!(
                     "{}.{}: {}",
@@ -77,6 +85,7 @@ impl Failure {
     fn to_json(&self) -> serde_json::Value {
         match self {
             Failure::Usage(message) => json!({"error": "usage", "message": message}),
+            Failure::Breaking => json!({"error": "breaking"}),
             Failure::Rpc(error) => {
                 let kind = match self.exit_code() {
                     code::REMOTE => "remote",

@@ -3,7 +3,9 @@
 
 mod failure;
 mod kwargs;
+mod schema_check;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -54,6 +56,26 @@ enum Command {
         /// Cast to every server of the topic.
         #[arg(long)]
         fanout: bool,
+    },
+    /// Interface schemas (as `#[rpc_endpoint]` generates them).
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Compare two versions of an interface schema; exit 1 when the change breaks old
+    /// clients or servers (removed methods or arguments, changed types, new required
+    /// arguments, a breaking change without a major version bump).
+    #[command(after_help = "Example:\n  oslo-rpc schema check schemas/calc.json new/calc.json")]
+    Check {
+        /// The schema before the change.
+        old: PathBuf,
+        /// The schema after the change.
+        new: PathBuf,
+        /// Also fail when an addition lacks a `since` or a minor version bump.
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -117,6 +139,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Call(request) => call(request).await,
             Command::Cast { request, fanout } => cast(request, fanout).await,
+            Command::Schema(SchemaCommand::Check { old, new, strict }) => {
+                match schema_check::run(&old, &new, strict, cli.json)? {
+                    schema_check::Verdict::Compatible => Ok(()),
+                    schema_check::Verdict::Breaking => Err(Failure::Breaking),
+                }
+            }
         }
     });
     match outcome {

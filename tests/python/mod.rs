@@ -20,8 +20,12 @@ pub struct Python {
     pub peers: PathBuf,
 }
 
+/// The repository root: the crate running the tests may be a workspace member.
 fn repo_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("tests/interop/setup.sh").is_file())
+        .expect("tests/interop/setup.sh above the crate directory")
 }
 
 /// The venv, created or reused once per test process (first install ~10 s).

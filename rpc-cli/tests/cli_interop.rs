@@ -1,0 +1,191 @@
+//! The `oslo-rpc` binary against a real Python oslo.messaging 18.3.1 server on the
+//! machine's RabbitMQ: calls print the JSON result, remote errors `module.Class: message`
+//! with exit 1, timeouts exit 3, casts and fanout casts arrive.
+
+#[path = "../../tests/python/mod.rs"]
+mod python;
+
+use std::process::Output;
+use std::time::Duration;
+
+use python::{PyServer, rabbit_url};
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+async fn oslo_rpc(args: &[&str]) -> Output {
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
+        .args(args)
+        .env("OSLO_RPC_URL", rabbit_url())
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("oslo-rpc finished within 60 s")
+        .expect("run oslo-rpc")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).trim_end().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_and_casts_reach_a_python_server() {
+    let topic = unique("cli");
+    let mut server = PyServer::start(&topic, "py1", None).await;
+
+    // The issue's example, verbatim apart from the topic.
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "--version",
+        "1.3",
+        "add",
+        "a=2",
+        "b=3",
+    ])
+    .await;
+    assert_eq!(
+        (output.status.code(), text(&output.stdout)),
+        (Some(0), "5".to_owned()),
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "echo",
+        r#"{"payload": {"b": [1, NaN], "a": "\u00e9"}}"#,
+    ])
+    .await;
+    assert_eq!(
+        text(&output.stdout),
+        r#"{"b": [1, NaN], "a": "\u00e9"}"#,
+        "{}",
+        text(&output.stderr)
+    );
+
+    let output = oslo_rpc(&["call", "--topic", &topic, "--version", "2.0", "ping"]).await;
+    assert_eq!(text(&output.stdout), r#""pong""#);
+
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "fail",
+        "kind=value",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stderr), "builtins.ValueError: bad value");
+
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "--version",
+        "1.4",
+        "add",
+        "a=1",
+        "b=1",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        text(&output.stderr),
+        "oslo_messaging.rpc.dispatcher.UnsupportedVersion: Endpoint does not support RPC version 1.4. Attempted method: add"
+    );
+
+    let output = oslo_rpc(&[
+        "--json",
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "fail",
+        "kind=custom",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let error: serde_json::Value = serde_json::from_str(&text(&output.stderr)).expect("JSON error");
+    assert_eq!(
+        (error["module"].as_str(), error["class"].as_str()),
+        (Some("calc_errors"), Some("CalcError"))
+    );
+    assert_eq!(error["kwargs"]["code"], 7);
+
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "--timeout",
+        "1",
+        "sleep",
+        "seconds=3",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+
+    let output = oslo_rpc(&[
+        "call",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "--call-monitor-timeout",
+        "2",
+        "sleep",
+        "seconds=2.5",
+    ])
+    .await;
+    assert_eq!(text(&output.stdout), "2.5", "{}", text(&output.stderr));
+
+    let output = oslo_rpc(&[
+        "cast",
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "record",
+        "tag=from-cli",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        server.next_event(Duration::from_secs(20)).await["tag"],
+        "from-cli"
+    );
+    let output = oslo_rpc(&[
+        "cast",
+        "--topic",
+        &topic,
+        "--fanout",
+        "--namespace",
+        "calc",
+        "record",
+        "tag=fanout",
+    ])
+    .await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(
+        server.next_event(Duration::from_secs(20)).await["tag"],
+        "fanout"
+    );
+
+    assert_eq!(server.stop().await, Some(0));
+}
