@@ -752,3 +752,35 @@ async fn unsupported_options_are_refused_when_the_transport_is_built() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_shared_connection_serves_calls_casts_and_fanout() {
+    let url = rabbit_url().await;
+    let driver = RabbitDriver::with_connections(
+        &oslo_rpc::TransportUrl::parse(&url).unwrap(),
+        oslo_rpc::transport::rabbit::Connections::Shared,
+    )
+    .unwrap();
+    let mut f = Fixture::with_rabbit(&url, Some(Arc::new(driver))).await;
+    f.serve("s1").await;
+    f.serve("s2").await;
+    let sum = f
+        .calc()
+        .call(&Context::new(), "add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(5));
+    f.calc()
+        .fanout(true)
+        .cast(&Context::new(), "record", json!({"tag": "all"}))
+        .await
+        .unwrap();
+    let mut servers = vec![
+        f.recorder.next().await.server,
+        f.recorder.next().await.server,
+    ];
+    servers.sort();
+    assert_eq!(servers, ["s1", "s2"]);
+    assert_eq!(driver_of(&f).connection_names().len(), 1);
+    f.finish().await;
+}

@@ -55,6 +55,17 @@ pub struct RabbitDriver {
     inner: Arc<RabbitInner>,
 }
 
+/// How a transport's traffic is spread over AMQP connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connections {
+    /// One connection publishes, another consumes (oslo's layout, spec §9.3; the
+    /// default): consumers keep draining queues while the broker blocks publishers.
+    #[default]
+    Separate,
+    /// One connection does both.
+    Shared,
+}
+
 /// What the driver's operations share.
 pub(crate) struct RabbitInner {
     config: Arc<RabbitConfig>,
@@ -86,11 +97,27 @@ impl RabbitDriver {
     /// Options the driver does not implement (TLS, compression, queue manager, stream
     /// fanout, ...) are refused here with an error naming them.
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
+        RabbitDriver::with_connections(url, Connections::Separate)
+    }
+
+    /// A driver whose publishing and consuming share one connection. Faster on few cores
+    /// (lapin runs one I/O thread per connection), but when the broker blocks publishers
+    /// (a memory or disk alarm) it stops reading the whole connection, acknowledgements
+    /// included, so this transport's consumers stall too and cannot help drain the queues.
+    pub fn with_connections(
+        url: &TransportUrl,
+        connections: Connections,
+    ) -> Result<RabbitDriver, RpcError> {
         let config = Arc::new(RabbitConfig::from_url(url)?);
+        let publish = Arc::new(Link::new(Role::Publish, config.clone()));
+        let consume = match connections {
+            Connections::Separate => Arc::new(Link::new(Role::Consume, config.clone())),
+            Connections::Shared => publish.clone(),
+        };
         Ok(RabbitDriver {
             inner: Arc::new(RabbitInner {
-                publish: Arc::new(Link::new(Role::Publish, config.clone())),
-                consume: Arc::new(Link::new(Role::Consume, config.clone())),
+                publish,
+                consume,
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
@@ -110,10 +137,12 @@ impl RabbitDriver {
     /// The `connection_name` of each connection open now (`<program>:<pid>:<uuid>`, as
     /// oslo names them; spec §1.2), as the broker lists them.
     pub fn connection_names(&self) -> Vec<String> {
-        [&self.inner.publish, &self.inner.consume]
+        let mut names: Vec<String> = [&self.inner.publish, &self.inner.consume]
             .into_iter()
             .filter_map(|link| link.current().map(|session| session.name.clone()))
-            .collect()
+            .collect();
+        names.dedup();
+        names
     }
 
     /// The `basic.qos` prefetch count of server listeners (0: unlimited).
@@ -174,7 +203,7 @@ impl Driver for RabbitDriver {
             for consumer in &plan {
                 consumer.check_names()?;
             }
-            let (tx, requests) = mpsc::unbounded_channel();
+            let (tx, sessions) = mpsc::unbounded_channel();
             let mut group = ConsumerGroup::start(
                 inner.consume.clone(),
                 inner.declared.clone(),
@@ -188,7 +217,8 @@ impl Driver for RabbitDriver {
                 link: inner.consume.clone(),
                 declared: inner.declared.clone(),
                 group,
-                requests,
+                sessions,
+                current: None,
                 fanout_queue,
                 stopped: false,
             }) as Box<dyn Listener>)

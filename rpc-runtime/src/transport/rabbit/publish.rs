@@ -46,6 +46,10 @@ struct Route {
     declare: Option<ExchangeSpec>,
     exchange: ShortString,
     routing_key: ShortString,
+    /// A request to a topic exchange that does not auto-delete: once the exchange is
+    /// declared on the connection it cannot vanish, so the publish may use the shared
+    /// channel (when it is not mandatory).
+    shareable: bool,
 }
 
 impl Route {
@@ -59,18 +63,21 @@ impl Route {
                 declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: declare::short("routing key", routing_key)?,
+                shareable: !topology.auto_delete,
             },
             // Fanout casts use routing key "" (spec §2.2, observed).
             Destination::Fanout { exchange } => Route {
                 declare: Some(topology.fanout_exchange(exchange)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: ShortString::default(),
+                shareable: false,
             },
             // Replies and heartbeats: the default exchange, never declared.
             Destination::Queue { queue } => Route {
                 declare: None,
                 exchange: ShortString::default(),
                 routing_key: declare::short("queue", queue)?,
+                shareable: false,
             },
         })
     }
@@ -179,6 +186,13 @@ async fn attempt(
     properties: &BasicProperties,
     mandatory: bool,
 ) -> Result<(), Failure> {
+    let declared = route
+        .declare
+        .as_ref()
+        .is_none_or(|exchange| session.exchange_declared(&exchange.name));
+    if route.shareable && !mandatory && declared {
+        return shared_attempt(inner, session, route, body, properties).await;
+    }
     let pooled = inner
         .pool
         .acquire(session)
@@ -226,6 +240,74 @@ async fn attempt(
         Confirmation::NotRequested => Err(Failure::Connection(
             "publisher confirms are not enabled on the channel".to_owned(),
         )),
+    }
+}
+
+/// A publish on the shared channel (never mandatory, so never returned).
+async fn shared_attempt(
+    inner: &RabbitInner,
+    session: &Arc<Session>,
+    route: &Route,
+    body: &[u8],
+    properties: &BasicProperties,
+) -> Result<(), Failure> {
+    let channel = inner
+        .pool
+        .shared(session)
+        .await
+        .map_err(|e| classify(e, route))?;
+    let confirm = channel
+        .basic_publish(
+            route.exchange.clone(),
+            route.routing_key.clone(),
+            BasicPublishOptions::default(),
+            body,
+            properties.clone(),
+        )
+        .await
+        .map_err(|e| classify(e, route))?;
+    let confirmation = ConfirmGuard(Some(confirm))
+        .wait()
+        .await
+        .map_err(|e| classify(e, route))?;
+    match confirmation {
+        Confirmation::Ack(_) => Ok(()),
+        Confirmation::Nack(_) => Err(Failure::Refused(
+            "the broker refused the message (basic.nack)".to_owned(),
+        )),
+        Confirmation::NotRequested => Err(Failure::Connection(
+            "publisher confirms are not enabled on the channel".to_owned(),
+        )),
+    }
+}
+
+/// A confirm on the shared channel. If the caller gives up before it resolves, it is
+/// awaited in the background: lapin keeps a dropped unresolved confirm until someone calls
+/// `wait_for_confirms`, which nobody does on a channel that lives as long as its
+/// connection.
+struct ConfirmGuard(Option<lapin::PublisherConfirm>);
+
+/// How long an abandoned confirm is awaited in the background.
+const ABANDONED_CONFIRM_WAIT: Duration = Duration::from_secs(30);
+
+impl ConfirmGuard {
+    async fn wait(mut self) -> lapin::Result<Confirmation> {
+        let confirm = self.0.as_mut().expect("a confirm until awaited");
+        let outcome = confirm.await;
+        self.0 = None;
+        outcome
+    }
+}
+
+impl Drop for ConfirmGuard {
+    fn drop(&mut self) {
+        if let Some(confirm) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = timeout(ABANDONED_CONFIRM_WAIT, confirm).await;
+                });
+            }
+        }
     }
 }
 
