@@ -784,3 +784,69 @@ async fn one_shared_connection_serves_calls_casts_and_fanout() {
     assert_eq!(driver_of(&f).connection_names().len(), 1);
     f.finish().await;
 }
+
+/// Confirm-mode channels of a fixture's connections. A server-only transport publishes
+/// nothing but replies, so these are its pooled publisher channels.
+fn confirm_channels(f: &Fixture) -> usize {
+    driver_of(f)
+        .connection_names()
+        .iter()
+        .map(|name| {
+            let (broker_name, _) = broker_connection(name);
+            channels_of(&broker_name)
+                .iter()
+                .filter(|(confirm, ..)| confirm == "true")
+                .count()
+        })
+        .sum()
+}
+
+async fn concurrent_sleeps(client: &Fixture, topic: &str, calls: usize) {
+    let calls = (0..calls).map(|_| {
+        let client = RpcClient::new(
+            client.transport.clone(),
+            Target::topic(topic).with_namespace("calc"),
+        )
+        .timeout(Duration::from_secs(10));
+        async move {
+            client
+                .call(&Context::new(), "sleep", json!({"seconds": 0.05}))
+                .await
+        }
+    });
+    for result in scenarios::futures_join_all(calls).await {
+        result.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_publisher_pool_has_a_maximum_and_expires_idle_channels() {
+    // spec §9.1: at most rpc_conn_pool_size members; idle ones closed after conn_pool_ttl
+    // down to conn_pool_min_size. A pooled channel carries one reply at a time, so 32
+    // concurrent calls use many of them unless the maximum says otherwise.
+    let url = rabbit_url().await;
+    let client = Fixture::new(&url).await;
+
+    let mut server = Fixture::new(&format!("{url}?rpc_conn_pool_size=2")).await;
+    server.serve("s1").await;
+    concurrent_sleeps(&client, &server.topic, 32).await;
+    assert_eq!(confirm_channels(&server), 2, "the maximum holds");
+    server.finish().await;
+
+    let mut server = Fixture::new(&format!("{url}?conn_pool_ttl=1&conn_pool_min_size=0")).await;
+    server.serve("s1").await;
+    concurrent_sleeps(&client, &server.topic, 32).await;
+    let busy = confirm_channels(&server);
+    assert!(busy > 2, "{busy} reply channels for 32 concurrent calls");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The next reply takes the newest idle channel and, returning it, closes the others.
+    concurrent_sleeps(&client, &server.topic, 1).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        confirm_channels(&server),
+        1,
+        "expired idle channels are closed"
+    );
+    server.finish().await;
+    client.finish().await;
+}

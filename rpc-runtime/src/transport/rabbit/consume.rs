@@ -5,7 +5,7 @@
 //! sink by that task; a server's listener polls its consumers itself, so a request reaches
 //! the server without an extra hop between tasks.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -361,9 +361,7 @@ impl GroupTask {
             let content_type = delivery.properties.content_type().as_ref();
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
             // oslo acks every reply on receipt, wanted or not (spec §4.4).
-            if let Err(error) = delivery.acker.ack(BasicAckOptions::default()).await {
-                tracing::debug!(%error, "could not acknowledge a reply");
-            }
+            ack_without_waiting(&delivery.acker);
         }
     }
 
@@ -383,6 +381,20 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Queues the acknowledgement of a reply without waiting for lapin to write it: the reply
+/// is already with its caller, and an ack lost with the connection only makes the broker
+/// deliver the reply again, to be dropped as unwanted. Saves a wake-up per reply.
+fn ack_without_waiting(acker: &lapin::Acker) {
+    let mut ack = std::pin::pin!(acker.ack(BasicAckOptions::default()));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    // The first poll hands the command to lapin's I/O loop; nobody waits for the rest.
+    match ack.as_mut().poll(&mut context) {
+        Poll::Ready(Ok(false)) => tracing::debug!("reply not acknowledged: channel closed"),
+        Poll::Ready(Err(error)) => tracing::debug!(%error, "could not acknowledge a reply"),
+        Poll::Ready(Ok(true)) | Poll::Pending => {}
     }
 }
 
