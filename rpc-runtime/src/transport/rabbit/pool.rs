@@ -4,17 +4,18 @@
 //! `conn_pool_min_size`. A wait for a free channel lasts only as long as the caller's
 //! future (oslo waits forever; spec §10.2 bug 7).
 //!
-//! A pooled channel carries one publish at a time. Mandatory publishes (replies and
-//! heartbeats) need that: lapin hands a `basic.return` to whichever confirm completes next
-//! (in a multiple-ack, in hash order), so on a channel with several publishes in flight a
-//! return could reach the wrong publish. Concurrent publishes use different channels of
-//! one connection, so their confirms are awaited in parallel and none waits behind
-//! another's.
+//! Two kinds of channel:
 //!
-//! Publishes that can never be returned (non-mandatory requests to an exchange already
-//! declared on this connection, that does not auto-delete) share one more channel with
-//! any number in flight: their confirms are pipelined like a raw lapin client's, and the
-//! broker acknowledges them in batches.
+//! * **the shared channel**, one per connection, carries any number of publishes in flight,
+//!   their confirms pipelined like a raw lapin client's (the broker acknowledges them in
+//!   batches). It takes every publish to an exchange that cannot vanish once declared on
+//!   the connection: replies and heartbeats (default exchange) and requests to a control
+//!   exchange that does not auto-delete. Returns are sorted out by body (see
+//!   [`super::publish`]).
+//! * **pooled channels** carry one publish at a time: the first publish to an exchange
+//!   (which declares it), fanout casts and auto-delete exchanges, where a vanished exchange
+//!   (404 closes the channel) must fail only the publish that met it. At most
+//!   `rpc_conn_pool_size` exist; concurrent publishes use different ones.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;

@@ -1,17 +1,27 @@
 //! Publishing (spec §2.2, §3.4): the exchange is declared before the first publish to it on
-//! a connection, the message goes out with oslo's exact properties on a pooled confirm-mode
+//! a connection, the message goes out with oslo's exact properties on a confirm-mode
 //! channel, and the send resolves when the broker confirms it. A mandatory message the
 //! broker returns is `Unroutable`. Connection failures are retried as the caller's `retry`
 //! allows (spec §7.3), within the caller's deadline and the driver's `send_limit`.
+//!
+//! Most publishes share one pipelined channel (see [`super::pool`]). On it, lapin hands a
+//! `basic.return` to whichever confirm completes next, so a returned message can reach
+//! another publish than its own. The publish that receives it compares bodies: its own
+//! return makes it `Unroutable` (the server's replier then retries, spec §4.5); someone
+//! else's is adopted and republished every 0.25 s until it is routed or
+//! `kombu_missing_consumer_retry_timeout` passes, as oslo would have retried it. Either
+//! way every returned message is retried by exactly one party.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use lapin::message::BasicReturnMessage;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Confirmation};
-use tokio::time::{sleep, timeout};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
 use super::declare::{self, ExchangeSpec};
@@ -22,6 +32,9 @@ use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// Pause between attempts to republish an adopted returned message (oslo's reply retry,
+/// spec §4.5).
+const RETURN_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// The AMQP properties of every message oslo publishes (spec §3.4): `application/json`,
 /// `utf-8`, persistent, priority 0, an empty headers table, and on calls only the
@@ -46,9 +59,9 @@ struct Route {
     declare: Option<ExchangeSpec>,
     exchange: ShortString,
     routing_key: ShortString,
-    /// A request to a topic exchange that does not auto-delete: once the exchange is
-    /// declared on the connection it cannot vanish, so the publish may use the shared
-    /// channel (when it is not mandatory).
+    /// The exchange cannot vanish once declared on the connection (the default exchange,
+    /// or a topic exchange that does not auto-delete), so the publish may use the shared
+    /// channel: a 404 there would fail every publish in flight on it.
     shareable: bool,
 }
 
@@ -77,7 +90,7 @@ impl Route {
                 declare: None,
                 exchange: ShortString::default(),
                 routing_key: declare::short("queue", queue)?,
-                shareable: false,
+                shareable: true,
             },
         })
     }
@@ -100,7 +113,7 @@ enum Failure {
 
 /// Publishes one message, retrying connection failures as `options.retry` allows.
 pub(super) async fn send(
-    inner: &RabbitInner,
+    inner: &Arc<RabbitInner>,
     destination: Destination<'_>,
     body: &[u8],
     options: PublishOptions,
@@ -179,7 +192,7 @@ pub(super) async fn send(
 }
 
 async fn attempt(
-    inner: &RabbitInner,
+    inner: &Arc<RabbitInner>,
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
@@ -190,8 +203,8 @@ async fn attempt(
         .declare
         .as_ref()
         .is_none_or(|exchange| session.exchange_declared(&exchange.name));
-    if route.shareable && !mandatory && declared {
-        return shared_attempt(inner, session, route, body, properties).await;
+    if route.shareable && declared {
+        return shared_attempt(inner, session, route, body, properties, mandatory).await;
     }
     let pooled = inner
         .pool
@@ -226,13 +239,7 @@ async fn attempt(
     match confirmation {
         Confirmation::Ack(None) => Ok(()),
         Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
-            Err(Failure::Unroutable(format!(
-                "the broker returned the message to {:?} with routing key {:?}: {} {}",
-                route.exchange.as_str(),
-                route.routing_key.as_str(),
-                returned.reply_code,
-                returned.reply_text
-            )))
+            Err(unroutable(route, &returned))
         }
         Confirmation::Nack(None) => Err(Failure::Refused(
             "the broker refused the message (basic.nack)".to_owned(),
@@ -243,13 +250,14 @@ async fn attempt(
     }
 }
 
-/// A publish on the shared channel (never mandatory, so never returned).
+/// A publish on the shared channel.
 async fn shared_attempt(
-    inner: &RabbitInner,
+    inner: &Arc<RabbitInner>,
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
     properties: &BasicProperties,
+    mandatory: bool,
 ) -> Result<(), Failure> {
     let channel = inner
         .pool
@@ -260,7 +268,10 @@ async fn shared_attempt(
         .basic_publish(
             route.exchange.clone(),
             route.routing_key.clone(),
-            BasicPublishOptions::default(),
+            BasicPublishOptions {
+                mandatory,
+                immediate: false,
+            },
             body,
             properties.clone(),
         )
@@ -270,14 +281,117 @@ async fn shared_attempt(
         .wait()
         .await
         .map_err(|e| classify(e, route))?;
-    match confirmation {
-        Confirmation::Ack(_) => Ok(()),
-        Confirmation::Nack(_) => Err(Failure::Refused(
+    let (acked, returned) = match confirmation {
+        Confirmation::Ack(returned) => (true, returned),
+        Confirmation::Nack(returned) => (false, returned),
+        Confirmation::NotRequested => {
+            return Err(Failure::Connection(
+                "publisher confirms are not enabled on the channel".to_owned(),
+            ));
+        }
+    };
+    if let Some(returned) = returned {
+        let delivery = &returned.delivery;
+        let own = delivery.exchange == route.exchange
+            && delivery.routing_key == route.routing_key
+            && delivery.data == body;
+        if own {
+            return Err(unroutable(route, &returned));
+        }
+        adopt(inner, returned);
+    }
+    if acked {
+        Ok(())
+    } else {
+        Err(Failure::Refused(
             "the broker refused the message (basic.nack)".to_owned(),
-        )),
-        Confirmation::NotRequested => Err(Failure::Connection(
-            "publisher confirms are not enabled on the channel".to_owned(),
-        )),
+        ))
+    }
+}
+
+fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
+    Failure::Unroutable(format!(
+        "the broker returned the message to {:?} with routing key {:?}: {} {}",
+        route.exchange.as_str(),
+        route.routing_key.as_str(),
+        returned.reply_code,
+        returned.reply_text
+    ))
+}
+
+/// Takes over a returned message that reached another publish's confirm: it is
+/// republished in the background (see the module documentation).
+fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
+    let adopted = inner.adopted.get_or_init(|| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
+        tx
+    });
+    tracing::debug!(
+        routing_key = %returned.delivery.routing_key,
+        "adopting a message returned to another publish"
+    );
+    let _ = adopted.send(returned);
+}
+
+/// Republishes adopted returned messages until each is routed or its time is up. Ends
+/// with the driver.
+async fn republish_adopted(
+    inner: Weak<RabbitInner>,
+    mut adopted: mpsc::UnboundedReceiver<BasicReturnMessage>,
+) {
+    while let Some(returned) = adopted.recv().await {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+                return;
+            };
+            let give_up = Instant::now() + limit;
+            let delivery = returned.delivery;
+            let route = Route {
+                declare: None,
+                exchange: delivery.exchange,
+                routing_key: delivery.routing_key,
+                shareable: true,
+            };
+            while Instant::now() < give_up {
+                sleep(RETURN_RETRY_PAUSE).await;
+                let Some(inner) = inner.upgrade() else { return };
+                if inner.check_open().is_err() {
+                    return;
+                }
+                let Ok(session) = inner.publish.session(Some(0)).await else {
+                    continue;
+                };
+                let outcome = shared_attempt(
+                    &inner,
+                    &session,
+                    &route,
+                    &delivery.data,
+                    &delivery.properties,
+                    true,
+                )
+                .await;
+                match outcome {
+                    Ok(()) => return,
+                    Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
+                    Err(
+                        Failure::Refused(text)
+                        | Failure::ExchangeMissing(text)
+                        | Failure::DurableMismatch(text),
+                    ) => {
+                        tracing::warn!(%text, "dropping an adopted returned message");
+                        return;
+                    }
+                }
+            }
+            tracing::warn!(
+                routing_key = %route.routing_key,
+                "a returned message failed to send within {} s due to a missing queue; \
+                 abandoning",
+                limit.as_secs()
+            );
+        });
     }
 }
 
