@@ -916,3 +916,76 @@ async fn every_returned_message_is_retried_by_exactly_one_publish() {
     let _ = connection.close(200, "OK".into()).await;
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_channel_error_on_the_shared_channel_spares_the_other_publishes() {
+    // Requests and replies share one channel. An exchange deleted behind our back makes
+    // the broker close that channel (404), failing every publish in flight on it: the
+    // publish to the deleted exchange declares it again, the others are just retried.
+    let url = rabbit_url().await;
+    let f = Fixture::new(&url).await;
+    let driver = driver_of(&f).clone();
+    let (exchange, queue) = (unique("x"), unique("q"));
+    let _names = rabbit::DeleteOnDrop {
+        queues: std::sync::Mutex::new(vec![queue.clone()]),
+        exchanges: vec![exchange.clone()],
+    };
+    let connection = raw_connection().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let to_exchange = Destination::Topic {
+        exchange: &exchange,
+        routing_key: "nowhere",
+    };
+    // Declared and remembered for the connection; then deleted by someone else.
+    driver
+        .send(to_exchange, b"{}", PublishOptions::default())
+        .await
+        .unwrap();
+    rabbit::delete_entities(&[], &[exchange.clone()]).await;
+    let mandatory = PublishOptions {
+        mandatory: true,
+        ..PublishOptions::default()
+    };
+    let replies = (0..100).map(|i| {
+        let (driver, queue) = (driver.clone(), queue.clone());
+        async move {
+            driver
+                .send(
+                    Destination::Queue { queue: &queue },
+                    format!("{i}").as_bytes(),
+                    mandatory,
+                )
+                .await
+        }
+    });
+    let request = {
+        let (driver, exchange) = (driver.clone(), exchange.clone());
+        tokio::spawn(async move {
+            let to_exchange = Destination::Topic {
+                exchange: &exchange,
+                routing_key: "nowhere",
+            };
+            driver
+                .send(to_exchange, b"{}", PublishOptions::default())
+                .await
+        })
+    };
+    for outcome in scenarios::futures_join_all(replies).await {
+        outcome.unwrap();
+    }
+    request.await.unwrap().unwrap();
+    // A publish retried after its channel closed may have been routed already: at least
+    // once (a server's `_unique_id` window, or a client's msg_id matching, drops copies).
+    let delivered = depth(&queue).await;
+    assert!((100..=110).contains(&delivered), "{delivered}");
+    let _ = connection.close(200, "OK".into()).await;
+    f.finish().await;
+}

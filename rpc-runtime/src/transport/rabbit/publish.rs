@@ -259,11 +259,8 @@ async fn shared_attempt(
     properties: &BasicProperties,
     mandatory: bool,
 ) -> Result<(), Failure> {
-    let channel = inner
-        .pool
-        .shared(session)
-        .await
-        .map_err(|e| classify(e, route))?;
+    let fail = |e| classify_shared(e, route);
+    let channel = inner.pool.shared(session).await.map_err(fail)?;
     let confirm = channel
         .basic_publish(
             route.exchange.clone(),
@@ -276,11 +273,8 @@ async fn shared_attempt(
             properties.clone(),
         )
         .await
-        .map_err(|e| classify(e, route))?;
-    let confirmation = ConfirmGuard(Some(confirm))
-        .wait()
-        .await
-        .map_err(|e| classify(e, route))?;
+        .map_err(fail)?;
+    let confirmation = ConfirmGuard(Some(confirm)).wait().await.map_err(fail)?;
     let (acked, returned) = match confirmation {
         Confirmation::Ack(returned) => (true, returned),
         Confirmation::Nack(returned) => (false, returned),
@@ -422,6 +416,31 @@ impl Drop for ConfirmGuard {
                 });
             }
         }
+    }
+}
+
+/// Like [`classify`], for the shared channel: a channel error there fails every publish
+/// in flight on it, so only the publish whose exchange the broker's message names takes
+/// it as its own; the others were innocent bystanders and are simply retried.
+fn classify_shared(error: lapin::Error, route: &Route) -> Failure {
+    let culprit = match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => match amqp.kind() {
+            AMQPErrorKind::Soft(_) => Some(
+                !route.exchange.as_str().is_empty()
+                    && amqp
+                        .get_message()
+                        .as_str()
+                        .contains(&format!("'{}'", route.exchange.as_str())),
+            ),
+            AMQPErrorKind::Hard(_) => None,
+        },
+        _ => None,
+    };
+    match culprit {
+        Some(false) => Failure::Connection(format!(
+            "the shared publish channel failed ({error}); retrying"
+        )),
+        _ => classify(error, route),
     }
 }
 
