@@ -949,7 +949,7 @@ async fn a_channel_error_on_the_shared_channel_spares_the_other_publishes() {
         .send(to_exchange, b"{}", PublishOptions::default())
         .await
         .unwrap();
-    rabbit::delete_entities(&[], &[exchange.clone()]).await;
+    rabbit::delete_entities(&[], std::slice::from_ref(&exchange)).await;
     let mandatory = PublishOptions {
         mandatory: true,
         ..PublishOptions::default()
