@@ -3,6 +3,7 @@
 //! The tests disturb the broker, so they run one at a time, and the broker is restarted
 //! whatever happens (a guard runs `rabbitmqctl start_app` on drop, panics included).
 
+mod scenarios;
 mod support;
 
 use std::sync::Arc;
@@ -314,4 +315,104 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
     server.stop().await.unwrap();
     client_transport.shutdown().await;
     server_transport.0.shutdown().await;
+}
+
+/// Restores the broker's memory high watermark when dropped.
+struct WatermarkGuard(String);
+
+impl WatermarkGuard {
+    /// Raises a memory alarm: the broker blocks every publishing connection.
+    fn alarm() -> WatermarkGuard {
+        let current = rabbitmqctl(&["eval", "vm_memory_monitor:get_vm_memory_high_watermark()."])
+            .trim()
+            .to_owned();
+        let guard = WatermarkGuard(current);
+        rabbitmqctl(&["set_vm_memory_high_watermark", "0.0000001"]);
+        guard
+    }
+}
+
+impl Drop for WatermarkGuard {
+    fn drop(&mut self) {
+        // A relative watermark prints as a float; an absolute one as {absolute,N}.
+        let args: Vec<String> = match self.0.strip_prefix("{absolute,") {
+            Some(rest) => vec![
+                "absolute".into(),
+                rest.trim_end_matches('}').trim().to_owned(),
+            ],
+            None => vec![self.0.clone()],
+        };
+        let _ = std::process::Command::new("timeout")
+            .args(["60", "rabbitmqctl", "set_vm_memory_high_watermark"])
+            .args(&args)
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
+    // spec §7.6 "Connection blocked by broker": publishes stall. Ours end at the caller's
+    // timeout, whether stuck awaiting a confirm or waiting for a pooled channel (spec
+    // §10.2 bug 7 is not copied), and work again once the alarm clears.
+    let _serial = SERIAL.lock().await;
+    let url = rabbit_url().await;
+    let mut f = Fixture::new(&format!("{url}?rpc_conn_pool_size=1")).await;
+    f.serve("s1").await;
+    let timeout = Duration::from_secs(1);
+    let fanout = f.calc().fanout(true).timeout(timeout);
+    fanout
+        .cast(&Context::new(), "record", json!({"tag": "before"}))
+        .await
+        .unwrap();
+    assert_eq!(f.recorder.next().await.value, json!("before"));
+    let alarm = WatermarkGuard::alarm();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    let casts = (0..2).map(|i| {
+        let fanout = fanout.clone();
+        async move {
+            let started = Instant::now();
+            let outcome = fanout
+                .cast(&Context::new(), "record", json!({"tag": i}))
+                .await;
+            (started.elapsed(), outcome)
+        }
+    });
+    let call = {
+        let client = f.calc().timeout(timeout);
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let outcome = client
+                .call(&Context::new(), "add", json!({"a": 1, "b": 1}))
+                .await;
+            (started.elapsed(), outcome)
+        })
+    };
+    for (took, outcome) in scenarios::futures_join_all(casts).await {
+        assert!(
+            matches!(outcome, Err(RpcError::Timeout { .. })),
+            "{outcome:?}"
+        );
+        assert!(took < timeout + Duration::from_millis(500), "{took:?}");
+    }
+    let (took, outcome) = call.await.unwrap();
+    assert!(
+        matches!(outcome, Err(RpcError::Timeout { .. })),
+        "{outcome:?}"
+    );
+    assert!(took < timeout + Duration::from_millis(500), "{took:?}");
+    eprintln!("blocked publishes ended after {:?}", started.elapsed());
+    drop(alarm);
+    let recovered = Instant::now();
+    let client = f.calc().timeout(Duration::from_secs(10));
+    let sum = client
+        .call(&Context::new(), "add", json!({"a": 2, "b": 2}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(4));
+    eprintln!(
+        "calls work again {:?} after the alarm cleared",
+        recovered.elapsed()
+    );
+    f.finish().await;
 }

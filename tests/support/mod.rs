@@ -175,8 +175,16 @@ pub fn unique(prefix: &str) -> String {
 
 impl Fixture {
     pub async fn new(url: &str) -> Fixture {
-        let mut builder = Transport::builder(url).reply_retry_timeout(Duration::from_secs(2));
         let rabbit = rabbit::is_rabbit(url).then(|| rabbit::driver(url));
+        Fixture::with_rabbit(url, rabbit).await
+    }
+
+    /// A fixture on a RabbitMQ driver built by the test.
+    pub async fn with_rabbit(
+        url: &str,
+        rabbit: Option<Arc<oslo_rpc::transport::rabbit::RabbitDriver>>,
+    ) -> Fixture {
+        let mut builder = Transport::builder(url).reply_retry_timeout(Duration::from_secs(2));
         if let Some(driver) = &rabbit {
             builder = builder.driver(driver.clone());
         }

@@ -1,9 +1,11 @@
 //! Consuming (spec §2.1 "Order and consume", §8): a consumer group is one channel on the
 //! consume connection with its declarations and consumers — a server's three queues, or a
 //! client's reply queue. A task sets the group up on every new session (re-declaring and
-//! re-consuming after a reconnect, same names, spec §7.4) and hands deliveries on.
+//! re-consuming after a reconnect, same names, spec §7.4). Replies are handed to the reply
+//! sink by that task; a server's listener polls its consumers itself, so a request reaches
+//! the server without an extra hop between tasks.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
@@ -18,7 +20,7 @@ use lapin::options::{
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::FieldTable;
 use lapin::{Channel, Consumer};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
@@ -38,8 +40,26 @@ const RESETUP_PAUSE: Duration = Duration::from_secs(1);
 pub(super) enum Deliver {
     /// A client's replies: handed to the sink and acknowledged on receipt (spec §4.4).
     Replies(Arc<dyn ReplySink>),
-    /// A server's requests: queued for `Listener::recv`, settled by the server (spec §8.1).
-    Requests(mpsc::UnboundedSender<Delivery>),
+    /// A server's requests: each session's consumers go to the listener, which polls them
+    /// in `Listener::recv`; the server settles each delivery (spec §8.1).
+    Requests(mpsc::UnboundedSender<ConsumerSet>),
+}
+
+/// The consumers of one session, lent to a listener. The listener reports through `lost`
+/// when they end (connection lost, or the broker cancelled them), so the group sets up
+/// again.
+pub(super) struct ConsumerSet {
+    consumers: Vec<Consumer>,
+    lost: Option<oneshot::Sender<String>>,
+    next: usize,
+}
+
+impl ConsumerSet {
+    fn lost(&mut self, reason: String) {
+        if let Some(lost) = self.lost.take() {
+            let _ = lost.send(reason);
+        }
+    }
 }
 
 /// Where a group stands.
@@ -184,7 +204,7 @@ impl GroupTask {
                     consumed = true;
                     failures = 0;
                     let _ = self.status.send(GroupStatus::Consuming);
-                    match self.pump(consumers).await {
+                    match self.pump(consumers, session.generation).await {
                         PumpEnd::Stopped => {
                             self.cancel_and_close(&channel, &plan).await;
                             break;
@@ -288,8 +308,44 @@ impl GroupTask {
         Ok((channel, consumers))
     }
 
-    /// Hands deliveries on until the consumers end or stop is asked.
-    async fn pump(&mut self, mut consumers: Vec<Consumer>) -> PumpEnd {
+    /// Serves one session's consumers until they end or stop is asked.
+    async fn pump(&mut self, consumers: Vec<Consumer>, generation: u64) -> PumpEnd {
+        match &self.deliver {
+            Deliver::Replies(sink) => {
+                let sink = sink.clone();
+                self.pump_replies(consumers, sink).await
+            }
+            Deliver::Requests(listener) => {
+                let (lost, mut lost_rx) = oneshot::channel();
+                let set = ConsumerSet {
+                    consumers,
+                    lost: Some(lost),
+                    next: 0,
+                };
+                if listener.send(set).is_err() {
+                    // The listener is gone without stopping: give everything back.
+                    return PumpEnd::Stopped;
+                }
+                // The listener reports consumers that end; a lost connection is noticed
+                // here too, so a busy server's queues are declared again without delay.
+                tokio::select! {
+                    _ = stopped(&mut self.stop) => PumpEnd::Stopped,
+                    reason = &mut lost_rx => match reason {
+                        Ok(reason) => PumpEnd::Lost(reason),
+                        Err(_) => PumpEnd::Stopped,
+                    },
+                    _ = self.link.lost(generation) => PumpEnd::Lost("connection lost".to_owned()),
+                }
+            }
+        }
+    }
+
+    /// Hands replies to the sink until the consumer ends or stop is asked.
+    async fn pump_replies(
+        &mut self,
+        mut consumers: Vec<Consumer>,
+        sink: Arc<dyn ReplySink>,
+    ) -> PumpEnd {
         let mut start = 0usize;
         loop {
             let next = tokio::select! {
@@ -302,22 +358,10 @@ impl GroupTask {
                 Some(Err(error)) => return PumpEnd::Lost(error.to_string()),
                 None => return PumpEnd::Lost("the broker cancelled a consumer".to_owned()),
             };
-            match &self.deliver {
-                Deliver::Replies(sink) => {
-                    let content_type = delivery.properties.content_type().as_ref();
-                    sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
-                    // oslo acks every reply on receipt, wanted or not (spec §4.4).
-                    if let Err(error) = delivery.acker.ack(BasicAckOptions::default()).await {
-                        tracing::debug!(%error, "could not acknowledge a reply");
-                    }
-                }
-                Deliver::Requests(queue) => {
-                    if queue.send(delivery).is_err() {
-                        // The listener is gone without stopping: give everything back.
-                        return PumpEnd::Stopped;
-                    }
-                }
-            }
+            let content_type = delivery.properties.content_type().as_ref();
+            sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
+            // oslo acks every reply on receipt, wanted or not (spec §4.4).
+            ack_without_waiting(&delivery.acker);
         }
     }
 
@@ -337,6 +381,20 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Queues the acknowledgement of a reply without waiting for lapin to write it: the reply
+/// is already with its caller, and an ack lost with the connection only makes the broker
+/// deliver the reply again, to be dropped as unwanted. Saves a wake-up per reply.
+fn ack_without_waiting(acker: &lapin::Acker) {
+    let mut ack = std::pin::pin!(acker.ack(BasicAckOptions::default()));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    // The first poll hands the command to lapin's I/O loop; nobody waits for the rest.
+    match ack.as_mut().poll(&mut context) {
+        Poll::Ready(Ok(false)) => tracing::debug!("reply not acknowledged: channel closed"),
+        Poll::Ready(Err(error)) => tracing::debug!(%error, "could not acknowledge a reply"),
+        Poll::Ready(Ok(true)) | Poll::Pending => {}
     }
 }
 
@@ -427,7 +485,9 @@ pub(super) struct RabbitListener {
     pub(super) link: Arc<Link>,
     pub(super) declared: Arc<Declared>,
     pub(super) group: ConsumerGroup,
-    pub(super) requests: mpsc::UnboundedReceiver<Delivery>,
+    /// Each session's consumers, from the group's task.
+    pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
+    pub(super) current: Option<ConsumerSet>,
     pub(super) fanout_queue: String,
     pub(super) stopped: bool,
 }
@@ -438,20 +498,45 @@ impl RabbitListener {
             return;
         }
         self.stopped = true;
+        // The group cancels the consumers and closes the channel: what was delivered here
+        // but never accepted goes back to the queues.
         self.group.stop().await;
-        // What is still queued here was never accepted; the channel close gave it back.
-        self.requests.close();
-        while self.requests.try_recv().is_ok() {}
+        self.current = None;
+        self.sessions.close();
+        while self.sessions.try_recv().is_ok() {}
+    }
+
+    /// The next delivery of the current session's consumers, waiting for the next session
+    /// when they end.
+    async fn next_delivery(&mut self) -> Option<Delivery> {
+        loop {
+            if self.stopped {
+                return None;
+            }
+            let set = match &mut self.current {
+                Some(set) => set,
+                None => {
+                    let set = self.sessions.recv().await?;
+                    self.current.insert(set)
+                }
+            };
+            let ConsumerSet {
+                consumers, next, ..
+            } = set;
+            match next_delivery(consumers, next).await {
+                Some(Ok(delivery)) => return Some(delivery),
+                Some(Err(error)) => set.lost(error.to_string()),
+                None => set.lost("the broker cancelled a consumer".to_owned()),
+            }
+            self.current = None;
+        }
     }
 }
 
 impl Listener for RabbitListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
-            if self.stopped {
-                return None;
-            }
-            let delivery = self.requests.recv().await?;
+            let delivery = self.next_delivery().await?;
             let content_type = delivery
                 .properties
                 .content_type()

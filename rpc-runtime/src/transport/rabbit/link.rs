@@ -217,6 +217,24 @@ impl Link {
         }
     }
 
+    /// Resolves once the session of `generation` is no longer the live session.
+    pub(super) async fn lost(&self, generation: u64) {
+        let mut state = self.watch();
+        loop {
+            let live = match &*state.borrow_and_update() {
+                LinkState::Up(session) => session.generation == generation && session.is_alive(),
+                _ => false,
+            };
+            if !live {
+                return;
+            }
+            tokio::select! {
+                changed = state.changed() => if changed.is_err() { return },
+                _ = sleep(WATCH_INTERVAL) => {}
+            }
+        }
+    }
+
     /// Tells the supervisor that an operation on `session` failed at the connection level.
     pub(super) fn report(&self, session: &Session) {
         if !session.is_alive() {

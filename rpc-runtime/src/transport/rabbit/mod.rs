@@ -2,17 +2,22 @@
 //!
 //! # Design
 //!
-//! A transport owns two supervised AMQP connections ([`link`]), both opened at first use:
+//! A transport owns two supervised AMQP connections (`link.rs`), both opened at first use:
 //!
-//! * the **publish** connection carries a pool of confirm-mode channels ([`pool`]): at most
-//!   `rpc_conn_pool_size` (30), each lent to one publish at a time, so concurrent publishes
-//!   run on different channels and their confirms are awaited in parallel. Requests,
-//!   fanout casts, replies and call-monitor heartbeats all go through it ([`publish`]).
-//! * the **consume** connection carries one channel per consumer group ([`consume`]): the
+//! * the **publish** connection carries requests, fanout casts, replies and call-monitor
+//!   heartbeats (`publish.rs`), every one in confirm mode. Most go through one shared
+//!   channel with any number in flight, so concurrent publishes never wait behind each
+//!   other's confirm and the broker confirms them in batches; a returned mandatory message
+//!   is sorted out by body. Publishes that could meet a vanished exchange (the first
+//!   publish to an exchange, which declares it; fanout casts; auto-delete exchanges) use
+//!   pooled channels, one publish each at a time, at most `rpc_conn_pool_size`, idle ones
+//!   closed after `conn_pool_ttl` down to `conn_pool_min_size` (`pool.rs`, spec §9.1).
+//! * the **consume** connection carries one channel per consumer group (`consume.rs`): the
 //!   client's reply queue (one queue, one consumer per transport) and each server's three
 //!   queues, with `basic.qos` on server channels. Publishing and consuming stay on separate
 //!   connections, as in oslo (spec §9.3), so a broker that blocks publishers (resource
-//!   alarm) never stalls the consumers that would drain its queues.
+//!   alarm) never stalls the consumers that would drain its queues. [`Connections::Shared`]
+//!   trades that for speed.
 //!
 //! Each connection has its own supervisor task. When a connection is lost it waits
 //! `kombu_reconnect_delay`, then reconnects through the URL's hosts with oslo's backoff
@@ -21,7 +26,7 @@
 //! the lost connection fails with a transport error and is retried as the caller's `retry`
 //! allows; no wait outlasts the caller's deadline or the driver's own limits.
 //!
-//! Declarations follow spec §2.1 exactly ([`declare`]); publish properties follow §3.4.
+//! Declarations follow spec §2.1 exactly (`declare.rs`); publish properties follow §3.4.
 
 mod config;
 mod consume;
@@ -55,6 +60,17 @@ pub struct RabbitDriver {
     inner: Arc<RabbitInner>,
 }
 
+/// How a transport's traffic is spread over AMQP connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connections {
+    /// One connection publishes, another consumes (oslo's layout, spec §9.3; the
+    /// default): consumers keep draining queues while the broker blocks publishers.
+    #[default]
+    Separate,
+    /// One connection does both.
+    Shared,
+}
+
 /// What the driver's operations share.
 pub(crate) struct RabbitInner {
     config: Arc<RabbitConfig>,
@@ -64,6 +80,8 @@ pub(crate) struct RabbitInner {
     declared: Arc<Declared>,
     /// The reply queue's name and consumer, once a call created them.
     reply: Mutex<Option<(String, ConsumerGroup)>>,
+    /// Returned messages that reached another publish, to republish (see [`publish`]).
+    adopted: std::sync::OnceLock<mpsc::UnboundedSender<lapin::message::BasicReturnMessage>>,
     closed: AtomicBool,
 }
 
@@ -86,14 +104,31 @@ impl RabbitDriver {
     /// Options the driver does not implement (TLS, compression, queue manager, stream
     /// fanout, ...) are refused here with an error naming them.
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
+        RabbitDriver::with_connections(url, Connections::Separate)
+    }
+
+    /// A driver whose publishing and consuming share one connection. Faster on few cores
+    /// (lapin runs one I/O thread per connection), but when the broker blocks publishers
+    /// (a memory or disk alarm) it stops reading the whole connection, acknowledgements
+    /// included, so this transport's consumers stall too and cannot help drain the queues.
+    pub fn with_connections(
+        url: &TransportUrl,
+        connections: Connections,
+    ) -> Result<RabbitDriver, RpcError> {
         let config = Arc::new(RabbitConfig::from_url(url)?);
+        let publish = Arc::new(Link::new(Role::Publish, config.clone()));
+        let consume = match connections {
+            Connections::Separate => Arc::new(Link::new(Role::Consume, config.clone())),
+            Connections::Shared => publish.clone(),
+        };
         Ok(RabbitDriver {
             inner: Arc::new(RabbitInner {
-                publish: Arc::new(Link::new(Role::Publish, config.clone())),
-                consume: Arc::new(Link::new(Role::Consume, config.clone())),
+                publish,
+                consume,
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
+                adopted: std::sync::OnceLock::new(),
                 closed: AtomicBool::new(false),
                 config,
             }),
@@ -110,10 +145,12 @@ impl RabbitDriver {
     /// The `connection_name` of each connection open now (`<program>:<pid>:<uuid>`, as
     /// oslo names them; spec §1.2), as the broker lists them.
     pub fn connection_names(&self) -> Vec<String> {
-        [&self.inner.publish, &self.inner.consume]
+        let mut names: Vec<String> = [&self.inner.publish, &self.inner.consume]
             .into_iter()
             .filter_map(|link| link.current().map(|session| session.name.clone()))
-            .collect()
+            .collect();
+        names.dedup();
+        names
     }
 
     /// The `basic.qos` prefetch count of server listeners (0: unlimited).
@@ -174,7 +211,7 @@ impl Driver for RabbitDriver {
             for consumer in &plan {
                 consumer.check_names()?;
             }
-            let (tx, requests) = mpsc::unbounded_channel();
+            let (tx, sessions) = mpsc::unbounded_channel();
             let mut group = ConsumerGroup::start(
                 inner.consume.clone(),
                 inner.declared.clone(),
@@ -188,7 +225,8 @@ impl Driver for RabbitDriver {
                 link: inner.consume.clone(),
                 declared: inner.declared.clone(),
                 group,
-                requests,
+                sessions,
+                current: None,
                 fanout_queue,
                 stopped: false,
             }) as Box<dyn Listener>)

@@ -4,10 +4,18 @@
 //! `conn_pool_min_size`. A wait for a free channel lasts only as long as the caller's
 //! future (oslo waits forever; spec §10.2 bug 7).
 //!
-//! A channel carries one publish at a time: a `basic.return` then always belongs to the
-//! publish whose confirm follows it, which a channel shared by concurrent publishes cannot
-//! guarantee. Concurrent publishes use different channels of one connection, so their
-//! confirms are awaited in parallel and none waits behind another's.
+//! Two kinds of channel:
+//!
+//! * **the shared channel**, one per connection, carries any number of publishes in flight,
+//!   their confirms pipelined like a raw lapin client's (the broker acknowledges them in
+//!   batches). It takes every publish to an exchange that cannot vanish once declared on
+//!   the connection: replies and heartbeats (default exchange) and requests to a control
+//!   exchange that does not auto-delete. Returns are sorted out by body (see
+//!   [`super::publish`]).
+//! * **pooled channels** carry one publish at a time: the first publish to an exchange
+//!   (which declares it), fanout casts and auto-delete exchanges, where a vanished exchange
+//!   (404 closes the channel) must fail only the publish that met it. At most
+//!   `rpc_conn_pool_size` exist; concurrent publishes use different ones.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -31,6 +39,10 @@ pub(super) struct ChannelPool {
     limits: PoolLimits,
     permits: Arc<Semaphore>,
     idle: Mutex<Vec<Idle>>,
+    /// The shared channel and the generation of the session it belongs to.
+    shared: Mutex<Option<(u64, Channel)>>,
+    /// Serializes opening the shared channel.
+    opening_shared: tokio::sync::Mutex<()>,
 }
 
 impl ChannelPool {
@@ -39,7 +51,36 @@ impl ChannelPool {
             limits,
             permits: Arc::new(Semaphore::new(limits.max)),
             idle: Mutex::new(Vec::new()),
+            shared: Mutex::new(None),
+            opening_shared: tokio::sync::Mutex::new(()),
         }
+    }
+
+    fn current_shared(&self, generation: u64) -> Option<Channel> {
+        match &*self.shared.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some((of, channel)) if *of == generation && channel.status().connected() => {
+                Some(channel.clone())
+            }
+            _ => None,
+        }
+    }
+
+    /// The channel shared by publishes that cannot be returned, opened at first use.
+    pub(super) async fn shared(&self, session: &Session) -> lapin::Result<Channel> {
+        if let Some(channel) = self.current_shared(session.generation) {
+            return Ok(channel);
+        }
+        let _opening = self.opening_shared.lock().await;
+        if let Some(channel) = self.current_shared(session.generation) {
+            return Ok(channel);
+        }
+        let channel = session.connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        *self.shared.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((session.generation, channel.clone()));
+        Ok(channel)
     }
 
     fn idle(&self) -> MutexGuard<'_, Vec<Idle>> {
@@ -114,10 +155,12 @@ impl ChannelPool {
         drop(expired);
     }
 
-    /// Drops every idle channel.
+    /// Drops every idle channel and the shared one.
     pub(super) fn clear(&self) {
         let idle = std::mem::take(&mut *self.idle());
         drop(idle);
+        let shared = self.shared.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(shared);
     }
 }
 

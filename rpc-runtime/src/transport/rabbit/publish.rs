@@ -1,17 +1,27 @@
 //! Publishing (spec §2.2, §3.4): the exchange is declared before the first publish to it on
-//! a connection, the message goes out with oslo's exact properties on a pooled confirm-mode
+//! a connection, the message goes out with oslo's exact properties on a confirm-mode
 //! channel, and the send resolves when the broker confirms it. A mandatory message the
 //! broker returns is `Unroutable`. Connection failures are retried as the caller's `retry`
 //! allows (spec §7.3), within the caller's deadline and the driver's `send_limit`.
+//!
+//! Most publishes share one pipelined channel (see [`super::pool`]). On it, lapin hands a
+//! `basic.return` to whichever confirm completes next, so a returned message can reach
+//! another publish than its own. The publish that receives it compares bodies: its own
+//! return makes it `Unroutable` (the server's replier then retries, spec §4.5); someone
+//! else's is adopted and republished every 0.25 s until it is routed or
+//! `kombu_missing_consumer_retry_timeout` passes, as oslo would have retried it. Either
+//! way every returned message is retried by exactly one party.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use lapin::message::BasicReturnMessage;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Confirmation};
-use tokio::time::{sleep, timeout};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
 use super::declare::{self, ExchangeSpec};
@@ -22,6 +32,9 @@ use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
 const RETRY_PAUSE: Duration = Duration::from_millis(100);
+/// Pause between attempts to republish an adopted returned message (oslo's reply retry,
+/// spec §4.5).
+const RETURN_RETRY_PAUSE: Duration = Duration::from_millis(250);
 
 /// The AMQP properties of every message oslo publishes (spec §3.4): `application/json`,
 /// `utf-8`, persistent, priority 0, an empty headers table, and on calls only the
@@ -46,6 +59,10 @@ struct Route {
     declare: Option<ExchangeSpec>,
     exchange: ShortString,
     routing_key: ShortString,
+    /// The exchange cannot vanish once declared on the connection (the default exchange,
+    /// or a topic exchange that does not auto-delete), so the publish may use the shared
+    /// channel: a 404 there would fail every publish in flight on it.
+    shareable: bool,
 }
 
 impl Route {
@@ -59,18 +76,21 @@ impl Route {
                 declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: declare::short("routing key", routing_key)?,
+                shareable: !topology.auto_delete,
             },
             // Fanout casts use routing key "" (spec §2.2, observed).
             Destination::Fanout { exchange } => Route {
                 declare: Some(topology.fanout_exchange(exchange)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: ShortString::default(),
+                shareable: false,
             },
             // Replies and heartbeats: the default exchange, never declared.
             Destination::Queue { queue } => Route {
                 declare: None,
                 exchange: ShortString::default(),
                 routing_key: declare::short("queue", queue)?,
+                shareable: true,
             },
         })
     }
@@ -93,7 +113,7 @@ enum Failure {
 
 /// Publishes one message, retrying connection failures as `options.retry` allows.
 pub(super) async fn send(
-    inner: &RabbitInner,
+    inner: &Arc<RabbitInner>,
     destination: Destination<'_>,
     body: &[u8],
     options: PublishOptions,
@@ -172,13 +192,20 @@ pub(super) async fn send(
 }
 
 async fn attempt(
-    inner: &RabbitInner,
+    inner: &Arc<RabbitInner>,
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
     properties: &BasicProperties,
     mandatory: bool,
 ) -> Result<(), Failure> {
+    let declared = route
+        .declare
+        .as_ref()
+        .is_none_or(|exchange| session.exchange_declared(&exchange.name));
+    if route.shareable && declared {
+        return shared_attempt(inner, session, route, body, properties, mandatory).await;
+    }
     let pooled = inner
         .pool
         .acquire(session)
@@ -212,13 +239,7 @@ async fn attempt(
     match confirmation {
         Confirmation::Ack(None) => Ok(()),
         Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
-            Err(Failure::Unroutable(format!(
-                "the broker returned the message to {:?} with routing key {:?}: {} {}",
-                route.exchange.as_str(),
-                route.routing_key.as_str(),
-                returned.reply_code,
-                returned.reply_text
-            )))
+            Err(unroutable(route, &returned))
         }
         Confirmation::Nack(None) => Err(Failure::Refused(
             "the broker refused the message (basic.nack)".to_owned(),
@@ -226,6 +247,200 @@ async fn attempt(
         Confirmation::NotRequested => Err(Failure::Connection(
             "publisher confirms are not enabled on the channel".to_owned(),
         )),
+    }
+}
+
+/// A publish on the shared channel.
+async fn shared_attempt(
+    inner: &Arc<RabbitInner>,
+    session: &Arc<Session>,
+    route: &Route,
+    body: &[u8],
+    properties: &BasicProperties,
+    mandatory: bool,
+) -> Result<(), Failure> {
+    let fail = |e| classify_shared(e, route);
+    let channel = inner.pool.shared(session).await.map_err(fail)?;
+    let confirm = channel
+        .basic_publish(
+            route.exchange.clone(),
+            route.routing_key.clone(),
+            BasicPublishOptions {
+                mandatory,
+                immediate: false,
+            },
+            body,
+            properties.clone(),
+        )
+        .await
+        .map_err(fail)?;
+    let confirmation = ConfirmGuard(Some(confirm)).wait().await.map_err(fail)?;
+    let (acked, returned) = match confirmation {
+        Confirmation::Ack(returned) => (true, returned),
+        Confirmation::Nack(returned) => (false, returned),
+        Confirmation::NotRequested => {
+            return Err(Failure::Connection(
+                "publisher confirms are not enabled on the channel".to_owned(),
+            ));
+        }
+    };
+    if let Some(returned) = returned {
+        let delivery = &returned.delivery;
+        let own = delivery.exchange == route.exchange
+            && delivery.routing_key == route.routing_key
+            && delivery.data == body;
+        if own {
+            return Err(unroutable(route, &returned));
+        }
+        adopt(inner, returned);
+    }
+    if acked {
+        Ok(())
+    } else {
+        Err(Failure::Refused(
+            "the broker refused the message (basic.nack)".to_owned(),
+        ))
+    }
+}
+
+fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
+    Failure::Unroutable(format!(
+        "the broker returned the message to {:?} with routing key {:?}: {} {}",
+        route.exchange.as_str(),
+        route.routing_key.as_str(),
+        returned.reply_code,
+        returned.reply_text
+    ))
+}
+
+/// Takes over a returned message that reached another publish's confirm: it is
+/// republished in the background (see the module documentation).
+fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
+    let adopted = inner.adopted.get_or_init(|| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
+        tx
+    });
+    tracing::debug!(
+        routing_key = %returned.delivery.routing_key,
+        "adopting a message returned to another publish"
+    );
+    let _ = adopted.send(returned);
+}
+
+/// Republishes adopted returned messages until each is routed or its time is up. Ends
+/// with the driver.
+async fn republish_adopted(
+    inner: Weak<RabbitInner>,
+    mut adopted: mpsc::UnboundedReceiver<BasicReturnMessage>,
+) {
+    while let Some(returned) = adopted.recv().await {
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+                return;
+            };
+            let give_up = Instant::now() + limit;
+            let delivery = returned.delivery;
+            let route = Route {
+                declare: None,
+                exchange: delivery.exchange,
+                routing_key: delivery.routing_key,
+                shareable: true,
+            };
+            while Instant::now() < give_up {
+                sleep(RETURN_RETRY_PAUSE).await;
+                let Some(inner) = inner.upgrade() else { return };
+                if inner.check_open().is_err() {
+                    return;
+                }
+                let Ok(session) = inner.publish.session(Some(0)).await else {
+                    continue;
+                };
+                let outcome = shared_attempt(
+                    &inner,
+                    &session,
+                    &route,
+                    &delivery.data,
+                    &delivery.properties,
+                    true,
+                )
+                .await;
+                match outcome {
+                    Ok(()) => return,
+                    Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
+                    Err(
+                        Failure::Refused(text)
+                        | Failure::ExchangeMissing(text)
+                        | Failure::DurableMismatch(text),
+                    ) => {
+                        tracing::warn!(%text, "dropping an adopted returned message");
+                        return;
+                    }
+                }
+            }
+            tracing::warn!(
+                routing_key = %route.routing_key,
+                "a returned message failed to send within {} s due to a missing queue; \
+                 abandoning",
+                limit.as_secs()
+            );
+        });
+    }
+}
+
+/// A confirm on the shared channel. If the caller gives up before it resolves, it is
+/// awaited in the background: lapin keeps a dropped unresolved confirm until someone calls
+/// `wait_for_confirms`, which nobody does on a channel that lives as long as its
+/// connection.
+struct ConfirmGuard(Option<lapin::PublisherConfirm>);
+
+/// How long an abandoned confirm is awaited in the background.
+const ABANDONED_CONFIRM_WAIT: Duration = Duration::from_secs(30);
+
+impl ConfirmGuard {
+    async fn wait(mut self) -> lapin::Result<Confirmation> {
+        let confirm = self.0.as_mut().expect("a confirm until awaited");
+        let outcome = confirm.await;
+        self.0 = None;
+        outcome
+    }
+}
+
+impl Drop for ConfirmGuard {
+    fn drop(&mut self) {
+        if let Some(confirm) = self.0.take() {
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    let _ = timeout(ABANDONED_CONFIRM_WAIT, confirm).await;
+                });
+            }
+        }
+    }
+}
+
+/// Like [`classify`], for the shared channel: a channel error there fails every publish
+/// in flight on it, so only the publish whose exchange the broker's message names takes
+/// it as its own; the others were innocent bystanders and are simply retried.
+fn classify_shared(error: lapin::Error, route: &Route) -> Failure {
+    let culprit = match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => match amqp.kind() {
+            AMQPErrorKind::Soft(_) => Some(
+                !route.exchange.as_str().is_empty()
+                    && amqp
+                        .get_message()
+                        .as_str()
+                        .contains(&format!("'{}'", route.exchange.as_str())),
+            ),
+            AMQPErrorKind::Hard(_) => None,
+        },
+        _ => None,
+    };
+    match culprit {
+        Some(false) => Failure::Connection(format!(
+            "the shared publish channel failed ({error}); retrying"
+        )),
+        _ => classify(error, route),
     }
 }
 
