@@ -4,6 +4,7 @@
 mod failure;
 mod kwargs;
 mod schema_check;
+mod tap;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +27,8 @@ Examples:
   oslo-rpc call --topic calc --namespace calc --version 1.3 add a=2 b=3
   oslo-rpc call --topic calc --server host-1 echo '{\"payload\": [1, \"two\"]}'
   oslo-rpc cast --topic calc --fanout --namespace calc record tag=hello
-  oslo-rpc call --topic compute --context '{\"request_id\": \"req-1\"}' ping";
+  oslo-rpc call --topic compute --context '{\"request_id\": \"req-1\"}' ping
+  oslo-rpc tap --topic calc";
 
 #[derive(Parser)]
 #[command(
@@ -56,6 +58,19 @@ enum Command {
         /// Cast to every server of the topic.
         #[arg(long)]
         fanout: bool,
+    },
+    /// Print every request sent to a topic as one JSON line, as it passes (a temporary
+    /// queue of its own: no server loses a message).
+    #[command(after_help = "Example:\n  oslo-rpc tap --topic compute | jq .method")]
+    Tap {
+        #[command(flatten)]
+        bus: Bus,
+        /// Topic to watch.
+        #[arg(long)]
+        topic: String,
+        /// Stop after this many requests (default: until Ctrl-C).
+        #[arg(long)]
+        count: Option<u64>,
     },
     /// Interface schemas (as `#[rpc_endpoint]` generates them).
     #[command(subcommand)]
@@ -139,6 +154,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Call(request) => call(request).await,
             Command::Cast { request, fanout } => cast(request, fanout).await,
+            Command::Tap { bus, topic, count } => {
+                let transport = Transport::connect(&bus.url).await?;
+                tap::run(transport, &topic, bus.exchange.as_deref(), count).await
+            }
             Command::Schema(SchemaCommand::Check { old, new, strict }) => {
                 match schema_check::run(&old, &new, strict, cli.json)? {
                     schema_check::Verdict::Compatible => Ok(()),

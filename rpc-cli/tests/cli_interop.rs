@@ -189,3 +189,75 @@ async fn calls_and_casts_reach_a_python_server() {
 
     assert_eq!(server.stop().await, Some(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tap_prints_python_requests_without_taking_them() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let topic = unique("cli-tap");
+    let mut server = PyServer::start(&topic, "py1", None).await;
+    let mut tap = tokio::process::Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
+        .args(["tap", "--topic", &topic, "--count", "3"])
+        .env("OSLO_RPC_URL", rabbit_url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start oslo-rpc tap");
+    let mut stderr = BufReader::new(tap.stderr.take().expect("stderr")).lines();
+    let bound = tokio::time::timeout(Duration::from_secs(30), stderr.next_line()).await;
+    let line = bound
+        .expect("tap started within 30 s")
+        .expect("stderr")
+        .expect("a line");
+    assert!(line.contains("tapping topic"), "{line}");
+
+    let calc = |rest: &[&str]| {
+        let mut args = vec!["--topic", topic.as_str(), "--namespace", "calc"];
+        args.extend_from_slice(rest);
+        args.into_iter().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let context = r#"{"request_id": "req-tap"}"#;
+    let add = calc(&["--context", context, "call", "add", r#"{"a": 2, "b": 3}"#]);
+    let add: Vec<&str> = add.iter().map(String::as_str).collect();
+    assert_eq!(
+        python::py_client(&add, None).await.result(),
+        &serde_json::json!(5)
+    );
+    let direct = calc(&["--server", "py1", "cast", "record", r#"{"tag": "direct"}"#]);
+    let direct: Vec<&str> = direct.iter().map(String::as_str).collect();
+    python::py_client(&direct, None).await.result();
+    let fanout = calc(&["--fanout", "cast", "record", r#"{"tag": "all"}"#]);
+    let fanout: Vec<&str> = fanout.iter().map(String::as_str).collect();
+    python::py_client(&fanout, None).await.result();
+    // The server received both casts: the tap took nothing.
+    assert_eq!(
+        server.next_event(Duration::from_secs(20)).await["tag"],
+        "direct"
+    );
+    assert_eq!(
+        server.next_event(Duration::from_secs(20)).await["tag"],
+        "all"
+    );
+
+    let output = tokio::time::timeout(Duration::from_secs(30), tap.wait_with_output())
+        .await
+        .expect("tap exits after --count 3")
+        .expect("tap output");
+    assert!(output.status.success());
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert_eq!(lines[0]["kind"], "call");
+    assert_eq!(lines[0]["method"], "add");
+    assert_eq!(lines[0]["routing_key"], topic.as_str());
+    assert_eq!(lines[0]["args"], serde_json::json!({"a": 2, "b": 3}));
+    assert_eq!(lines[0]["context"]["request_id"], "req-tap");
+    assert_eq!(lines[1]["kind"], "cast");
+    assert_eq!(lines[1]["routing_key"], format!("{topic}.py1"));
+    assert_eq!(lines[2]["exchange"], format!("{topic}_fanout"));
+    assert_eq!(lines[2]["args"]["tag"], "all");
+    assert_eq!(server.stop().await, Some(0));
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod rabbit_options;
 pub mod schema;
 pub mod server;
+pub mod tap;
 pub mod target;
 pub mod transport;
 pub mod url;

@@ -49,6 +49,7 @@ macro_rules! all_transport_scenarios {
             concurrency_limit_holds,
             exchange_override_is_a_separate_bus,
             private_methods_are_refused,
+            tap_sees_every_request_without_taking_any,
         );
     };
 }
@@ -513,6 +514,71 @@ pub async fn private_methods_are_refused(url: &str) {
     );
     server.stop().await.unwrap();
     f.serve("s1").await;
+    f.finish().await;
+}
+
+pub async fn tap_sees_every_request_without_taking_any(url: &str) {
+    let mut f = Fixture::new(url).await;
+    f.serve("s1").await;
+    let mut tap = f.transport.tap(&f.topic, None).await.unwrap();
+    let ctx = Context::new().with_request_id("req-tap");
+    assert_eq!(
+        f.calc()
+            .call(&ctx, "add", json!({"a": 1, "b": 2}))
+            .await
+            .unwrap(),
+        json!(3)
+    );
+    f.calc()
+        .server("s1")
+        .cast(&ctx, "record", json!({"tag": "direct"}))
+        .await
+        .unwrap();
+    f.calc()
+        .fanout(true)
+        .cast(&ctx, "record", json!({"tag": "all"}))
+        .await
+        .unwrap();
+    // The server got everything: nothing was stolen by the tap.
+    for _ in 0..2 {
+        f.recorder.next().await;
+    }
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let tapped = tokio::time::timeout(Duration::from_secs(10), tap.next())
+            .await
+            .expect("the tap saw the request")
+            .expect("tap open");
+        let request = tapped.request.expect("decodable");
+        assert_eq!(request.context.request_id(), Some("req-tap"));
+        let is_call = request.is_call();
+        seen.push((tapped.exchange, tapped.routing_key, request.method, is_call));
+    }
+    let topic = f.topic.clone();
+    assert_eq!(
+        seen,
+        [
+            (
+                "openstack".to_owned(),
+                topic.clone(),
+                "add".to_owned(),
+                true
+            ),
+            (
+                "openstack".to_owned(),
+                format!("{topic}.s1"),
+                "record".to_owned(),
+                false
+            ),
+            (
+                format!("{topic}_fanout"),
+                String::new(),
+                "record".to_owned(),
+                false
+            ),
+        ]
+    );
+    tap.close().await;
     f.finish().await;
 }
 

@@ -285,6 +285,7 @@ async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<
         body,
         content_type,
         acker,
+        ..
     } = incoming;
     let decoded = wire::check_content_type(content_type.as_deref())
         .and_then(|()| wire::decode_request(&body));

@@ -15,6 +15,7 @@ use tokio::sync::mpsc;
 use super::topology;
 use super::{
     BoxFuture, Destination, Driver, Incoming, ListenSpec, Listener, PublishOptions, ReplySink,
+    TapSpec,
 };
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::url::TransportUrl;
@@ -77,6 +78,8 @@ struct Message {
     body: Vec<u8>,
     content_type: Option<String>,
     expires_at: Option<Instant>,
+    /// `(exchange, routing key)` as published, for taps.
+    route: Arc<(String, String)>,
 }
 
 struct Delivery {
@@ -180,6 +183,7 @@ impl MemoryBroker {
             body,
             content_type: content_type.map(str::to_owned),
             expires_at: None,
+            route: route_of(destination),
         };
         self.publish(destination, message, false)
     }
@@ -400,6 +404,18 @@ fn hand_to_sinks(deliveries: Vec<SinkDelivery>) {
     }
 }
 
+/// Where a message was published, as AMQP names it: `(exchange, routing key)`.
+fn route_of(destination: Destination<'_>) -> Arc<(String, String)> {
+    Arc::new(match destination {
+        Destination::Topic {
+            exchange,
+            routing_key,
+        } => (exchange.to_owned(), routing_key.to_owned()),
+        Destination::Fanout { exchange } => (exchange.to_owned(), String::new()),
+        Destination::Queue { queue } => (String::new(), queue.to_owned()),
+    })
+}
+
 fn unroutable(destination: Destination<'_>) -> RpcError {
     RpcError::Transport(TransportError::with_kind(
         TransportErrorKind::Unroutable,
@@ -477,6 +493,7 @@ impl Driver for MemoryDriver {
                 body: body.to_vec(),
                 content_type: Some(CONTENT_TYPE.to_owned()),
                 expires_at: options.expiration.map(|ttl| Instant::now() + ttl),
+                route: route_of(destination),
             };
             self.broker.publish(destination, message, options.mandatory)
         });
@@ -535,7 +552,30 @@ impl Driver for MemoryDriver {
                 broker: broker.clone(),
                 rx,
                 consumers,
-                fanout_queue,
+                own_queue: fanout_queue,
+                tap: false,
+            }) as Box<dyn Listener>
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn tap<'a>(&'a self, spec: &'a TapSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        let result = self.check_open().map(|()| {
+            let broker = &self.broker;
+            let queue = format!("tap_{}", crate::wire::new_id());
+            let server_pattern = format!("{}.*", spec.topic);
+            let fanout_exchange = topology::fanout_exchange(&spec.topic);
+            broker.bind(&spec.exchange, ExchangeKind::Topic, &queue, &spec.topic);
+            broker.bind(&spec.exchange, ExchangeKind::Topic, &queue, &server_pattern);
+            broker.bind(&fanout_exchange, ExchangeKind::Fanout, &queue, &spec.topic);
+            let (tx, rx) = mpsc::unbounded_channel();
+            let id = broker.subscribe(&queue, ConsumerTarget::Listener(tx));
+            Box::new(MemoryListener {
+                broker: broker.clone(),
+                rx,
+                consumers: vec![(id, queue.clone())],
+                own_queue: queue,
+                tap: true,
             }) as Box<dyn Listener>
         });
         Box::pin(std::future::ready(result))
@@ -551,7 +591,11 @@ struct MemoryListener {
     broker: Arc<MemoryBroker>,
     rx: mpsc::UnboundedReceiver<Delivery>,
     consumers: Vec<(u64, String)>,
-    fanout_queue: String,
+    /// The queue this listener declared for itself and deletes on close: a server's
+    /// fanout queue, or a tap's queue.
+    own_queue: String,
+    /// A tap: deliveries carry their route.
+    tap: bool,
 }
 
 impl MemoryListener {
@@ -574,10 +618,12 @@ impl Listener for MemoryListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
             let delivery = self.rx.recv().await?;
+            let route = self.tap.then(|| (*delivery.message.route).clone());
             Some(Incoming {
                 body: delivery.message.body,
                 content_type: delivery.message.content_type,
                 acker: None,
+                route,
             })
         })
     }
@@ -590,7 +636,7 @@ impl Listener for MemoryListener {
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
         // Closing without stopping first still gives unclaimed messages back.
         self.stop_consuming();
-        self.broker.delete_queue(&self.fanout_queue);
+        self.broker.delete_queue(&self.own_queue);
         Box::pin(std::future::ready(()))
     }
 }

@@ -69,6 +69,16 @@ pub struct ListenSpec {
     pub server: String,
 }
 
+/// What a tap watches: the requests sent to a topic (spec §2.2), without taking them from
+/// the servers' queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TapSpec {
+    /// The exchange requests go to (the control exchange or a target's).
+    pub exchange: String,
+    /// The topic.
+    pub topic: String,
+}
+
 /// A message taken from a server's queues, not yet acknowledged.
 pub struct Incoming {
     /// The body bytes.
@@ -77,6 +87,9 @@ pub struct Incoming {
     pub content_type: Option<String>,
     /// Acknowledges or rejects the delivery; `None` where the transport needs neither.
     pub acker: Option<Box<dyn Acker>>,
+    /// Where the message was published to, as `(exchange, routing key)`: set for taps
+    /// (servers do not need it, so drivers spare the copy).
+    pub route: Option<(String, String)>,
 }
 
 impl fmt::Debug for Incoming {
@@ -137,6 +150,16 @@ pub trait Driver: Send + Sync + 'static {
         &'a self,
         spec: &'a ListenSpec,
     ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>>;
+
+    /// Watches a topic's requests: a temporary queue of the tap's own (exclusive,
+    /// auto-delete) bound like the topic, server and fanout queues, so copies arrive and
+    /// no server loses a message. Deliveries need no settling and carry their `route`.
+    fn tap<'a>(&'a self, spec: &'a TapSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        let _ = spec;
+        Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
+            "this transport cannot tap a topic".to_owned(),
+        ))))
+    }
 
     /// Closes connections; later operations fail with a transport error.
     fn shutdown(&self) -> BoxFuture<'_, ()>;

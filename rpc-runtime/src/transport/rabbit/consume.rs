@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
 use super::config::Backoff;
-use super::declare::{self, ConsumeSpec, Declared};
+use super::declare::{self, ConsumeMode, ConsumeSpec, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
 use crate::error::RpcError;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
@@ -289,14 +289,17 @@ impl GroupTask {
             declare::bind(&channel, spec).await?;
         }
         let mut consumers = Vec::with_capacity(plan.len());
-        for spec in plan {
+        for spec in plan
+            .iter()
+            .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+        {
             let consumer = channel
                 .basic_consume(
                     spec.queue.name.as_str().into(),
                     spec.consumer_tag.as_str().into(),
                     BasicConsumeOptions {
                         no_local: false,
-                        no_ack: false,
+                        no_ack: spec.mode == ConsumeMode::AutoAck,
                         exclusive: false,
                         nowait: false,
                     },
@@ -367,7 +370,10 @@ impl GroupTask {
 
     async fn cancel_and_close(&self, channel: &Channel, plan: &[ConsumeSpec]) {
         let settle = async {
-            for spec in plan {
+            for spec in plan
+                .iter()
+                .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+            {
                 let _ = channel
                     .basic_cancel(
                         spec.consumer_tag.as_str().into(),
@@ -488,7 +494,11 @@ pub(super) struct RabbitListener {
     /// Each session's consumers, from the group's task.
     pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
     pub(super) current: Option<ConsumerSet>,
-    pub(super) fanout_queue: String,
+    /// The queue the listener declared for itself and deletes on close: a server's
+    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue.
+    pub(super) own_queue: String,
+    /// A tap: deliveries are auto-acknowledged and carry their route.
+    pub(super) tap: bool,
     pub(super) stopped: bool,
 }
 
@@ -542,10 +552,23 @@ impl Listener for RabbitListener {
                 .content_type()
                 .as_ref()
                 .map(|ct| ct.as_str().to_owned());
+            if self.tap {
+                let route = (
+                    delivery.exchange.as_str().to_owned(),
+                    delivery.routing_key.as_str().to_owned(),
+                );
+                return Some(Incoming {
+                    body: delivery.data,
+                    content_type,
+                    acker: None,
+                    route: Some(route),
+                });
+            }
             Some(Incoming {
                 body: delivery.data,
                 content_type,
                 acker: Some(Box::new(RabbitAcker(delivery.acker))),
+                route: None,
             })
         })
     }
@@ -557,10 +580,11 @@ impl Listener for RabbitListener {
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             self.stop_consuming().await;
-            // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes").
-            match delete_queue(&self.link, &self.fanout_queue).await {
-                Ok(()) => self.declared.forget_queue(&self.fanout_queue),
-                Err(error) => tracing::warn!(%error, "could not delete the fanout queue"),
+            // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes"); a tap's
+            // queue would go with its connection anyway, but not before.
+            match delete_queue(&self.link, &self.own_queue).await {
+                Ok(()) => self.declared.forget_queue(&self.own_queue),
+                Err(error) => tracing::warn!(%error, "could not delete the listener's own queue"),
             }
         })
     }

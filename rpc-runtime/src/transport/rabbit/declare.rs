@@ -10,7 +10,7 @@ use lapin::{Channel, ExchangeKind};
 
 use super::config::TopologyConfig;
 use crate::error::RpcError;
-use crate::transport::{ListenSpec, topology};
+use crate::transport::{ListenSpec, TapSpec, topology};
 
 /// An exchange declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +21,26 @@ pub(super) struct ExchangeSpec {
     pub(super) auto_delete: bool,
 }
 
-/// A queue declaration (never exclusive, never passive; spec §2.1).
+/// A queue declaration (never passive; exclusive only for a tap's own queue — oslo's are
+/// never exclusive, spec §2.1).
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct QueueSpec {
     pub(super) name: String,
     pub(super) durable: bool,
     pub(super) auto_delete: bool,
+    pub(super) exclusive: bool,
     pub(super) arguments: FieldTable,
+}
+
+/// How a queue of a consumer group is consumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConsumeMode {
+    /// Manual acknowledgement (every oslo consumer; spec §2.1).
+    Manual,
+    /// The broker considers deliveries settled on sending (a tap's copies).
+    AutoAck,
+    /// Declared and bound only: another spec of the group consumes the queue.
+    BindOnly,
 }
 
 /// One consumer of spec §2.1 "Order and consume": exchange, queue, binding, consumer tag.
@@ -38,6 +51,7 @@ pub(super) struct ConsumeSpec {
     pub(super) queue: QueueSpec,
     pub(super) routing_key: String,
     pub(super) consumer_tag: String,
+    pub(super) mode: ConsumeMode,
 }
 
 impl TopologyConfig {
@@ -67,6 +81,7 @@ impl TopologyConfig {
             name,
             durable: self.durable,
             auto_delete: self.auto_delete,
+            exclusive: false,
             arguments: self.topic_queue_args.clone(),
         }
     }
@@ -77,6 +92,7 @@ impl TopologyConfig {
             name,
             durable: self.transient_durable,
             auto_delete: false,
+            exclusive: false,
             arguments: self.transient_queue_args.clone(),
         }
     }
@@ -91,18 +107,21 @@ impl TopologyConfig {
                 queue: self.topic_queue(spec.topic.clone()),
                 routing_key: spec.topic.clone(),
                 consumer_tag: "1".to_owned(),
+                mode: ConsumeMode::Manual,
             },
             ConsumeSpec {
                 exchange: control,
                 queue: self.topic_queue(server_queue.clone()),
                 routing_key: server_queue,
                 consumer_tag: "2".to_owned(),
+                mode: ConsumeMode::Manual,
             },
             ConsumeSpec {
                 exchange: Some(self.fanout_exchange(&topology::fanout_exchange(&spec.topic))),
                 queue: self.transient_queue(fanout_queue.to_owned()),
                 routing_key: spec.topic.clone(),
                 consumer_tag: "3".to_owned(),
+                mode: ConsumeMode::Manual,
             },
         ]
     }
@@ -114,7 +133,34 @@ impl TopologyConfig {
             queue: self.transient_queue(queue.to_owned()),
             routing_key: String::new(),
             consumer_tag: "1".to_owned(),
+            mode: ConsumeMode::Manual,
         }]
+    }
+
+    /// A tap's queue (exclusive, auto-delete, not durable: it dies with the tap) bound like
+    /// the topic queue, every server queue and a fanout queue of `spec.topic`, consumed once.
+    pub(super) fn tap(&self, spec: &TapSpec, queue: &str) -> Vec<ConsumeSpec> {
+        let queue = QueueSpec {
+            name: queue.to_owned(),
+            durable: false,
+            auto_delete: true,
+            exclusive: true,
+            arguments: FieldTable::default(),
+        };
+        let control = (!spec.exchange.is_empty()).then(|| self.control_exchange(&spec.exchange));
+        let fanout = self.fanout_exchange(&topology::fanout_exchange(&spec.topic));
+        let bind = |exchange: Option<ExchangeSpec>, routing_key: String, mode| ConsumeSpec {
+            exchange,
+            queue: queue.clone(),
+            routing_key,
+            consumer_tag: "tap".to_owned(),
+            mode,
+        };
+        vec![
+            bind(control.clone(), spec.topic.clone(), ConsumeMode::AutoAck),
+            bind(control, format!("{}.*", spec.topic), ConsumeMode::BindOnly),
+            bind(Some(fanout), spec.topic.clone(), ConsumeMode::BindOnly),
+        ]
     }
 }
 
@@ -159,7 +205,7 @@ pub(super) async fn declare_queue(channel: &Channel, spec: &QueueSpec) -> lapin:
             QueueDeclareOptions {
                 passive: false,
                 durable: spec.durable,
-                exclusive: false,
+                exclusive: spec.exclusive,
                 auto_delete: spec.auto_delete,
                 nowait: false,
             },

@@ -41,7 +41,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::mpsc;
 
 use super::topology;
-use super::{BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink};
+use super::{
+    BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink, TapSpec,
+};
 use crate::error::RpcError;
 use crate::url::TransportUrl;
 use config::RabbitConfig;
@@ -227,7 +229,41 @@ impl Driver for RabbitDriver {
                 group,
                 sessions,
                 current: None,
-                fanout_queue,
+                own_queue: fanout_queue,
+                tap: false,
+                stopped: false,
+            }) as Box<dyn Listener>)
+        })
+    }
+
+    fn tap<'a>(&'a self, spec: &'a TapSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        Box::pin(async move {
+            let inner = &self.inner;
+            inner.check_open()?;
+            let queue = format!("tap_{}", crate::wire::new_id());
+            let plan = inner.config.topology.tap(spec, &queue);
+            for consumer in &plan {
+                consumer.check_names()?;
+            }
+            let (tx, sessions) = mpsc::unbounded_channel();
+            // No prefetch: a tap's deliveries are settled on sending (auto-ack).
+            let mut group = ConsumerGroup::start(
+                inner.consume.clone(),
+                inner.declared.clone(),
+                inner.config.backoff,
+                plan,
+                0,
+                Deliver::Requests(tx),
+            );
+            group.ready().await?;
+            Ok(Box::new(RabbitListener {
+                link: inner.consume.clone(),
+                declared: inner.declared.clone(),
+                group,
+                sessions,
+                current: None,
+                own_queue: queue,
+                tap: true,
                 stopped: false,
             }) as Box<dyn Listener>)
         })
