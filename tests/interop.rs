@@ -15,7 +15,7 @@ use calc::{
 };
 use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
-use python::{PyServer, py_client, py_client_lines};
+use python::{PyServer, RustServerProcess, py_client, py_client_lines};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -673,6 +673,38 @@ async fn python_call_lives_on_rust_heartbeats() {
 
     server.stop().await;
     transport.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_call_fails_at_the_call_monitor_timeout_when_rust_dies() {
+    let topic = unique("interop");
+    let _cleanup = transport(&topic).await;
+    let server = RustServerProcess::start(&topic, "rs1").await;
+    let call = tokio::spawn({
+        let topic = topic.clone();
+        async move {
+            let args = [
+                "--timeout",
+                "30",
+                "--call-monitor-timeout",
+                "2",
+                "call",
+                "sleep",
+                r#"{"seconds": 15}"#,
+            ];
+            py_client(&py_calc(&topic, &args), None).await
+        }
+    });
+    // Let the call reach the server and a heartbeat or two flow, then kill it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    server.kill().await;
+    let outcome = call.await.unwrap();
+    assert_eq!(
+        outcome.exception(),
+        "oslo_messaging.exceptions.MessagingTimeout"
+    );
+    // Killed at ~3 s (plus Python's start-up), heartbeats stop, the monitor fires 2 s later.
+    assert!(outcome.elapsed() < 8.0, "{}", outcome.raw);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -238,3 +238,68 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         })
         .collect()
 }
+
+/// The path of an example binary (`cargo test` builds the examples next to the tests).
+pub fn example_binary(name: &str) -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/examples/<name>
+    let profile_dir = test_exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
+    let path = profile_dir.join("examples").join(name);
+    assert!(
+        path.is_file(),
+        "{} is not built (cargo test builds examples)",
+        path.display()
+    );
+    path
+}
+
+/// A Rust example server (`calc_server`) in a child process, to kill like a crashed one.
+pub struct RustServerProcess {
+    child: Child,
+}
+
+impl RustServerProcess {
+    /// Starts `calc_server` on `topic` as `name`; returns once it printed READY.
+    pub async fn start(topic: &str, name: &str) -> RustServerProcess {
+        let mut child = Command::new(example_binary("calc_server"))
+            .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start calc_server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        match ready {
+            Ok(Ok(Some(line))) if line == "READY" => RustServerProcess { child },
+            other => panic!("calc_server did not print READY: {other:?}"),
+        }
+    }
+
+    /// Stops gracefully with `signal` (`TERM` or `INT`); returns the exit code and stderr.
+    pub async fn stop(self, signal: &str) -> (Option<i32>, String) {
+        if let Some(pid) = self.child.id() {
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), &pid.to_string()])
+                .status()
+                .await;
+        }
+        let output = tokio::time::timeout(Duration::from_secs(30), self.child.wait_with_output())
+            .await
+            .expect("calc_server stopped within 30 s")
+            .expect("calc_server output");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Kills it at once (SIGKILL): a server that dies mid-call.
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
