@@ -102,6 +102,42 @@ impl RabbitInner {
 }
 
 impl RabbitDriver {
+    /// Starts consuming `plan` for a listener (a server's queues, or a tap) and returns
+    /// once it consumes; `own_queue` is deleted when the listener closes.
+    async fn start_listener(
+        &self,
+        plan: Vec<declare::ConsumeSpec>,
+        prefetch: u16,
+        own_queue: String,
+        tap: bool,
+    ) -> Result<Box<dyn Listener>, RpcError> {
+        let inner = &self.inner;
+        inner.check_open()?;
+        for consumer in &plan {
+            consumer.check_names()?;
+        }
+        let (tx, sessions) = mpsc::unbounded_channel();
+        let mut group = ConsumerGroup::start(
+            inner.consume.clone(),
+            inner.declared.clone(),
+            inner.config.backoff,
+            plan,
+            prefetch,
+            Deliver::Requests(tx),
+        );
+        group.ready().await?;
+        Ok(Box::new(RabbitListener {
+            link: inner.consume.clone(),
+            declared: inner.declared.clone(),
+            group,
+            sessions,
+            current: None,
+            own_queue,
+            tap,
+            stopped: false,
+        }))
+    }
+
     /// A driver for a `rabbit://` or `kombu://` URL. Nothing connects until first use.
     /// Options the driver does not implement (TLS, compression, queue manager, stream
     /// fanout, ...) are refused here with an error naming them.
@@ -206,66 +242,20 @@ impl Driver for RabbitDriver {
         spec: &'a ListenSpec,
     ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
         Box::pin(async move {
-            let inner = &self.inner;
-            inner.check_open()?;
             let fanout_queue = topology::fanout_queue(&spec.topic);
-            let plan = inner.config.topology.listener(spec, &fanout_queue);
-            for consumer in &plan {
-                consumer.check_names()?;
-            }
-            let (tx, sessions) = mpsc::unbounded_channel();
-            let mut group = ConsumerGroup::start(
-                inner.consume.clone(),
-                inner.declared.clone(),
-                inner.config.backoff,
-                plan,
-                inner.config.prefetch,
-                Deliver::Requests(tx),
-            );
-            group.ready().await?;
-            Ok(Box::new(RabbitListener {
-                link: inner.consume.clone(),
-                declared: inner.declared.clone(),
-                group,
-                sessions,
-                current: None,
-                own_queue: fanout_queue,
-                tap: false,
-                stopped: false,
-            }) as Box<dyn Listener>)
+            let plan = self.inner.config.topology.listener(spec, &fanout_queue);
+            let prefetch = self.inner.config.prefetch;
+            self.start_listener(plan, prefetch, fanout_queue, false)
+                .await
         })
     }
 
     fn tap<'a>(&'a self, spec: &'a TapSpec) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
         Box::pin(async move {
-            let inner = &self.inner;
-            inner.check_open()?;
             let queue = format!("tap_{}", crate::wire::new_id());
-            let plan = inner.config.topology.tap(spec, &queue);
-            for consumer in &plan {
-                consumer.check_names()?;
-            }
-            let (tx, sessions) = mpsc::unbounded_channel();
+            let plan = self.inner.config.topology.tap(spec, &queue);
             // No prefetch: a tap's deliveries are settled on sending (auto-ack).
-            let mut group = ConsumerGroup::start(
-                inner.consume.clone(),
-                inner.declared.clone(),
-                inner.config.backoff,
-                plan,
-                0,
-                Deliver::Requests(tx),
-            );
-            group.ready().await?;
-            Ok(Box::new(RabbitListener {
-                link: inner.consume.clone(),
-                declared: inner.declared.clone(),
-                group,
-                sessions,
-                current: None,
-                own_queue: queue,
-                tap: true,
-                stopped: false,
-            }) as Box<dyn Listener>)
+            self.start_listener(plan, 0, queue, true).await
         })
     }
 
