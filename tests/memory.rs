@@ -186,3 +186,94 @@ async fn a_reply_to_a_missing_queue_is_retried_then_abandoned() {
     .expect("the retried reply arrived");
     f.finish().await;
 }
+
+/// Collects every body that reaches a reply queue, decoded.
+struct Replies(std::sync::Mutex<Vec<oslo_rpc::wire::Reply>>);
+
+impl oslo_rpc::transport::ReplySink for Replies {
+    fn deliver(&self, body: &[u8], _content_type: Option<&str>) {
+        let reply = oslo_rpc::wire::decode_reply(body).expect("a reply");
+        self.0.lock().unwrap().push(reply);
+    }
+}
+
+/// Call-monitor heartbeats (spec §4.3) run while the method runs and stop with the reply,
+/// failures included — unlike oslo, whose watchdog outlives a NoSuchMethod reply (spec
+/// §10.2 bug 2). On paused time: the waits below cost nothing.
+#[tokio::test(start_paused = true)]
+async fn heartbeats_stop_with_the_reply_even_on_errors() {
+    use oslo_rpc::transport::{Driver, memory::MemoryDriver};
+
+    let url = memory_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let broker = broker_of(&url);
+    let replies = std::sync::Arc::new(Replies(Default::default()));
+    MemoryDriver::on(broker.clone())
+        .consume_replies("reply_watch", replies.clone())
+        .await
+        .unwrap();
+    let topic = f.topic.clone();
+    let timeout = serde_json::Number::from(2);
+    let send = |msg_id: &str, method: &str, args: serde_json::Value| {
+        let body = oslo_rpc::wire::encode_request(
+            &oslo_rpc::wire::RequestHeader {
+                method,
+                namespace: Some("calc"),
+                version: None,
+                call: Some(oslo_rpc::wire::CallHeader {
+                    msg_id,
+                    reply_q: "reply_watch",
+                    call_monitor_timeout: Some(&timeout),
+                }),
+                unique_id: msg_id,
+                context: &Context::new(),
+            },
+            &args,
+        )
+        .unwrap();
+        let to_topic = Destination::Topic {
+            exchange: "openstack",
+            routing_key: &topic,
+        };
+        broker
+            .publish_raw(to_topic, body, Some("application/json"))
+            .unwrap();
+    };
+    let of = |msg_id: &str| -> Vec<(bool, bool)> {
+        replies
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.msg_id.as_deref() == Some(msg_id))
+            .map(|r| (r.is_heartbeat(), r.is_ending()))
+            .collect()
+    };
+
+    // Unknown method: one failure reply, and no heartbeat after it.
+    send("nosuch", "nosuch", json!({}));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    assert_eq!(of("nosuch"), [(false, true)]);
+
+    // Methods that run 2.5 s, one failing at the end: heartbeats every int(2)/2 = 1 s,
+    // the final reply, then silence.
+    send("slow-fail", "sleep_then_fail", json!({"seconds": 2.5}));
+    send("slow", "sleep", json!({"seconds": 2.5}));
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let beat_beat_end = [(true, false), (true, false), (false, true)];
+    assert_eq!(of("slow-fail"), beat_beat_end);
+    assert_eq!(of("slow"), beat_beat_end);
+    let failure = replies
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|r| r.msg_id.as_deref() == Some("slow-fail") && r.is_ending())
+        .map(|r| r.failure.clone());
+    assert!(
+        matches!(failure, Some(oslo_rpc::wire::FailureField::Json(ref text)) if text.contains("failed after sleeping")),
+        "{failure:?}"
+    );
+    f.finish().await;
+}

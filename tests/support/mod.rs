@@ -119,6 +119,15 @@ pub fn calc_endpoint(server: &str, recorder: &Recorder, gauge: &Arc<Gauge>) -> D
                 Ok::<_, RemoteError>(json!(seconds))
             }
         })
+        .method("sleep_then_fail", |_ctx, args| async move {
+            let seconds = args.get("seconds").and_then(Value::as_f64).unwrap_or(0.0);
+            tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
+            Err::<Value, _>(RemoteError::new(
+                "ValueError",
+                "builtins",
+                "failed after sleeping",
+            ))
+        })
         .method("fail", |_ctx, args| async move {
             let kind = args.get("kind").and_then(Value::as_str).unwrap_or("");
             let mut error = match kind {
