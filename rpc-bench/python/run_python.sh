@@ -3,6 +3,7 @@
 #
 #   rpc-bench/python/run_python.sh [--quick] [--url URL] [--inflight "1 8 32 128"]
 #                                  [--repeat R] [--workloads "seq inflight casts echo"]
+#                                  [--count N]
 #
 # Sets up (or reuses) the interop venv (tests/interop/setup.sh), starts bench_server.py on a
 # unique topic (rpc-bench-py-<uuid4 hex>), waits for READY (at most 60 s), then runs
@@ -36,7 +37,8 @@ url="${RABBIT_URL:-rabbit://guest:guest@127.0.0.1:5672/}"
 inflight="1 8 32 128"
 repeat=1
 workloads="seq inflight casts echo"
-usage() { sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+count=""
+usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -44,6 +46,7 @@ while [ $# -gt 0 ]; do
     --inflight) [ $# -ge 2 ] || usage; inflight="$2"; shift ;;
     --repeat) [ $# -ge 2 ] || usage; repeat="$2"; shift ;;
     --workloads) [ $# -ge 2 ] || usage; workloads="$2"; shift ;;
+    --count) [ $# -ge 2 ] || usage; count="$2"; shift ;;
     -h|--help) usage ;;
     *) echo "run_python.sh: unknown argument $1" >&2; usage ;;
   esac
@@ -61,6 +64,11 @@ if [ "$quick" = 1 ]; then
   n_seq=500; n_inflight=400; n_casts=2000; n_echo=200
 else
   n_seq=8000; n_inflight=4000; n_casts=30000; n_echo=3000
+fi
+if [ -n "$count" ]; then
+  # One count for every workload (rpc-bench suite sets its own).
+  case "$count" in *[!0-9]*|0) echo "run_python.sh: --count must be >= 1" >&2; exit 2 ;; esac
+  n_seq=$count; n_inflight=$count; n_casts=$count; n_echo=$count
 fi
 client_timeout="${RPC_BENCH_PY_CLIENT_TIMEOUT:-300}"
 

@@ -2,12 +2,14 @@
 
 mod measure;
 mod memory;
+mod peer;
 mod rabbit;
 mod raw_lapin;
 mod stats;
+mod suite;
+mod usage;
 
 use clap::{Parser, Subcommand};
-use oslo_rpc::RpcError;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks of oslo-rpc (see BENCHMARKS.md)")]
@@ -18,20 +20,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Every workload for raw lapin, oslo-rpc and Python oslo.messaging in one run, with
+    /// medians, ratios and the targets (the benchmark of BENCHMARKS.md).
+    Suite(suite::Args),
     /// Round trips over the in-process memory transport through the full wire codec.
     Memory(memory::Args),
-    /// Round trips of oslo-rpc over RabbitMQ (the machine's broker by default).
+    /// Round trips of oslo-rpc over RabbitMQ, client and server in this process.
     Rabbit(rabbit::Args),
     /// The baseline: a minimal request/reply loop on lapin, same broker, same payload.
     RawLapin(raw_lapin::Args),
+    /// An echo server in a process of its own, driven by `suite` over stdin/stdout.
+    PeerServer(peer::ServerArgs),
+    /// One workload against a `peer-server`, driven by `suite` over stdin/stdout.
+    PeerClient(peer::ClientArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Suite(args) => suite::run(args),
         Command::Memory(args) => memory::run(args),
-        Command::Rabbit(args) => rabbit::run(args).map_err(RpcError::transport),
-        Command::RawLapin(args) => raw_lapin::run(args).map_err(RpcError::transport),
+        Command::Rabbit(args) => rabbit::run(args),
+        Command::RawLapin(args) => raw_lapin::run(args),
+        Command::PeerServer(args) => peer::serve(args),
+        Command::PeerClient(args) => peer::client(args),
     };
     if let Err(error) = result {
         eprintln!("rpc-bench: {error}");

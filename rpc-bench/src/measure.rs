@@ -1,10 +1,10 @@
-//! The two workloads every transport benchmark runs: sequential calls (latency) and calls
-//! with a fixed number in flight (throughput), on a runtime built from the options.
+//! The workloads every system runs, on any [`EchoClient`]: operations one after the
+//! other (latency) and a fixed number in flight (throughput).
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::peer::EchoClient;
 use crate::stats::Summary;
 
 /// A tokio runtime with `workers` worker threads (1: a current-thread runtime).
@@ -21,58 +21,89 @@ pub(crate) fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime
     }
 }
 
-/// Runs `call` `calls / 10` times to warm up, then `calls` times one after the other.
-pub(crate) async fn sequential<F, Fut, E>(calls: usize, call: F) -> Result<Summary, E>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Result<(), E>>,
-{
-    for _ in 0..calls / 10 {
-        call().await?;
+/// What one operation of a workload is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Op {
+    /// A call of `echo(payload)`, its result checked.
+    Call,
+    /// A cast of `sink(payload)`, complete once the broker confirmed it.
+    Cast,
+}
+
+/// A payload of `bytes` ASCII characters (what the Python side sends too).
+pub(crate) fn payload(bytes: usize) -> Arc<str> {
+    "x".repeat(bytes).into()
+}
+
+async fn once<C: EchoClient>(client: &C, op: Op, payload: &str) -> Result<(), String> {
+    match op {
+        Op::Call => client.call(payload).await,
+        Op::Cast => client.cast(payload).await,
     }
+}
+
+/// `count` operations one after the other.
+pub(crate) async fn sequential<C: EchoClient>(
+    client: &C,
+    op: Op,
+    payload: &str,
+    count: usize,
+) -> Result<Summary, String> {
     let started = Instant::now();
-    let mut samples = Vec::with_capacity(calls);
-    for _ in 0..calls {
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
         let one = Instant::now();
-        call().await?;
+        once(client, op, payload).await?;
         samples.push(one.elapsed());
     }
     Ok(Summary::of(samples, started.elapsed()))
 }
 
-/// Runs `calls` calls from `in_flight` tasks, each calling in a loop.
-pub(crate) async fn concurrent<F, Fut, E>(
-    calls: usize,
+/// `count` operations from `in_flight` tasks sharing the client, each in a loop.
+pub(crate) async fn concurrent<C: EchoClient>(
+    client: &C,
+    op: Op,
+    payload: &Arc<str>,
+    count: usize,
     in_flight: usize,
-    call: F,
-) -> Result<Summary, E>
-where
-    F: Fn() -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Send + 'static + From<String>,
-{
-    let call = Arc::new(call);
-    let per_task = (calls / in_flight.max(1)).max(1);
+) -> Result<Summary, String> {
+    let in_flight = in_flight.max(1);
     let started = Instant::now();
-    let tasks: Vec<_> = (0..in_flight.max(1))
-        .map(|_| {
-            let call = call.clone();
+    let tasks: Vec<_> = (0..in_flight)
+        .map(|task| {
+            // Spread the remainder so that exactly `count` operations run.
+            let share = count / in_flight + usize::from(task < count % in_flight);
+            let (client, payload) = (client.clone(), payload.clone());
             tokio::spawn(async move {
-                let mut samples: Vec<Duration> = Vec::with_capacity(per_task);
-                for _ in 0..per_task {
+                let mut samples: Vec<Duration> = Vec::with_capacity(share);
+                for _ in 0..share {
                     let one = Instant::now();
-                    call().await?;
+                    once(&client, op, &payload).await?;
                     samples.push(one.elapsed());
                 }
-                Ok::<_, E>(samples)
+                Ok::<_, String>(samples)
             })
         })
         .collect();
-    let mut samples = Vec::with_capacity(per_task * in_flight);
+    let mut samples = Vec::with_capacity(count);
     for task in tasks {
-        samples.extend(task.await.map_err(|e| E::from(e.to_string()))??);
+        samples.extend(task.await.map_err(|e| e.to_string())??);
     }
     Ok(Summary::of(samples, started.elapsed()))
+}
+
+/// The in-process benchmarks' pair of workloads: a tenth of `calls` to warm up, `calls`
+/// sequential 16-byte echo calls, then `calls` with `in_flight` in flight.
+pub(crate) async fn calls<C: EchoClient>(
+    client: &C,
+    calls: usize,
+    in_flight: usize,
+) -> Result<(Summary, Summary), String> {
+    let payload = payload(16);
+    sequential(client, Op::Call, &payload, calls / 10).await?;
+    let sequential = sequential(client, Op::Call, &payload, calls).await?;
+    let concurrent = concurrent(client, Op::Call, &payload, calls, in_flight).await?;
+    Ok((sequential, concurrent))
 }
 
 /// Prints the two workloads as a table.

@@ -1,7 +1,9 @@
-//! oslo-rpc over RabbitMQ: a 16-byte echo call through the full stack (envelope, publish
-//! with confirm on a pooled channel, server consume/ack/dispatch, reply with confirm,
-//! reply consumer, `_msg_id` matching). Server and client use separate transports, so
-//! each has its own connections, as two processes would.
+//! oslo-rpc as a benchmarked system: an echo server (`echo(payload)` returns it,
+//! `sink(payload)` counts a cast) and a client, on any transport; and the `rabbit`
+//! command, a 16-byte echo through the full stack over RabbitMQ (envelope, publish with
+//! confirm, server consume/ack/dispatch, reply with confirm, reply consumer, `_msg_id`
+//! matching). Server and client use separate transports, so each has its own
+//! connections, as two processes would.
 
 use std::sync::Arc;
 
@@ -10,6 +12,29 @@ use oslo_rpc::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::{Value, json};
 
 use crate::measure;
+use crate::peer::{EchoClient, ServerCounters};
+
+/// How oslo-rpc spreads its traffic over connections (`RabbitDriver::with_connections`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+pub(crate) enum Layout {
+    /// The driver's default.
+    #[default]
+    Default,
+    /// A publishing and a consuming connection per transport.
+    Separate,
+    /// One connection per transport.
+    Shared,
+}
+
+impl Layout {
+    fn connections(self) -> Connections {
+        match self {
+            Layout::Default => Connections::default(),
+            Layout::Separate => Connections::Separate,
+            Layout::Shared => Connections::Shared,
+        }
+    }
+}
 
 /// Options of the rabbit benchmark.
 #[derive(clap::Args)]
@@ -31,84 +56,128 @@ pub(crate) struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// Publish and consume on one connection per transport instead of two.
-    #[arg(long)]
-    one_connection: bool,
+    /// How each transport uses AMQP connections.
+    #[arg(long, value_enum, default_value_t = Layout::Default)]
+    connections: Layout,
 }
 
-async fn transport(args: &Args) -> Result<Transport, String> {
-    let url = oslo_rpc::TransportUrl::parse(&args.url).map_err(|e| e.to_string())?;
-    let connections = if args.one_connection {
-        Connections::Shared
-    } else {
-        Connections::Separate
-    };
-    let driver = RabbitDriver::with_connections(&url, connections).map_err(|e| e.to_string())?;
-    Transport::builder(&args.url)
-        .driver(Arc::new(driver))
-        .connect()
-        .await
-        .map_err(|e| e.to_string())
+/// A transport for `url`; RabbitMQ ones with the given connection layout.
+pub(crate) async fn transport(url: &str, layout: Layout) -> Result<Transport, String> {
+    let parsed = oslo_rpc::TransportUrl::parse(url).map_err(|e| e.to_string())?;
+    let mut builder = Transport::builder(url);
+    if parsed.scheme() != "memory" {
+        let driver = RabbitDriver::with_connections(&parsed, layout.connections())
+            .map_err(|e| e.to_string())?;
+        builder = builder.driver(Arc::new(driver));
+    }
+    builder.connect().await.map_err(|e| e.to_string())
+}
+
+/// The oslo-rpc echo server on `<topic>` (server name `bench`).
+pub(crate) struct OursServer {
+    handle: oslo_rpc::ServerHandle,
+    topic: String,
+}
+
+/// The server name the benchmark's oslo-rpc servers use.
+const SERVER: &str = "bench";
+
+impl OursServer {
+    pub(crate) async fn start(
+        transport: Transport,
+        topic: &str,
+        counters: Arc<ServerCounters>,
+    ) -> Result<Self, String> {
+        let sinks = counters.clone();
+        let endpoint = DynamicEndpoint::builder()
+            .method("echo", move |_ctx, mut args| {
+                counters.echoed();
+                async move { Ok::<_, RpcError>(args.remove("payload").unwrap_or_default()) }
+            })
+            .method("sink", move |_ctx, _args| {
+                sinks.processed();
+                async move { Ok::<_, RpcError>(Value::Null) }
+            })
+            .build();
+        let server = RpcServer::builder(transport, Target::server(topic, SERVER))
+            .endpoint(endpoint)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let handle = server.start().await.map_err(|e| e.to_string())?;
+        Ok(OursServer {
+            handle,
+            topic: topic.to_owned(),
+        })
+    }
+
+    /// Stops gracefully (the fanout queue goes with it) and deletes the topic and server
+    /// queues, which never expire (spec §2.1).
+    pub(crate) async fn stop(self, url: &str) -> Result<(), String> {
+        let stopped = self.handle.stop().await.map_err(|e| e.to_string());
+        if !url.starts_with("memory:") {
+            let queues = [self.topic.clone(), format!("{}.{SERVER}", self.topic)];
+            crate::raw_lapin::delete_queues(url, &queues).await;
+        }
+        stopped
+    }
+}
+
+/// The oslo-rpc client of the echo server.
+#[derive(Clone)]
+pub(crate) struct OursClient {
+    client: Arc<RpcClient>,
+    ctx: Arc<Context>,
+}
+
+impl OursClient {
+    pub(crate) fn new(transport: Transport, topic: &str) -> Self {
+        OursClient {
+            client: Arc::new(RpcClient::new(transport, Target::topic(topic))),
+            ctx: Arc::new(Context::new().with_request_id("req-bench")),
+        }
+    }
+}
+
+impl EchoClient for OursClient {
+    async fn call(&self, payload: &str) -> Result<(), String> {
+        let echoed = self
+            .client
+            .call(&self.ctx, "echo", json!({ "payload": payload }))
+            .await
+            .map_err(|e| e.to_string())?;
+        if echoed.as_str() != Some(payload) {
+            return Err(format!("echo returned {echoed}"));
+        }
+        Ok(())
+    }
+
+    async fn cast(&self, payload: &str) -> Result<(), String> {
+        self.client
+            .cast(&self.ctx, "sink", json!({ "payload": payload }))
+            .await
+            .map_err(|e| e.to_string())
+    }
 }
 
 pub(crate) fn run(args: Args) -> Result<(), String> {
     let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let fail = |e: RpcError| e.to_string();
         let topic = format!("rpc-bench-{}", uuid::Uuid::new_v4().simple());
-        let server_transport = transport(&args).await?;
-        let echo = DynamicEndpoint::builder()
-            .method("echo", |_ctx, mut args| async move {
-                Ok::<_, RpcError>(args.remove("payload").unwrap_or_default())
-            })
-            .build();
-        let server = RpcServer::builder(server_transport.clone(), Target::server(&topic, "b1"))
-            .endpoint(echo)
-            .build()
-            .map_err(fail)?
-            .start()
-            .await
-            .map_err(fail)?;
-        let client_transport = transport(&args).await?;
-        let client = Arc::new(RpcClient::new(
-            client_transport.clone(),
-            Target::topic(&topic),
-        ));
-        let ctx = Arc::new(Context::new().with_request_id("req-bench"));
-        let payload: Arc<Value> = Arc::new(json!({"payload": "0123456789abcdef"}));
-        let call = move || {
-            let (client, ctx, payload) = (client.clone(), ctx.clone(), payload.clone());
-            async move {
-                let echoed = client
-                    .call(&ctx, "echo", (*payload).clone())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if echoed != payload["payload"] {
-                    return Err(format!("echo returned {echoed}"));
-                }
-                Ok::<(), String>(())
-            }
-        };
-        let outcome = async {
-            let sequential = measure::sequential(args.calls, &call).await?;
-            let concurrent = measure::concurrent(args.calls, args.in_flight, call.clone()).await?;
-            Ok::<_, String>((sequential, concurrent))
-        }
-        .await;
-        server.stop().await.map_err(fail)?;
+        let server_transport = transport(&args.url, args.connections).await?;
+        let server = OursServer::start(server_transport.clone(), &topic, Arc::default()).await?;
+        let client_transport = transport(&args.url, args.connections).await?;
+        let client = OursClient::new(client_transport.clone(), &topic);
+        let outcome = measure::calls(&client, args.calls, args.in_flight).await;
+        let stopped = server.stop(&args.url).await;
         client_transport.shutdown().await;
         server_transport.shutdown().await;
-        crate::raw_lapin::delete_queues(&args.url, &[topic.clone(), format!("{topic}.b1")]).await;
         let (sequential, concurrent) = outcome?;
+        stopped?;
         measure::print(
             &format!(
-                "oslo-rpc over RabbitMQ ({}; {}), 16 B echo, {} runtime worker(s)",
+                "oslo-rpc over {} (connections: {:?}), 16 B echo, {} runtime worker(s)",
                 oslo_rpc::TransportUrl::parse(&args.url).map_err(|e| e.to_string())?,
-                if args.one_connection {
-                    "one connection per transport"
-                } else {
-                    "publish and consume connections"
-                },
+                args.connections,
                 args.workers
             ),
             args.in_flight,

@@ -4,7 +4,8 @@
 //! By default it keeps the guarantees oslo-rpc gives (publisher confirms on requests and
 //! replies, manual acks on both queues), so the comparison measures oslo-rpc's own cost;
 //! `--no-confirms` drops them (fire-and-forget publishes, auto-ack consumers) to show the
-//! fastest round trip lapin can do.
+//! fastest round trip lapin can do. A request without `reply_to` is a cast: the server
+//! only counts it.
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -22,6 +23,58 @@ use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::oneshot;
 
 use crate::measure;
+use crate::peer::{EchoClient, ServerCounters};
+
+/// How the raw loop uses lapin.
+#[derive(clap::Args, Clone, Copy, Debug, Default)]
+pub(crate) struct RawLayout {
+    /// No publisher confirms and no acks (auto-ack consumers).
+    #[arg(long)]
+    pub(crate) no_confirms: bool,
+    /// Publish and consume on separate connections on each side, as oslo-rpc's
+    /// listeners do.
+    #[arg(long)]
+    pub(crate) split: bool,
+    /// Publish each message on a channel of its own from a pool (one publish per channel
+    /// at a time) instead of one shared channel.
+    #[arg(long)]
+    pub(crate) channel_pool: bool,
+}
+
+impl RawLayout {
+    fn confirms(&self) -> bool {
+        !self.no_confirms
+    }
+
+    fn consume_options(&self) -> BasicConsumeOptions {
+        BasicConsumeOptions {
+            no_ack: self.no_confirms,
+            ..BasicConsumeOptions::default()
+        }
+    }
+
+    /// A phrase for table titles.
+    pub(crate) fn describe(&self) -> String {
+        format!(
+            "{}; {}; {}",
+            if self.confirms() {
+                "publisher confirms, manual acks"
+            } else {
+                "no confirms, auto-ack"
+            },
+            if self.split {
+                "publish and consume connections"
+            } else {
+                "one connection per side"
+            },
+            if self.channel_pool {
+                "a channel per publish"
+            } else {
+                "one publish channel"
+            }
+        )
+    }
+}
 
 /// Options of the raw lapin benchmark.
 #[derive(clap::Args)]
@@ -43,16 +96,8 @@ pub(crate) struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     workers: usize,
-    /// No publisher confirms and no acks (auto-ack consumers).
-    #[arg(long)]
-    no_confirms: bool,
-    /// Publish and consume on separate connections on each side, as oslo-rpc does.
-    #[arg(long)]
-    split: bool,
-    /// Publish each message on a channel of its own from a pool (one publish per channel
-    /// at a time), as oslo-rpc does, instead of one shared channel.
-    #[arg(long)]
-    channel_pool: bool,
+    #[command(flatten)]
+    layout: RawLayout,
 }
 
 /// Publish channels: one shared, or a pool with one publish per channel at a time.
@@ -65,17 +110,17 @@ struct Publisher {
 }
 
 impl Publisher {
-    async fn new(connection: Arc<Connection>, pool: bool, confirms: bool) -> Result<Self, String> {
-        let shared = if pool {
+    async fn new(connection: Arc<Connection>, layout: RawLayout) -> Result<Self, String> {
+        let shared = if layout.channel_pool {
             None
         } else {
-            Some(Self::open(&connection, confirms).await?)
+            Some(Self::open(&connection, layout.confirms()).await?)
         };
         Ok(Publisher {
             connection,
             shared,
             idle: Arc::default(),
-            confirms,
+            confirms: layout.confirms(),
         })
     }
 
@@ -110,7 +155,31 @@ impl Publisher {
     }
 }
 
-type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>>;
+async fn publish(
+    channel: &Channel,
+    routing_key: &str,
+    body: &[u8],
+    properties: BasicProperties,
+    confirms: bool,
+) -> Result<(), String> {
+    let confirm = channel
+        .basic_publish(
+            "".into(),
+            routing_key.into(),
+            BasicPublishOptions::default(),
+            body,
+            properties,
+        )
+        .await
+        .map_err(lapin_error)?;
+    if confirms {
+        let confirmation = confirm.await.map_err(lapin_error)?;
+        if !confirmation.is_ack() {
+            return Err("publish not confirmed".to_owned());
+        }
+    }
+    Ok(())
+}
 
 /// The AMQP URI of the first host of a `rabbit://` URL.
 pub(crate) fn amqp_uri(url: &str) -> Result<String, String> {
@@ -157,74 +226,65 @@ fn lapin_error(error: lapin::Error) -> String {
     error.to_string()
 }
 
-async fn publish(
-    channel: &Channel,
-    routing_key: &str,
-    body: &[u8],
-    properties: BasicProperties,
-    confirms: bool,
-) -> Result<(), String> {
-    let confirm = channel
-        .basic_publish(
-            "".into(),
-            routing_key.into(),
-            BasicPublishOptions::default(),
-            body,
-            properties,
+async fn connect(uri: &str) -> Result<Arc<Connection>, String> {
+    Connection::connect(uri, ConnectionProperties::default())
+        .await
+        .map(Arc::new)
+        .map_err(lapin_error)
+}
+
+/// A consume channel with `queue` declared (non-durable, as oslo's reply queues) and a
+/// consumer on it.
+async fn consume(
+    connection: &Connection,
+    queue: &str,
+    layout: RawLayout,
+) -> Result<lapin::Consumer, String> {
+    let channel = connection.create_channel().await.map_err(lapin_error)?;
+    channel
+        .queue_declare(
+            queue.into(),
+            QueueDeclareOptions::default(),
+            FieldTable::default(),
         )
         .await
         .map_err(lapin_error)?;
-    if confirms {
-        let confirmation = confirm.await.map_err(lapin_error)?;
-        if !confirmation.is_ack() {
-            return Err("request not confirmed".to_owned());
-        }
-    }
-    Ok(())
+    channel
+        .basic_consume(
+            queue.into(),
+            "1".into(),
+            layout.consume_options(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(lapin_error)
 }
 
-pub(crate) fn run(args: Args) -> Result<(), String> {
-    let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
-    let confirms = !args.no_confirms;
-    runtime.block_on(async move {
-        let uri = amqp_uri(&args.url)?;
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let request_queue = format!("rpc-bench-raw-{id}");
-        let reply_queue = format!("rpc-bench-raw-reply-{id}");
-        let consume = BasicConsumeOptions {
-            no_ack: !confirms,
-            ..BasicConsumeOptions::default()
-        };
+/// The raw echo server: consumes `queue`, acks, and publishes each request's body back to
+/// its `reply_to` (a request without one is a cast, only counted).
+pub(crate) struct RawServer {
+    connections: Vec<Arc<Connection>>,
+    task: tokio::task::JoinHandle<()>,
+    queue: String,
+}
 
-        // The server: consume requests, publish each body back to its reply_to.
-        let connect = || Connection::connect(&uri, ConnectionProperties::default());
-        let server = Arc::new(connect().await.map_err(lapin_error)?);
-        let server_in = server.create_channel().await.map_err(lapin_error)?;
-        let server_publish = if args.split {
-            Arc::new(connect().await.map_err(lapin_error)?)
+impl RawServer {
+    pub(crate) async fn start(
+        uri: &str,
+        queue: &str,
+        layout: RawLayout,
+        counters: Arc<ServerCounters>,
+    ) -> Result<Self, String> {
+        let consuming = connect(uri).await?;
+        let publishing = if layout.split {
+            connect(uri).await?
         } else {
-            server.clone()
+            consuming.clone()
         };
-        let server_out =
-            Publisher::new(server_publish.clone(), args.channel_pool, confirms).await?;
-        server_in
-            .queue_declare(
-                request_queue.as_str().into(),
-                QueueDeclareOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let mut requests = server_in
-            .basic_consume(
-                request_queue.as_str().into(),
-                "1".into(),
-                consume,
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let server_task = tokio::spawn(async move {
+        let out = Publisher::new(publishing.clone(), layout).await?;
+        let mut requests = consume(&consuming, queue, layout).await?;
+        let confirms = layout.confirms();
+        let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = next(&mut requests).await {
                 if confirms
                     && delivery
@@ -235,9 +295,13 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                 {
                     continue;
                 }
-                let channel = server_out.clone();
+                let Some(reply_to) = delivery.properties.reply_to().clone() else {
+                    counters.processed();
+                    continue;
+                };
+                counters.echoed();
+                let out = out.clone();
                 tokio::spawn(async move {
-                    let reply_to = delivery.properties.reply_to().clone().unwrap_or_default();
                     let properties = BasicProperties::default().with_correlation_id(
                         delivery
                             .properties
@@ -245,41 +309,62 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                             .clone()
                             .unwrap_or_default(),
                     );
-                    let _ = channel
+                    let _ = out
                         .publish(reply_to.as_str(), &delivery.data, properties)
                         .await;
                 });
             }
         });
+        Ok(RawServer {
+            connections: vec![consuming, publishing],
+            task,
+            queue: queue.to_owned(),
+        })
+    }
 
-        // The client: one publish channel, one reply consumer, correlation by id.
-        let client = Arc::new(connect().await.map_err(lapin_error)?);
-        let client_publish = if args.split {
-            Arc::new(connect().await.map_err(lapin_error)?)
+    /// Stops consuming, closes the connections and deletes the request queue.
+    pub(crate) async fn stop(self, url: &str) {
+        self.task.abort();
+        close_all(&self.connections).await;
+        delete_queues(url, &[self.queue]).await;
+    }
+}
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Vec<u8>>>>>;
+
+/// The raw client: one publisher, one reply queue and consumer, correlation by id.
+#[derive(Clone)]
+pub(crate) struct RawClient {
+    inner: Arc<RawClientInner>,
+}
+
+struct RawClientInner {
+    out: Publisher,
+    pending: Pending,
+    next_id: AtomicU64,
+    request_queue: String,
+    reply_queue: String,
+    connections: Vec<Arc<Connection>>,
+    reply_task: tokio::task::JoinHandle<()>,
+}
+
+impl RawClient {
+    pub(crate) async fn connect(
+        uri: &str,
+        request_queue: &str,
+        layout: RawLayout,
+    ) -> Result<Self, String> {
+        let consuming = connect(uri).await?;
+        let publishing = if layout.split {
+            connect(uri).await?
         } else {
-            client.clone()
+            consuming.clone()
         };
-        let client_out =
-            Publisher::new(client_publish.clone(), args.channel_pool, confirms).await?;
-        let client_in = client.create_channel().await.map_err(lapin_error)?;
-        client_in
-            .queue_declare(
-                reply_queue.as_str().into(),
-                QueueDeclareOptions::default(),
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
-        let mut replies = client_in
-            .basic_consume(
-                reply_queue.as_str().into(),
-                "1".into(),
-                consume,
-                FieldTable::default(),
-            )
-            .await
-            .map_err(lapin_error)?;
+        let out = Publisher::new(publishing.clone(), layout).await?;
+        let reply_queue = format!("{request_queue}-reply-{}", uuid::Uuid::new_v4().simple());
+        let mut replies = consume(&consuming, &reply_queue, layout).await?;
         let pending: Pending = Arc::default();
+        let confirms = layout.confirms();
         let reply_task = {
             let pending = pending.clone();
             tokio::spawn(async move {
@@ -299,71 +384,91 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                 }
             })
         };
+        Ok(RawClient {
+            inner: Arc::new(RawClientInner {
+                out,
+                pending,
+                next_id: AtomicU64::new(0),
+                request_queue: request_queue.to_owned(),
+                reply_queue,
+                connections: vec![consuming, publishing],
+                reply_task,
+            }),
+        })
+    }
 
-        let next_id = Arc::new(AtomicU64::new(0));
-        let payload: &'static [u8] = b"0123456789abcdef";
-        let call = {
-            let (pending, channel, request_queue, reply_queue) = (
-                pending.clone(),
-                client_out.clone(),
-                Arc::new(request_queue.clone()),
-                Arc::new(reply_queue.clone()),
-            );
-            move || {
-                let (pending, channel, request_queue, reply_queue, next_id) = (
-                    pending.clone(),
-                    channel.clone(),
-                    request_queue.clone(),
-                    reply_queue.clone(),
-                    next_id.clone(),
-                );
-                async move {
-                    let id = next_id.fetch_add(1, Ordering::Relaxed);
-                    let (tx, rx) = oneshot::channel();
-                    pending.lock().unwrap().insert(id, tx);
-                    let properties = BasicProperties::default()
-                        .with_correlation_id(id.to_string().into())
-                        .with_reply_to(reply_queue.as_str().into());
-                    channel.publish(&request_queue, payload, properties).await?;
-                    let body = rx.await.map_err(|_| "reply lost".to_owned())?;
-                    if body != payload {
-                        return Err("wrong reply".to_owned());
-                    }
-                    Ok::<(), String>(())
-                }
+    /// Closes the connections and deletes the reply queue.
+    pub(crate) async fn close(&self, url: &str) {
+        self.inner.reply_task.abort();
+        close_all(&self.inner.connections).await;
+        delete_queues(url, std::slice::from_ref(&self.inner.reply_queue)).await;
+    }
+}
+
+impl EchoClient for RawClient {
+    async fn call(&self, payload: &str) -> Result<(), String> {
+        let inner = &self.inner;
+        let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        inner.pending.lock().unwrap().insert(id, tx);
+        let properties = BasicProperties::default()
+            .with_correlation_id(id.to_string().into())
+            .with_reply_to(inner.reply_queue.as_str().into());
+        if let Err(error) = inner
+            .out
+            .publish(&inner.request_queue, payload.as_bytes(), properties)
+            .await
+        {
+            inner.pending.lock().unwrap().remove(&id);
+            return Err(error);
+        }
+        let body = rx.await.map_err(|_| "reply lost".to_owned())?;
+        if body != payload.as_bytes() {
+            return Err("wrong reply".to_owned());
+        }
+        Ok(())
+    }
+
+    async fn cast(&self, payload: &str) -> Result<(), String> {
+        let inner = &self.inner;
+        inner
+            .out
+            .publish(
+                &inner.request_queue,
+                payload.as_bytes(),
+                BasicProperties::default(),
+            )
+            .await
+    }
+}
+
+async fn close_all(connections: &[Arc<Connection>]) {
+    for connection in connections {
+        let _ = connection.close(200, "OK".into()).await;
+    }
+}
+
+pub(crate) fn run(args: Args) -> Result<(), String> {
+    let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let uri = amqp_uri(&args.url)?;
+        let queue = format!("rpc-bench-raw-{}", uuid::Uuid::new_v4().simple());
+        let server = RawServer::start(&uri, &queue, args.layout, Arc::default()).await?;
+        let client = match RawClient::connect(&uri, &queue, args.layout).await {
+            Ok(client) => client,
+            Err(error) => {
+                server.stop(&args.url).await;
+                return Err(error);
             }
         };
-        let outcome = async {
-            let sequential = measure::sequential(args.calls, &call).await?;
-            let concurrent = measure::concurrent(args.calls, args.in_flight, call.clone()).await?;
-            Ok::<_, String>((sequential, concurrent))
-        }
-        .await;
-        server_task.abort();
-        reply_task.abort();
-        for connection in [client, client_publish, server, server_publish] {
-            let _ = connection.close(200, "OK".into()).await;
-        }
-        delete_queues(&args.url, &[request_queue, reply_queue]).await;
+        let outcome = measure::calls(&client, args.calls, args.in_flight).await;
+        client.close(&args.url).await;
+        server.stop(&args.url).await;
         let (sequential, concurrent) = outcome?;
         measure::print(
             &format!(
-                "raw lapin request/reply ({}; {}; {}), 16 B, {} runtime worker(s)",
-                if confirms {
-                    "publisher confirms, manual acks"
-                } else {
-                    "no confirms, auto-ack"
-                },
-                if args.split {
-                    "publish and consume connections"
-                } else {
-                    "one connection per side"
-                },
-                if args.channel_pool {
-                    "a channel per publish"
-                } else {
-                    "one publish channel"
-                },
+                "raw lapin request/reply ({}), 16 B, {} runtime worker(s)",
+                args.layout.describe(),
                 args.workers
             ),
             args.in_flight,

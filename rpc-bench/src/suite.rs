@@ -1,0 +1,770 @@
+//! `rpc-bench suite`: every workload for raw lapin, oslo-rpc and Python oslo.messaging in
+//! one run, each peer in a process of its own, repeated, with medians, ratios and the
+//! issue's targets. The table goes to stdout, progress to stderr, everything to `--json`.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::peer::{System, Workload};
+use crate::rabbit::Layout;
+use crate::usage;
+
+/// The systems the suite compares.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SuiteSystem {
+    /// The minimal lapin request/reply loop (the broker's physical limit).
+    RawLapin,
+    /// oslo-rpc.
+    OsloRpc,
+    /// Python oslo.messaging 18.3.1 (threading executor, default options).
+    Python,
+}
+
+impl SuiteSystem {
+    fn label(self) -> &'static str {
+        match self {
+            SuiteSystem::RawLapin => System::Raw.label(),
+            SuiteSystem::OsloRpc => System::Ours.label(),
+            SuiteSystem::Python => "python",
+        }
+    }
+}
+
+/// Options of the suite.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The broker.
+    #[arg(
+        long,
+        env = "RABBIT_URL",
+        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
+    )]
+    url: String,
+    /// A reduced run for smoke checks: few operations, one repeat, no waiting for an idle
+    /// machine (under 2 minutes).
+    #[arg(long)]
+    quick: bool,
+    /// Runs of every workload; the table gives medians (default 3, 1 with --quick).
+    #[arg(long)]
+    repeat: Option<usize>,
+    /// Also write the runs, medians, ratios and targets here as JSON.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// The systems to run, in this order within each workload.
+    #[arg(long, value_enum, value_delimiter = ',',
+          default_values_t = [SuiteSystem::RawLapin, SuiteSystem::OsloRpc, SuiteSystem::Python])]
+    systems: Vec<SuiteSystem>,
+    /// Calls in flight for the in-flight workloads.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 32, 128])]
+    inflight: Vec<usize>,
+    /// Casts awaiting their confirm at a time (Rust systems; Python's `cast()` blocks
+    /// until confirmed, so it has one).
+    #[arg(long, default_value_t = 64)]
+    cast_window: usize,
+    /// Multiplies every operation count.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// Before each run, wait until the machine does less than this many CPUs' worth of
+    /// work over a second...
+    #[arg(long, default_value_t = 0.3)]
+    idle_cpus: f64,
+    /// ...for at most this many seconds (default 120; 0 with --quick).
+    #[arg(long)]
+    idle_wait: Option<u64>,
+    /// oslo-rpc's connection layout.
+    #[arg(long, value_enum, default_value_t = Layout::Default)]
+    ours_connections: Layout,
+}
+
+/// One workload as the suite runs it.
+#[derive(Clone, Debug, Serialize)]
+struct Case {
+    key: String,
+    #[serde(skip)]
+    workload: Workload,
+    concurrency: usize,
+    rust_count: usize,
+    python_count: usize,
+}
+
+impl Args {
+    fn cases(&self) -> Vec<Case> {
+        // (rust, python) counts: Python is 10-30 times slower, and must finish in minutes.
+        let (seq, inflight, casts, echo) = if self.quick {
+            ((300, 100), (1_000, 200), (1_000, 300), (100, 50))
+        } else {
+            (
+                (10_000, 3_000),
+                (20_000, 3_000),
+                (30_000, 10_000),
+                (2_000, 1_000),
+            )
+        };
+        let scaled = |(rust, python): (usize, usize)| {
+            let scale = |n: usize| ((n as f64 * self.scale).round() as usize).max(1);
+            (scale(rust), scale(python))
+        };
+        let case = |key: String, workload, concurrency, counts| {
+            let (rust_count, python_count) = scaled(counts);
+            Case {
+                key,
+                workload,
+                concurrency,
+                rust_count,
+                python_count,
+            }
+        };
+        let mut cases = vec![case("seq".into(), Workload::Seq, 1, seq)];
+        for &k in &self.inflight {
+            cases.push(case(
+                format!("inflight-{k}"),
+                Workload::Inflight,
+                k.max(1),
+                inflight,
+            ));
+        }
+        cases.push(case(
+            "casts".into(),
+            Workload::Casts,
+            self.cast_window.max(1),
+            casts,
+        ));
+        cases.push(case("echo-64k".into(), Workload::Echo, 1, echo));
+        cases
+    }
+}
+
+/// The figures the suite keeps of a run (latencies µs, rates per second, CPU seconds or
+/// µs per operation, RSS KiB).
+const FIELDS: [&str; 11] = [
+    "calls_per_s",
+    "sent_per_s",
+    "processed_per_s",
+    "p50_us",
+    "p90_us",
+    "p99_us",
+    "cpu_per_call_us",
+    "client_cpu_s",
+    "server_cpu_s",
+    "client_max_rss_kb",
+    "server_max_rss_kb",
+];
+
+type Figures = BTreeMap<String, f64>;
+
+fn figures_of(line: &Value) -> Figures {
+    FIELDS
+        .iter()
+        .filter_map(|&field| {
+            let value = line.get(field)?.as_f64()?;
+            value.is_finite().then(|| (field.to_owned(), value))
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
+struct Run {
+    repeat: usize,
+    case: String,
+    system: &'static str,
+    count: usize,
+    concurrency: usize,
+    /// CPUs' worth of work the machine did in the second before the run.
+    busy_cpus_before: f64,
+    figures: Figures,
+}
+
+pub(crate) fn run(args: Args) -> Result<(), String> {
+    let repeats = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
+    let idle_wait = Duration::from_secs(args.idle_wait.unwrap_or(if args.quick { 0 } else { 120 }));
+    let cases = args.cases();
+    let started = Instant::now();
+    let mut runs = Vec::new();
+    for repeat in 1..=repeats {
+        for case in &cases {
+            for &system in &args.systems {
+                let busy = if idle_wait.is_zero() {
+                    f64::NAN
+                } else {
+                    let (busy, idle) = usage::wait_for_idle(args.idle_cpus, idle_wait);
+                    if !idle {
+                        eprintln!(
+                            "rpc-bench suite: machine still busy ({busy:.2} CPUs) after {} s; measuring anyway",
+                            idle_wait.as_secs()
+                        );
+                    }
+                    busy
+                };
+                let count = match system {
+                    SuiteSystem::Python => case.python_count,
+                    _ => case.rust_count,
+                };
+                let figures = match system {
+                    SuiteSystem::RawLapin => run_rust(System::Raw, case, &args)?,
+                    SuiteSystem::OsloRpc => run_rust(System::Ours, case, &args)?,
+                    SuiteSystem::Python => run_python(case, &args)?,
+                };
+                eprintln!(
+                    "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<10} {}",
+                    case.key,
+                    system.label(),
+                    one_line(&figures)
+                );
+                runs.push(Run {
+                    repeat,
+                    case: case.key.clone(),
+                    system: system.label(),
+                    count,
+                    concurrency: if system == SuiteSystem::Python
+                        && case.workload == Workload::Casts
+                    {
+                        1
+                    } else {
+                        case.concurrency
+                    },
+                    busy_cpus_before: busy,
+                    figures,
+                });
+            }
+        }
+    }
+    let medians = medians(&runs);
+    let targets = targets(&medians);
+    print_table(&cases, &args.systems, &medians, repeats);
+    print_targets(&targets);
+    println!(
+        "\n{} runs in {:.0} s",
+        runs.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.json {
+        let summary = json!({
+            "date": command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
+            "commit": command_output("git", &["rev-parse", "--short", "HEAD"]),
+            "machine": {
+                "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+                "kernel": command_output("uname", &["-r"]),
+            },
+            "command": std::env::args().collect::<Vec<_>>(),
+            "quick": args.quick,
+            "repeats": repeats,
+            "ours_connections": format!("{:?}", args.ours_connections),
+            "cases": cases,
+            "runs": runs,
+            "medians": medians,
+            "ratios": ratios(&medians),
+            "targets": targets,
+        });
+        let text = serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?;
+        std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn one_line(figures: &Figures) -> String {
+    let get = |key: &str| figures.get(key).copied().unwrap_or(f64::NAN);
+    let rate = figures
+        .get("calls_per_s")
+        .or(figures.get("sent_per_s"))
+        .copied()
+        .unwrap_or(f64::NAN);
+    format!(
+        "p50 {:>8.0} µs  p99 {:>8.0} µs  {:>8.0}/s  CPU {:>6.0} µs/op",
+        get("p50_us"),
+        get("p99_us"),
+        rate,
+        get("cpu_per_call_us")
+    )
+}
+
+fn command_output(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+// ---------------------------------------------------------------------------------------
+// Rust peers
+
+/// A peer process whose stdout lines arrive on a channel (so reads can time out). Dropping
+/// it closes its stdin, which stops it gracefully; one that does not exit is killed.
+struct Peer {
+    what: String,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Peer {
+    fn spawn(what: String, args: &[String]) -> Result<Peer, String> {
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let mut child = Command::new(exe)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("{what}: {e}"))?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Peer {
+            what,
+            child,
+            stdin,
+            lines,
+        })
+    }
+
+    fn read(&self, timeout: Duration) -> Result<String, String> {
+        self.lines.recv_timeout(timeout).map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => {
+                format!("{}: no answer within {} s", self.what, timeout.as_secs())
+            }
+            mpsc::RecvTimeoutError::Disconnected => format!("{}: exited", self.what),
+        })
+    }
+
+    fn send(&mut self, line: &str) -> Result<(), String> {
+        let stdin = self.stdin.as_mut().ok_or("stdin closed")?;
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .map_err(|e| format!("{}: {e}", self.what))
+    }
+
+    fn ask(&mut self, line: &str, timeout: Duration) -> Result<String, String> {
+        self.send(line)?;
+        self.read(timeout)
+    }
+
+    /// Closes stdin and waits (bounded) for a clean exit.
+    fn finish(mut self) -> Result<(), String> {
+        self.stdin = None;
+        let status = self.wait(Duration::from_secs(30));
+        match status {
+            Some(status) if status.success() => Ok(()),
+            Some(status) => Err(format!("{}: {status}", self.what)),
+            None => Err(format!("{}: still running 30 s after EOF", self.what)),
+        }
+    }
+
+    fn wait(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.stdin = None;
+        if self.wait(Duration::from_secs(10)).is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn peer_args(system: System, name: &str, args: &Args) -> Vec<String> {
+    let mut peer = vec![
+        "--system".to_owned(),
+        match system {
+            System::Ours => "ours",
+            System::Raw => "raw",
+        }
+        .to_owned(),
+        "--name".to_owned(),
+        name.to_owned(),
+        "--url".to_owned(),
+        args.url.clone(),
+    ];
+    if system == System::Ours {
+        peer.push("--connections".to_owned());
+        peer.push(format!("{:?}", args.ours_connections).to_lowercase());
+    }
+    peer
+}
+
+fn server_stats(server: &mut Peer) -> Result<Value, String> {
+    let line = server.ask("stats", Duration::from_secs(10))?;
+    serde_json::from_str(&line).map_err(|e| format!("server stats {line:?}: {e}"))
+}
+
+/// Polls the server until it processed `count` casts (bounded).
+fn await_processed(server: &mut Peer, count: u64, timeout: Duration) -> Result<Value, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let stats = server_stats(server)?;
+        if stats["processed"].as_u64().unwrap_or(0) >= count {
+            return Ok(stats);
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "the server processed {} of {count} casts within {} s",
+                stats["processed"],
+                timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run_rust(system: System, case: &Case, args: &Args) -> Result<Figures, String> {
+    let name = format!(
+        "rpc-bench-{}-{}",
+        system.label(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let common = peer_args(system, &name, args);
+    let mut server_args = vec!["peer-server".to_owned()];
+    server_args.extend(common.iter().cloned());
+    let mut server = Peer::spawn(format!("{} server", system.label()), &server_args)?;
+    let ready = server.read(Duration::from_secs(60))?;
+    if ready != "READY" {
+        return Err(format!("{} server said {ready:?}", system.label()));
+    }
+    let mut client_args = vec!["peer-client".to_owned()];
+    client_args.extend(common);
+    client_args.extend([
+        "--workload".to_owned(),
+        case.workload.name().to_owned(),
+        "--count".to_owned(),
+        case.rust_count.to_string(),
+        "--concurrency".to_owned(),
+        case.concurrency.to_string(),
+    ]);
+    let mut client = Peer::spawn(format!("{} client", system.label()), &client_args)?;
+    let warm = client.read(Duration::from_secs(120))?;
+    let warm_casts: u64 = warm
+        .strip_prefix("WARM ")
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or_else(|| format!("{} client said {warm:?}", system.label()))?;
+    if warm_casts > 0 {
+        await_processed(&mut server, warm_casts, Duration::from_secs(60))?;
+    }
+    let reset = server.ask("reset", Duration::from_secs(10))?;
+    if reset != "ok" {
+        return Err(format!("server reset: {reset:?}"));
+    }
+    client.send("GO")?;
+    let line = client.read(Duration::from_secs(900))?;
+    let result: Value =
+        serde_json::from_str(&line).map_err(|e| format!("client said {line:?}: {e}"))?;
+    if result["ok"] != json!(true) {
+        return Err(format!(
+            "{} {}: {}",
+            system.label(),
+            case.key,
+            result["error"]
+        ));
+    }
+    let stats = if case.workload == Workload::Casts {
+        await_processed(
+            &mut server,
+            case.rust_count as u64,
+            Duration::from_secs(120),
+        )?
+    } else {
+        server_stats(&mut server)?
+    };
+    client.finish()?;
+    server.finish()?;
+
+    let mut figures = figures_of(&result);
+    let count = case.rust_count as f64;
+    let server_cpu = stats["cpu_s"].as_f64().unwrap_or(f64::NAN);
+    figures.insert("server_cpu_s".into(), server_cpu);
+    if let Some(rss) = stats["max_rss_kb"].as_f64() {
+        figures.insert("server_max_rss_kb".into(), rss);
+    }
+    if let Some(client_cpu) = figures.get("client_cpu_s").copied() {
+        figures.insert(
+            "cpu_per_call_us".into(),
+            (client_cpu + server_cpu) / count * 1e6,
+        );
+    }
+    if let Some(seconds) = stats["last_processed_s"].as_f64() {
+        figures.insert("processed_per_s".into(), count / seconds.max(1e-9));
+    }
+    Ok(figures)
+}
+
+// ---------------------------------------------------------------------------------------
+// Python oslo.messaging
+
+fn run_python(case: &Case, args: &Args) -> Result<Figures, String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/run_python.sh");
+    let mut command = Command::new("bash");
+    command
+        .arg(&script)
+        .args(["--url", &args.url])
+        .args(["--workloads", case.workload.name()])
+        .args(["--count", &case.python_count.to_string()]);
+    if case.workload == Workload::Inflight {
+        command.args(["--inflight", &case.concurrency.to_string()]);
+    }
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout.lines().rev().find(|l| l.starts_with('{'));
+    let result: Option<Value> = line.and_then(|l| serde_json::from_str(l).ok());
+    match result {
+        Some(result) if output.status.success() && result["ok"] == json!(true) => {
+            Ok(figures_of(&result))
+        }
+        _ => {
+            let _ = std::io::stderr().write_all(&output.stderr);
+            Err(format!(
+                "python {}: run_python.sh {} ({})",
+                case.key,
+                output.status,
+                line.unwrap_or("no result line")
+            ))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Medians, ratios, targets
+
+/// case -> system -> field -> median over the repeats.
+type Medians = BTreeMap<String, BTreeMap<String, Figures>>;
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+fn medians(runs: &[Run]) -> Medians {
+    let mut samples: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
+    for run in runs {
+        for (field, &value) in &run.figures {
+            samples
+                .entry((run.case.clone(), run.system.to_owned(), field.clone()))
+                .or_default()
+                .push(value);
+        }
+    }
+    let mut medians = Medians::new();
+    for ((case, system, field), values) in samples {
+        medians
+            .entry(case)
+            .or_default()
+            .entry(system)
+            .or_default()
+            .insert(field, median(values));
+    }
+    medians
+}
+
+fn figure(medians: &Medians, case: &str, system: SuiteSystem, field: &str) -> Option<f64> {
+    medians.get(case)?.get(system.label())?.get(field).copied()
+}
+
+fn ratio(
+    medians: &Medians,
+    case: &str,
+    field: &str,
+    of: SuiteSystem,
+    to: SuiteSystem,
+) -> Option<f64> {
+    Some(figure(medians, case, of, field)? / figure(medians, case, to, field)?)
+}
+
+/// For every case: oslo-rpc's p50 and rate over raw lapin's and over Python's.
+fn ratios(medians: &Medians) -> Value {
+    let mut out = serde_json::Map::new();
+    for case in medians.keys() {
+        let rate = if case == "casts" {
+            "sent_per_s"
+        } else {
+            "calls_per_s"
+        };
+        let mut entry = serde_json::Map::new();
+        for (other, name) in [
+            (SuiteSystem::RawLapin, "raw_lapin"),
+            (SuiteSystem::Python, "python"),
+        ] {
+            for field in ["p50_us", rate, "cpu_per_call_us"] {
+                if let Some(value) = ratio(medians, case, field, SuiteSystem::OsloRpc, other) {
+                    entry.insert(format!("{field}_ours_over_{name}"), json!(value));
+                }
+            }
+        }
+        out.insert(case.clone(), Value::Object(entry));
+    }
+    Value::Object(out)
+}
+
+#[derive(Serialize)]
+struct Target {
+    what: &'static str,
+    value: Option<f64>,
+    /// "<=" or ">=".
+    relation: &'static str,
+    bound: f64,
+    met: Option<bool>,
+}
+
+fn target(what: &'static str, value: Option<f64>, relation: &'static str, bound: f64) -> Target {
+    let met = value.map(|v| {
+        if relation == "<=" {
+            v <= bound
+        } else {
+            v >= bound
+        }
+    });
+    Target {
+        what,
+        value,
+        relation,
+        bound,
+        met,
+    }
+}
+
+/// The issue's targets, from the medians.
+fn targets(medians: &Medians) -> Vec<Target> {
+    use SuiteSystem::{OsloRpc, Python, RawLapin};
+    let ours = |case: &str, field: &str| figure(medians, case, OsloRpc, field);
+    let peak_rss_mib = |field: &str| {
+        medians
+            .values()
+            .filter_map(|systems| systems.get(OsloRpc.label())?.get(field))
+            .copied()
+            .reduce(f64::max)
+            .map(|kib| kib / 1024.0)
+    };
+    vec![
+        target(
+            "sequential call p50, oslo-rpc / raw lapin",
+            ratio(medians, "seq", "p50_us", OsloRpc, RawLapin),
+            "<=",
+            1.15,
+        ),
+        target(
+            "32 in flight calls/s, oslo-rpc / raw lapin",
+            ratio(medians, "inflight-32", "calls_per_s", OsloRpc, RawLapin),
+            ">=",
+            0.85,
+        ),
+        target(
+            "confirmed casts sent/s, oslo-rpc / python",
+            ratio(medians, "casts", "sent_per_s", OsloRpc, Python),
+            ">=",
+            20.0,
+        ),
+        target(
+            "64 KiB echo p50, oslo-rpc / raw lapin",
+            ratio(medians, "echo-64k", "p50_us", OsloRpc, RawLapin),
+            "<=",
+            1.2,
+        ),
+        target(
+            "client + server CPU per call, sequential, µs",
+            ours("seq", "cpu_per_call_us"),
+            "<=",
+            150.0,
+        ),
+        target(
+            "client + server CPU per call, 32 in flight, µs",
+            ours("inflight-32", "cpu_per_call_us"),
+            "<=",
+            150.0,
+        ),
+        target(
+            "peak RSS of an oslo-rpc client process, MiB",
+            peak_rss_mib("client_max_rss_kb"),
+            "<=",
+            15.0,
+        ),
+        target(
+            "peak RSS of an oslo-rpc server process, MiB",
+            peak_rss_mib("server_max_rss_kb"),
+            "<=",
+            15.0,
+        ),
+    ]
+}
+
+fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repeats: usize) {
+    println!(
+        "rpc-bench suite: medians of {repeats} run(s); latency µs, rates per second, CPU µs per operation (client + server), peak RSS MiB"
+    );
+    println!(
+        "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>12}",
+        "workload", "system", "p50", "p90", "p99", "rate", "processed", "CPU/op", "RSS cli/srv"
+    );
+    for case in cases {
+        for &system in systems {
+            let get = |field: &str| figure(medians, &case.key, system, field);
+            let show = |value: Option<f64>, width: usize| match value {
+                Some(v) => format!("{v:>width$.0}"),
+                None => format!("{:>width$}", "-"),
+            };
+            let rate = get("calls_per_s").or(get("sent_per_s"));
+            let mib = |field: &str| {
+                get(field).map_or("-".to_owned(), |kib| format!("{:.1}", kib / 1024.0))
+            };
+            println!(
+                "{:<12} {:<10} {} {} {} {} {} {} {:>12}",
+                case.key,
+                system.label(),
+                show(get("p50_us"), 9),
+                show(get("p90_us"), 9),
+                show(get("p99_us"), 9),
+                show(rate, 10),
+                show(get("processed_per_s"), 10),
+                show(get("cpu_per_call_us"), 8),
+                format!("{}/{}", mib("client_max_rss_kb"), mib("server_max_rss_kb")),
+            );
+        }
+    }
+}
+
+fn print_targets(targets: &[Target]) {
+    println!("\ntargets (issue 7)");
+    for t in targets {
+        let value = t.value.map_or("-".to_owned(), |v| format!("{v:.2}"));
+        let verdict = match t.met {
+            Some(true) => "met",
+            Some(false) => "MISSED",
+            None => "not measured",
+        };
+        println!(
+            "  {:<50} {:>8} {} {:<6} {}",
+            t.what, value, t.relation, t.bound, verdict
+        );
+    }
+}
