@@ -93,13 +93,14 @@ pub(crate) async fn concurrent<C: EchoClient>(
 }
 
 /// The in-process benchmarks' pair of workloads: a tenth of `calls` to warm up, `calls`
-/// sequential 16-byte echo calls, then `calls` with `in_flight` in flight.
+/// sequential echo calls of `bytes`, then `calls` with `in_flight` in flight.
 pub(crate) async fn calls<C: EchoClient>(
     client: &C,
+    bytes: usize,
     calls: usize,
     in_flight: usize,
 ) -> Result<(Summary, Summary), String> {
-    let payload = payload(16);
+    let payload = payload(bytes);
     sequential(client, Op::Call, &payload, calls / 10).await?;
     let sequential = sequential(client, Op::Call, &payload, calls).await?;
     let concurrent = concurrent(client, Op::Call, &payload, calls, in_flight).await?;

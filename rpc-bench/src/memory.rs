@@ -16,6 +16,9 @@ pub(crate) struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Size of the echoed payload.
+    #[arg(long, default_value_t = 16)]
+    payload_bytes: usize,
 }
 
 pub(crate) fn run(args: Args) -> Result<(), String> {
@@ -25,13 +28,13 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         let transport = transport(url, Layout::Default).await?;
         let server = OursServer::start(transport.clone(), "bench", Default::default()).await?;
         let client = OursClient::new(transport, "bench");
-        let outcome = measure::calls(&client, args.calls, args.in_flight).await;
+        let outcome = measure::calls(&client, args.payload_bytes, args.calls, args.in_flight).await;
         server.stop(url).await?;
         let (sequential, concurrent) = outcome?;
         measure::print(
             &format!(
-                "memory transport, 16 B echo, {} runtime worker(s)",
-                args.workers
+                "memory transport, {} B echo, {} runtime worker(s)",
+                args.payload_bytes, args.workers
             ),
             args.in_flight,
             &sequential,

@@ -56,6 +56,9 @@ pub(crate) struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Size of the echoed payload.
+    #[arg(long, default_value_t = 16)]
+    payload_bytes: usize,
     /// How each transport uses AMQP connections.
     #[arg(long, value_enum, default_value_t = Layout::Default)]
     connections: Layout,
@@ -167,7 +170,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         let server = OursServer::start(server_transport.clone(), &topic, Arc::default()).await?;
         let client_transport = transport(&args.url, args.connections).await?;
         let client = OursClient::new(client_transport.clone(), &topic);
-        let outcome = measure::calls(&client, args.calls, args.in_flight).await;
+        let outcome = measure::calls(&client, args.payload_bytes, args.calls, args.in_flight).await;
         let stopped = server.stop(&args.url).await;
         client_transport.shutdown().await;
         server_transport.shutdown().await;
@@ -175,9 +178,10 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         stopped?;
         measure::print(
             &format!(
-                "oslo-rpc over {} (connections: {:?}), 16 B echo, {} runtime worker(s)",
+                "oslo-rpc over {} (connections: {:?}), {} B echo, {} runtime worker(s)",
                 oslo_rpc::TransportUrl::parse(&args.url).map_err(|e| e.to_string())?,
                 args.connections,
+                args.payload_bytes,
                 args.workers
             ),
             args.in_flight,

@@ -96,6 +96,9 @@ pub(crate) struct Args {
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     workers: usize,
+    /// Size of the echoed payload.
+    #[arg(long, default_value_t = 16)]
+    payload_bytes: usize,
     #[command(flatten)]
     layout: RawLayout,
 }
@@ -461,14 +464,15 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                 return Err(error);
             }
         };
-        let outcome = measure::calls(&client, args.calls, args.in_flight).await;
+        let outcome = measure::calls(&client, args.payload_bytes, args.calls, args.in_flight).await;
         client.close(&args.url).await;
         server.stop(&args.url).await;
         let (sequential, concurrent) = outcome?;
         measure::print(
             &format!(
-                "raw lapin request/reply ({}), 16 B, {} runtime worker(s)",
+                "raw lapin request/reply ({}), {} B, {} runtime worker(s)",
                 args.layout.describe(),
+                args.payload_bytes,
                 args.workers
             ),
             args.in_flight,

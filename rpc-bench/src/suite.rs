@@ -82,6 +82,9 @@ pub(crate) struct Args {
     /// oslo-rpc's connection layout.
     #[arg(long, value_enum, default_value_t = Layout::Default)]
     ours_connections: Layout,
+    /// Only these workloads (seq, inflight-K, casts, echo-64k); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 /// One workload as the suite runs it.
@@ -138,6 +141,7 @@ impl Args {
             casts,
         ));
         cases.push(case("echo-64k".into(), Workload::Echo, 1, echo));
+        cases.retain(|case| self.only.is_empty() || self.only.contains(&case.key));
         cases
     }
 }
@@ -186,6 +190,9 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     let repeats = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let idle_wait = Duration::from_secs(args.idle_wait.unwrap_or(if args.quick { 0 } else { 120 }));
     let cases = args.cases();
+    if cases.is_empty() {
+        return Err(format!("--only {:?} names no workload", args.only));
+    }
     let started = Instant::now();
     let mut runs = Vec::new();
     for repeat in 1..=repeats {

@@ -604,8 +604,21 @@ fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {
 }
 
 impl Acker for RabbitAcker {
+    /// Done once lapin has the ack queued for its connection, as py-amqp's `ack()` returns
+    /// once the frame is in the socket: either way the broker may still lose it with the
+    /// connection (then it redelivers, and the duplicate window drops the copy, spec §8.2).
+    /// Waiting for lapin's own confirmation of the write would cost two thread hops per
+    /// request on the consuming loop.
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
-        Box::pin(async move { settled(self.0.ack(BasicAckOptions::default()).await, "ack") })
+        let mut ack = Box::pin(async move { self.0.ack(BasicAckOptions::default()).await });
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        // The first poll hands the command to lapin; a refusal (closed or poisoned
+        // channel) is already known then.
+        let outcome = match ack.as_mut().poll(&mut context) {
+            Poll::Ready(outcome) => settled(outcome, "ack"),
+            Poll::Pending => Ok(()),
+        };
+        Box::pin(std::future::ready(outcome))
     }
 
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
