@@ -189,6 +189,9 @@ struct Run {
 pub(crate) fn run(args: Args) -> Result<(), String> {
     let repeats = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let idle_wait = Duration::from_secs(args.idle_wait.unwrap_or(if args.quick { 0 } else { 120 }));
+    if cfg!(debug_assertions) {
+        eprintln!("rpc-bench suite: a debug build: the figures only show that it runs (use --release)");
+    }
     let cases = args.cases();
     if cases.is_empty() {
         return Err(format!("--only {:?} names no workload", args.only));
@@ -261,6 +264,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                 "kernel": command_output("uname", &["-r"]),
             },
             "command": std::env::args().collect::<Vec<_>>(),
+            "build": if cfg!(debug_assertions) { "debug" } else { "release" },
             "quick": args.quick,
             "repeats": repeats,
             "ours_connections": format!("{:?}", args.ours_connections),
