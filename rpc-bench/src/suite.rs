@@ -190,7 +190,9 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     let repeats = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let idle_wait = Duration::from_secs(args.idle_wait.unwrap_or(if args.quick { 0 } else { 120 }));
     if cfg!(debug_assertions) {
-        eprintln!("rpc-bench suite: a debug build: the figures only show that it runs (use --release)");
+        eprintln!(
+            "rpc-bench suite: a debug build: the figures only show that it runs (use --release)"
+        );
     }
     let cases = args.cases();
     if cases.is_empty() {
@@ -201,18 +203,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     for repeat in 1..=repeats {
         for case in &cases {
             for &system in &args.systems {
-                let busy = if idle_wait.is_zero() {
-                    f64::NAN
-                } else {
-                    let (busy, idle) = usage::wait_for_idle(args.idle_cpus, idle_wait);
-                    if !idle {
-                        eprintln!(
-                            "rpc-bench suite: machine still busy ({busy:.2} CPUs) after {} s; measuring anyway",
-                            idle_wait.as_secs()
-                        );
-                    }
-                    busy
-                };
+                let busy = wait_for_idle(args.idle_cpus, idle_wait);
                 let count = match system {
                     SuiteSystem::Python => case.python_count,
                     _ => case.rust_count,
@@ -278,6 +269,21 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         std::fs::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
     }
     Ok(())
+}
+
+/// Waits for an idle machine (unless `max_wait` is zero); returns the last reading.
+fn wait_for_idle(max_busy: f64, max_wait: Duration) -> f64 {
+    if max_wait.is_zero() {
+        return f64::NAN;
+    }
+    let (busy, idle) = usage::wait_for_idle(max_busy, max_wait);
+    if !idle {
+        eprintln!(
+            "rpc-bench suite: machine still busy ({busy:.2} CPUs) after {} s; measuring anyway",
+            max_wait.as_secs()
+        );
+    }
+    busy
 }
 
 fn one_line(figures: &Figures) -> String {
@@ -731,7 +737,8 @@ fn targets(medians: &Medians) -> Vec<Target> {
 
 fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repeats: usize) {
     println!(
-        "rpc-bench suite: medians of {repeats} run(s); latency µs, rates per second, CPU µs per operation (client + server), peak RSS MiB"
+        "rpc-bench suite: medians of {repeats} run(s); latency µs, rates per second, \
+         CPU µs per operation (client + server), peak RSS MiB"
     );
     println!(
         "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>12}",
