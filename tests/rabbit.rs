@@ -782,6 +782,58 @@ async fn one_shared_connection_serves_calls_casts_and_fanout() {
     f.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_listeners_keep_replies_on_the_publish_connection() {
+    // The server's listeners consume on a connection that never publishes (spec §9.3); a
+    // client-only transport publishes and receives its replies on one connection.
+    let url = rabbit_url().await;
+    let layout = || {
+        RabbitDriver::with_connections(
+            &oslo_rpc::TransportUrl::parse(&url).unwrap(),
+            oslo_rpc::transport::rabbit::Connections::SeparateListeners,
+        )
+        .unwrap()
+    };
+    let mut f = Fixture::with_rabbit(&url, Some(Arc::new(layout()))).await;
+    f.serve("s1").await;
+    let client_driver = Arc::new(layout());
+    let client_transport = Transport::builder(&url)
+        .driver(client_driver.clone())
+        .connect()
+        .await
+        .unwrap();
+    let client = RpcClient::new(
+        client_transport.clone(),
+        Target::topic(&f.topic).with_namespace("calc"),
+    )
+    .timeout(Duration::from_secs(10));
+    let sum = client
+        .call(&Context::new(), "add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(5));
+    assert_eq!(client_driver.connection_names().len(), 1);
+    // The server: listeners on one connection, its replies published on another.
+    let server_names = driver_of(&f).connection_names();
+    assert_eq!(server_names.len(), 2, "{server_names:?}");
+    let consuming: Vec<usize> = server_names
+        .iter()
+        .map(|name| {
+            let (broker_name, _) = broker_connection(name);
+            channels_of(&broker_name)
+                .iter()
+                .filter(|(confirm, ..)| confirm == "false")
+                .count()
+        })
+        .collect();
+    assert!(
+        consuming.contains(&0),
+        "one server connection only publishes: {consuming:?}"
+    );
+    client_transport.shutdown().await;
+    f.finish().await;
+}
+
 /// Confirm-mode channels of a fixture's connections.
 fn confirm_channels(f: &Fixture) -> usize {
     driver_of(f)

@@ -22,29 +22,28 @@ pub fn encode_reply(
     msg_id: &str,
     unique_id: &str,
 ) -> Vec<u8> {
-    let result_len = result.map_or(4, |r| r.as_str().len());
-    let failure_len = failure.map_or(4, |f| f.len() + f.len() / 4);
-    let mut inner = Vec::with_capacity(112 + result_len + failure_len);
-    inner.extend_from_slice(b"{\"result\": ");
-    match result {
-        Some(raw) => inner.extend_from_slice(raw.as_str().as_bytes()),
-        None => inner.extend_from_slice(b"null"),
-    }
-    inner.extend_from_slice(b", \"failure\": ");
-    match failure {
-        Some(text) => json::write_str(&mut inner, text),
-        None => inner.extend_from_slice(b"null"),
-    }
-    inner.extend_from_slice(if ending {
-        b", \"ending\": true, \"_msg_id\": "
-    } else {
-        b", \"ending\": false, \"_msg_id\": "
-    });
-    json::write_str(&mut inner, msg_id);
-    inner.extend_from_slice(b", \"_unique_id\": ");
-    json::write_str(&mut inner, unique_id);
-    inner.push(b'}');
-    envelope::seal_envelope(&inner)
+    super::with_inner_buffer(|inner| {
+        inner.extend_from_slice(b"{\"result\": ");
+        match result {
+            Some(raw) => inner.extend_from_slice(raw.as_str().as_bytes()),
+            None => inner.extend_from_slice(b"null"),
+        }
+        inner.extend_from_slice(b", \"failure\": ");
+        match failure {
+            Some(text) => json::write_str(inner, text),
+            None => inner.extend_from_slice(b"null"),
+        }
+        inner.extend_from_slice(if ending {
+            b", \"ending\": true, \"_msg_id\": "
+        } else {
+            b", \"ending\": false, \"_msg_id\": "
+        });
+        json::write_str(inner, msg_id);
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(inner, unique_id);
+        inner.push(b'}');
+        envelope::seal_envelope(inner)
+    })
 }
 
 /// A reply as a client receives it.

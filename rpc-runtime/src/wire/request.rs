@@ -46,49 +46,49 @@ pub fn encode_request<A: Serialize + ?Sized>(
     header: &RequestHeader<'_>,
     args: &A,
 ) -> Result<Vec<u8>, CodecError> {
-    let mut inner = Vec::with_capacity(320);
-    inner.extend_from_slice(b"{\"method\": ");
-    json::write_str(&mut inner, header.method);
-    inner.extend_from_slice(b", \"args\": ");
-    let args_start = inner.len();
-    json::to_writer(&mut inner, args)?;
-    if inner.get(args_start) != Some(&b'{') {
-        return Err(CodecError::malformed(
-            "request arguments must be a JSON object",
-        ));
-    }
-    if let Some(namespace) = header.namespace {
-        inner.extend_from_slice(b", \"namespace\": ");
-        json::write_str(&mut inner, namespace);
-    }
-    if let Some(version) = header.version {
-        inner.extend_from_slice(b", \"version\": ");
-        json::write_str(&mut inner, version);
-    }
-    if let Some(call) = &header.call {
-        inner.extend_from_slice(b", \"_msg_id\": ");
-        json::write_str(&mut inner, call.msg_id);
-        inner.extend_from_slice(b", \"_reply_q\": ");
-        json::write_str(&mut inner, call.reply_q);
-        inner.extend_from_slice(b", \"_timeout\": ");
-        match call.call_monitor_timeout {
-            Some(seconds) => json::to_writer(&mut inner, seconds)?,
-            None => inner.extend_from_slice(b"null"),
+    super::with_inner_buffer(|inner| {
+        inner.extend_from_slice(b"{\"method\": ");
+        json::write_str(inner, header.method);
+        inner.extend_from_slice(b", \"args\": ");
+        let args_start = inner.len();
+        json::to_writer(inner, args)?;
+        if inner.get(args_start) != Some(&b'{') {
+            return Err(CodecError::malformed(
+                "request arguments must be a JSON object",
+            ));
         }
-    }
-    inner.extend_from_slice(b", \"_unique_id\": ");
-    json::write_str(&mut inner, header.unique_id);
-    for (key, value) in header.context.iter() {
-        inner.extend_from_slice(b", ");
-        let mut wire_key = String::with_capacity(CONTEXT_PREFIX.len() + key.len());
-        wire_key.push_str(CONTEXT_PREFIX);
-        wire_key.push_str(key);
-        json::write_str(&mut inner, &wire_key);
-        inner.extend_from_slice(b": ");
-        json::to_writer(&mut inner, value)?;
-    }
-    inner.push(b'}');
-    Ok(envelope::seal_envelope(&inner))
+        if let Some(namespace) = header.namespace {
+            inner.extend_from_slice(b", \"namespace\": ");
+            json::write_str(inner, namespace);
+        }
+        if let Some(version) = header.version {
+            inner.extend_from_slice(b", \"version\": ");
+            json::write_str(inner, version);
+        }
+        if let Some(call) = &header.call {
+            inner.extend_from_slice(b", \"_msg_id\": ");
+            json::write_str(inner, call.msg_id);
+            inner.extend_from_slice(b", \"_reply_q\": ");
+            json::write_str(inner, call.reply_q);
+            inner.extend_from_slice(b", \"_timeout\": ");
+            match call.call_monitor_timeout {
+                Some(seconds) => json::to_writer(inner, seconds)?,
+                None => inner.extend_from_slice(b"null"),
+            }
+        }
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(inner, header.unique_id);
+        for (key, value) in header.context.iter() {
+            // `"_context_<key>": `; the prefix needs no escaping.
+            inner.extend_from_slice(b", \"");
+            inner.extend_from_slice(CONTEXT_PREFIX.as_bytes());
+            json::write_str_contents(inner, key);
+            inner.extend_from_slice(b"\": ");
+            json::to_writer(inner, value)?;
+        }
+        inner.push(b'}');
+        Ok(envelope::seal_envelope(inner))
+    })
 }
 
 /// A request as a server receives it, unpacked as in spec §3.3.

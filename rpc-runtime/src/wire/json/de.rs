@@ -143,33 +143,70 @@ impl<'de> Deserializer<'de> {
         self.pos += 1;
         let bytes = self.input.as_bytes();
         let start = self.pos;
-        let mut escaped = false;
+        self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
+        match bytes.get(self.pos) {
+            Some(b'"') => {
+                self.pos += 1;
+                Ok(Str::Borrowed(self.slice(start, self.pos - 1)?))
+            }
+            Some(b'\\') => {
+                self.scratch.clear();
+                self.unescape_rest(start)?;
+                Ok(Str::Scratch(&self.scratch))
+            }
+            Some(_) => Err(self.error("control character in string")),
+            None => Err(self.error("EOF while parsing a string")),
+        }
+    }
+
+    /// Decodes the rest of a string literal into the scratch buffer, from the first
+    /// backslash (the current position) to the closing quote; the undecoded text starts at
+    /// `run`.
+    ///
+    /// `\"`, `\\` and `\/` stand for the byte after the backslash, so that byte simply starts
+    /// the next run: an enveloped message escapes every quote of its inner JSON, and this
+    /// keeps each of them down to one copy of the run before it.
+    fn unescape_rest(&mut self, mut run: usize) -> Result<()> {
+        let bytes = self.input.as_bytes();
         loop {
-            let run_start = self.pos;
-            self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
             match bytes.get(self.pos) {
                 Some(b'"') => {
-                    let run = self.slice(run_start, self.pos)?;
+                    let text = self.slice(run, self.pos)?;
+                    self.scratch.push_str(text);
                     self.pos += 1;
-                    if !escaped {
-                        return Ok(Str::Borrowed(self.slice(start, self.pos - 1)?));
-                    }
-                    self.scratch.push_str(run);
-                    return Ok(Str::Scratch(&self.scratch));
+                    return Ok(());
                 }
                 Some(b'\\') => {
-                    if !escaped {
-                        escaped = true;
-                        self.scratch.clear();
+                    let text = self.slice(run, self.pos)?;
+                    self.scratch.push_str(text);
+                    if let Some(b'"' | b'\\' | b'/') = bytes.get(self.pos + 1) {
+                        run = self.pos + 1;
+                        self.pos += 2;
+                    } else {
+                        self.pos += 1;
+                        self.parse_escape()?;
+                        run = self.pos;
                     }
-                    let run = self.slice(run_start, self.pos)?;
-                    self.scratch.push_str(run);
-                    self.pos += 1;
-                    self.parse_escape()?;
                 }
                 Some(_) => return Err(self.error("control character in string")),
                 None => return Err(self.error("EOF while parsing a string")),
             }
+            self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
+        }
+    }
+
+    /// Decodes the string literal at byte `at` into an owned string, reserving for the rest
+    /// of the input up front (for a string that is most of it, like an envelope's
+    /// message). The position is left after the closing quote.
+    pub(super) fn owned_str_at(&mut self, at: usize) -> Result<String> {
+        self.pos = at;
+        if self.peek() != Some(b'"') {
+            return Err(self.error("expected a string"));
+        }
+        self.scratch = String::with_capacity(self.input.len() - at);
+        match self.parse_str()? {
+            Str::Borrowed(text) => Ok(text.to_owned()),
+            Str::Scratch(_) => Ok(std::mem::take(&mut self.scratch)),
         }
     }
 

@@ -13,19 +13,38 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.reserve(s.len() + 2);
     out.push(b'"');
-    let mut rest = s;
-    loop {
-        let plain = scan::plain_for_encoder(rest.as_bytes());
-        out.extend_from_slice(&rest.as_bytes()[..plain]);
-        // The run ends on an ASCII byte or at the start of a multi-byte character, so this
-        // split is on a character boundary.
-        let Some(tail) = rest.get(plain..) else { break };
-        let mut chars = tail.chars();
-        let Some(c) = chars.next() else { break };
-        write_escape(out, c);
-        rest = chars.as_str();
-    }
+    write_str_contents(out, s);
     out.push(b'"');
+}
+
+/// Appends `s` escaped as by [`write_str`], without the quotes.
+pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // `bytes[run..at]` is plain text not yet copied.
+    let mut run = 0;
+    let mut at = scan::plain_for_encoder(bytes);
+    while let Some(&stop) = bytes.get(at) {
+        out.extend_from_slice(&bytes[run..at]);
+        if stop == b'"' || stop == b'\\' {
+            // Escaped as itself after a backslash: the byte starts the next run. Inner
+            // JSON sealed in an envelope has one of these every few bytes.
+            out.push(b'\\');
+            run = at;
+            at += 1;
+        } else {
+            // The run ends on an ASCII byte or at the start of a multi-byte character, so
+            // this is a character boundary.
+            let Some(c) = s.get(at..).and_then(|tail| tail.chars().next()) else {
+                run = at;
+                break;
+            };
+            write_escape(out, c);
+            at += c.len_utf8();
+            run = at;
+        }
+        at += scan::plain_for_encoder(&bytes[at..]);
+    }
+    out.extend_from_slice(&bytes[run..]);
 }
 
 fn write_escape(out: &mut Vec<u8>, c: char) {

@@ -48,6 +48,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::JsonError;
 pub use escape::write_str;
+pub(crate) use escape::write_str_contents;
 pub use raw::RawJson;
 
 /// Encodes `value` as Python's `json.dumps` would.
@@ -80,6 +81,15 @@ pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
         error.locate(s.as_bytes(), de.offset());
         error
     })
+}
+
+/// Decodes the string literal that starts at byte `at` of `text` into an owned string, and
+/// returns it with what follows its closing quote. Reserves for the rest of `text` at once:
+/// meant for a string that is most of the text, like an envelope's message.
+pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, &str), JsonError> {
+    let mut de = de::Deserializer::new(text);
+    let value = de.owned_str_at(at)?;
+    Ok((value, text.get(de.offset()..).unwrap_or("")))
 }
 
 /// Decodes one JSON value from UTF-8 bytes. Invalid UTF-8 is an error.
