@@ -1035,9 +1035,11 @@ async fn a_channel_error_on_the_shared_channel_spares_the_other_publishes() {
     }
     request.await.unwrap().unwrap();
     // A publish retried after its channel closed may have been routed already: at least
-    // once (a server's `_unique_id` window, or a client's msg_id matching, drops copies).
+    // once (a server's `_unique_id` window, or a client's msg_id matching, drops copies),
+    // and at most twice, since the channel closes once. How many were in flight when it
+    // closed depends on the machine's load (110 was exceeded once on a busy machine).
     let delivered = depth(&queue).await;
-    assert!((100..=110).contains(&delivered), "{delivered}");
+    assert!((100..=200).contains(&delivered), "{delivered}");
     let _ = connection.close(200, "OK".into()).await;
     f.finish().await;
 }
