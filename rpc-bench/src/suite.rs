@@ -199,6 +199,9 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         return Err(format!("--only {:?} names no workload", args.only));
     }
     let started = Instant::now();
+    // Read before the runs, so they describe what was measured.
+    let date = command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]);
+    let commit = command_output("git", &["rev-parse", "--short", "HEAD"]);
     let mut runs = Vec::new();
     for repeat in 1..=repeats {
         for case in &cases {
@@ -248,8 +251,8 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     );
     if let Some(path) = &args.json {
         let summary = json!({
-            "date": command_output("date", &["-u", "+%Y-%m-%dT%H:%M:%SZ"]),
-            "commit": command_output("git", &["rev-parse", "--short", "HEAD"]),
+            "date": date,
+            "commit": commit,
             "machine": {
                 "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
                 "kernel": command_output("uname", &["-r"]),
