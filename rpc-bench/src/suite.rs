@@ -789,3 +789,114 @@ fn print_targets(targets: &[Target]) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn args(argv: &[&str]) -> Args {
+        Cli::try_parse_from(std::iter::once("suite").chain(argv.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    #[test]
+    fn cases_follow_the_options() {
+        let all = args(&[]).cases();
+        let keys: Vec<_> = all.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "seq",
+                "inflight-1",
+                "inflight-8",
+                "inflight-32",
+                "inflight-128",
+                "casts",
+                "echo-64k"
+            ]
+        );
+        assert_eq!(all[5].concurrency, 64);
+        let some = args(&[
+            "--quick",
+            "--only",
+            "casts,seq",
+            "--scale",
+            "0.5",
+            "--cast-window",
+            "8",
+        ])
+        .cases();
+        assert_eq!(some.len(), 2);
+        assert_eq!((some[0].key.as_str(), some[0].rust_count), ("seq", 150));
+        assert_eq!((some[1].key.as_str(), some[1].concurrency), ("casts", 8));
+        assert!(args(&["--only", "nothing"]).cases().is_empty());
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn figures_keep_known_finite_numbers_only() {
+        let line = json!({"p50_us": 10.0, "p99_us": null, "calls_per_s": "x", "other": 1.0});
+        let figures = figures_of(&line);
+        assert_eq!(figures.len(), 1);
+        assert_eq!(figures["p50_us"], 10.0);
+    }
+
+    fn run(case: &str, system: SuiteSystem, figures: &[(&str, f64)]) -> Run {
+        Run {
+            repeat: 1,
+            case: case.to_owned(),
+            system: system.label(),
+            count: 1,
+            concurrency: 1,
+            busy_cpus_before: 0.0,
+            figures: figures.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
+        }
+    }
+
+    #[test]
+    fn targets_compare_the_medians() {
+        use SuiteSystem::{OsloRpc, Python, RawLapin};
+        let runs = [
+            run("seq", RawLapin, &[("p50_us", 100.0)]),
+            run(
+                "seq",
+                OsloRpc,
+                &[("p50_us", 110.0), ("cpu_per_call_us", 200.0)],
+            ),
+            run(
+                "seq",
+                OsloRpc,
+                &[("p50_us", 130.0), ("cpu_per_call_us", 100.0)],
+            ),
+            run(
+                "seq",
+                OsloRpc,
+                &[("p50_us", 112.0), ("cpu_per_call_us", 120.0)],
+            ),
+            run("casts", OsloRpc, &[("sent_per_s", 1000.0)]),
+            run("casts", Python, &[("sent_per_s", 100.0)]),
+        ];
+        let targets = targets(&medians(&runs));
+        let find = |what: &str| targets.iter().find(|t| t.what.starts_with(what)).unwrap();
+        let seq = find("sequential call p50");
+        assert_eq!(seq.value, Some(1.12));
+        assert_eq!(seq.met, Some(true));
+        let casts = find("confirmed casts");
+        assert_eq!((casts.value, casts.met), (Some(10.0), Some(false)));
+        assert_eq!(find("client + server CPU per call, seq").met, Some(true));
+        assert_eq!(find("64 KiB").met, None);
+    }
+}

@@ -85,3 +85,20 @@ pub(crate) fn wait_for_idle(max_busy: f64, max_wait: Duration) -> (f64, bool) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_has_used_cpu_and_memory() {
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < Duration::from_millis(30) {
+            x = x.wrapping_add(std::hint::black_box(1));
+        }
+        assert!(x > 0);
+        assert!(process_cpu_seconds() > 0.0);
+        assert!(peak_rss_kib() > 100.0);
+    }
+}
