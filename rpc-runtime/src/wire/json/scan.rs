@@ -127,7 +127,7 @@ pub(super) fn plain_for_encoder(bytes: &[u8]) -> usize {
                 | has_byte(w, b'\\')
                 | has_byte(w, 0x7f)
         },
-        |b| (b < 0x20) | (b >= 0x7f) | (b == b'"') | (b == b'\\'),
+        |b| !(0x20..0x7f).contains(&b) | (b == b'"') | (b == b'\\'),
     )
 }
 
