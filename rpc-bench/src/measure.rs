@@ -7,6 +7,18 @@ use std::time::{Duration, Instant};
 use crate::peer::EchoClient;
 use crate::stats::Summary;
 
+/// The broker every RabbitMQ benchmark talks to.
+#[derive(clap::Args, Clone, Debug)]
+pub(crate) struct Broker {
+    /// The broker (raw lapin uses its first host).
+    #[arg(
+        long,
+        env = "RABBIT_URL",
+        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
+    )]
+    pub(crate) url: String,
+}
+
 /// A tokio runtime with `workers` worker threads (1: a current-thread runtime).
 pub(crate) fn runtime(workers: usize) -> std::io::Result<tokio::runtime::Runtime> {
     if workers <= 1 {

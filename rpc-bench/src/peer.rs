@@ -123,13 +123,8 @@ pub(crate) struct PeerOptions {
     /// The topic (oslo-rpc) or request queue (raw lapin); unique per run.
     #[arg(long)]
     pub(crate) name: String,
-    /// The broker.
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
-    )]
-    pub(crate) url: String,
+    #[command(flatten)]
+    pub(crate) broker: crate::measure::Broker,
     /// Runtime worker threads (1 = current-thread runtime).
     #[arg(long, default_value_t = 2)]
     pub(crate) workers: usize,
@@ -224,13 +219,14 @@ pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
     let started = runtime.block_on(async {
         match peer.system {
             System::Ours => {
-                let transport = crate::rabbit::transport(&peer.url, peer.connections).await?;
+                let transport =
+                    crate::rabbit::transport(&peer.broker.url, peer.connections).await?;
                 let server =
                     OursServer::start(transport.clone(), &peer.name, counters.clone()).await?;
                 Ok::<_, String>(Started::Ours(server, transport))
             }
             System::Raw => {
-                let uri = amqp_uri(&peer.url)?;
+                let uri = amqp_uri(&peer.broker.url)?;
                 let server = RawServer::start(&uri, &peer.name, peer.raw, counters.clone()).await?;
                 Ok(Started::Raw(server))
             }
@@ -251,12 +247,12 @@ pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
     runtime.block_on(async {
         match started {
             Started::Ours(server, transport) => {
-                let stopped = server.stop(&peer.url).await;
+                let stopped = server.stop(&peer.broker.url).await;
                 transport.shutdown().await;
                 stopped
             }
             Started::Raw(server) => {
-                server.stop(&peer.url).await;
+                server.stop(&peer.broker.url).await;
                 Ok(())
             }
         }
@@ -277,17 +273,18 @@ pub(crate) fn client(args: ClientArgs) -> Result<(), String> {
     let outcome = runtime.block_on(async {
         match peer.system {
             System::Ours => {
-                let transport = crate::rabbit::transport(&peer.url, peer.connections).await?;
+                let transport =
+                    crate::rabbit::transport(&peer.broker.url, peer.connections).await?;
                 let client = OursClient::new(transport.clone(), &peer.name);
                 let outcome = drive(&client, &args).await;
                 transport.shutdown().await;
                 outcome
             }
             System::Raw => {
-                let uri = amqp_uri(&peer.url)?;
+                let uri = amqp_uri(&peer.broker.url)?;
                 let client = RawClient::connect(&uri, &peer.name, peer.raw).await?;
                 let outcome = drive(&client, &args).await;
-                client.close(&peer.url).await;
+                client.close(&peer.broker.url).await;
                 outcome
             }
         }

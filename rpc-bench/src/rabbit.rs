@@ -39,13 +39,8 @@ impl Layout {
 /// Options of the rabbit benchmark.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The broker.
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
-    )]
-    url: String,
+    #[command(flatten)]
+    broker: crate::measure::Broker,
     /// Sequential calls to measure (after a warm-up of a tenth as many); the in-flight
     /// run makes as many calls.
     #[arg(long, default_value_t = 20_000)]
@@ -166,12 +161,12 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let topic = format!("rpc-bench-{}", uuid::Uuid::new_v4().simple());
-        let server_transport = transport(&args.url, args.connections).await?;
+        let server_transport = transport(&args.broker.url, args.connections).await?;
         let server = OursServer::start(server_transport.clone(), &topic, Arc::default()).await?;
-        let client_transport = transport(&args.url, args.connections).await?;
+        let client_transport = transport(&args.broker.url, args.connections).await?;
         let client = OursClient::new(client_transport.clone(), &topic);
         let outcome = measure::calls(&client, args.payload_bytes, args.calls, args.in_flight).await;
-        let stopped = server.stop(&args.url).await;
+        let stopped = server.stop(&args.broker.url).await;
         client_transport.shutdown().await;
         server_transport.shutdown().await;
         let (sequential, concurrent) = outcome?;
@@ -179,7 +174,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         measure::print(
             &format!(
                 "oslo-rpc over {} (connections: {:?}), {} B echo, {} runtime worker(s)",
-                oslo_rpc::TransportUrl::parse(&args.url).map_err(|e| e.to_string())?,
+                oslo_rpc::TransportUrl::parse(&args.broker.url).map_err(|e| e.to_string())?,
                 args.connections,
                 args.payload_bytes,
                 args.workers

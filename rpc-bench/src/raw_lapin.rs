@@ -79,13 +79,8 @@ impl RawLayout {
 /// Options of the raw lapin benchmark.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The broker (a `rabbit://` URL, converted to AMQP).
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
-    )]
-    url: String,
+    #[command(flatten)]
+    broker: crate::measure::Broker,
     /// Sequential calls to measure (after a warm-up of a tenth as many); the in-flight
     /// run makes as many calls.
     #[arg(long, default_value_t = 20_000)]
@@ -454,19 +449,19 @@ async fn close_all(connections: &[Arc<Connection>]) {
 pub(crate) fn run(args: Args) -> Result<(), String> {
     let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let uri = amqp_uri(&args.url)?;
+        let uri = amqp_uri(&args.broker.url)?;
         let queue = format!("rpc-bench-raw-{}", uuid::Uuid::new_v4().simple());
         let server = RawServer::start(&uri, &queue, args.layout, Arc::default()).await?;
         let client = match RawClient::connect(&uri, &queue, args.layout).await {
             Ok(client) => client,
             Err(error) => {
-                server.stop(&args.url).await;
+                server.stop(&args.broker.url).await;
                 return Err(error);
             }
         };
         let outcome = measure::calls(&client, args.payload_bytes, args.calls, args.in_flight).await;
-        client.close(&args.url).await;
-        server.stop(&args.url).await;
+        client.close(&args.broker.url).await;
+        server.stop(&args.broker.url).await;
         let (sequential, concurrent) = outcome?;
         measure::print(
             &format!(

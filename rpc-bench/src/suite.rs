@@ -41,13 +41,8 @@ impl SuiteSystem {
 /// Options of the suite.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The broker.
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/"
-    )]
-    url: String,
+    #[command(flatten)]
+    broker: crate::measure::Broker,
     /// A reduced run for smoke checks: few operations, one repeat, no waiting for an idle
     /// machine (under 2 minutes).
     #[arg(long)]
@@ -420,7 +415,7 @@ fn peer_args(system: System, name: &str, args: &Args) -> Vec<String> {
         "--name".to_owned(),
         name.to_owned(),
         "--url".to_owned(),
-        args.url.clone(),
+        args.broker.url.clone(),
     ];
     if system == System::Ours {
         peer.push("--connections".to_owned());
@@ -541,7 +536,7 @@ fn run_python(case: &Case, args: &Args) -> Result<Figures, String> {
     let mut command = Command::new("bash");
     command
         .arg(&script)
-        .args(["--url", &args.url])
+        .args(["--url", &args.broker.url])
         .args(["--workloads", case.workload.name()])
         .args(["--count", &case.python_count.to_string()]);
     if case.workload == Workload::Inflight {
