@@ -241,7 +241,9 @@ impl RpcClient {
             retry: self.options.retry,
         };
         let send = self.transport.driver().send(destination, &body, options);
-        match timeout_at(deadline, send).await {
+        let sent = timeout_at(deadline, send).await;
+        wire::recycle(body);
+        match sent {
             Ok(sent) => sent?,
             Err(_) => return Err(expired(pending.msg_id(), WaitExpired::Overall)),
         }
@@ -298,7 +300,9 @@ impl RpcClient {
             retry: self.options.retry,
         };
         let send = self.transport.driver().send(destination, &body, options);
-        match tokio::time::timeout(timeout, send).await {
+        let sent = tokio::time::timeout(timeout, send).await;
+        wire::recycle(body);
+        match sent {
             Ok(sent) => sent,
             Err(_) => Err(self.timeout_error(method, &unique_id, timeout, WaitExpired::Overall)),
         }

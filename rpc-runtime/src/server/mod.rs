@@ -290,7 +290,10 @@ async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<
     let decoded = wire::check_content_type(content_type.as_deref())
         .and_then(|()| wire::decode_request(&body));
     let request = match decoded {
-        Ok(request) => request,
+        Ok(request) => {
+            wire::recycle(body);
+            request
+        }
         Err(error) => {
             tracing::warn!(%error, body_len = body.len(), "rejecting undecodable message");
             if let Some(acker) = acker {

@@ -59,6 +59,7 @@ impl Replier {
             &wire::new_id(),
         );
         self.send_with_retry(reply_q, msg_id, &body).await;
+        wire::recycle(body);
     }
 
     /// Sends one call-monitor heartbeat; false when heartbeats should stop.

@@ -23,7 +23,7 @@ const CANONICAL_START: &str = "{\"oslo.version\": \"2.0\", \"oslo.message\": ";
 pub fn seal_envelope(inner: &[u8]) -> Vec<u8> {
     // The inner message is ASCII, so escaping it as a string only doubles `"` and `\`;
     // reserve for that plus the fixed prefix and suffix.
-    let mut out = Vec::with_capacity(inner.len() + inner.len() / 4 + 48);
+    let mut out = super::take_buffer(inner.len() + inner.len() / 4 + 48);
     out.extend_from_slice(CANONICAL_START.as_bytes());
     match std::str::from_utf8(inner) {
         Ok(text) => json::write_str(&mut out, text),

@@ -7,6 +7,9 @@
 
 use std::cell::Cell;
 
+pub(crate) use buffers::take as take_buffer;
+
+mod buffers;
 mod envelope;
 mod failure;
 mod ids;
@@ -14,6 +17,7 @@ pub mod json;
 mod reply;
 mod request;
 
+pub use buffers::recycle;
 pub use envelope::{ENVELOPE_VERSION, open_envelope, seal_envelope};
 pub use failure::{decode_failure, encode_failure};
 pub use ids::new_id;

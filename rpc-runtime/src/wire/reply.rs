@@ -88,7 +88,11 @@ pub enum FailureField {
 /// Decodes a reply body (enveloped or legacy).
 pub fn decode_reply(body: &[u8]) -> Result<Reply, CodecError> {
     let inner = envelope::open_envelope(body)?;
-    Ok(json::from_str::<Reply>(&inner)?)
+    let reply = json::from_str::<Reply>(&inner)?;
+    if let std::borrow::Cow::Owned(text) = inner {
+        super::recycle(text.into_bytes());
+    }
+    Ok(reply)
 }
 
 impl<'de> Deserialize<'de> for Reply {

@@ -157,7 +157,11 @@ impl Request {
 /// Decodes a request body (enveloped or legacy).
 pub fn decode_request(body: &[u8]) -> Result<Request, CodecError> {
     let inner = envelope::open_envelope(body)?;
-    Ok(json::from_str::<RequestFields>(&inner)?.into_request())
+    let request = json::from_str::<RequestFields>(&inner)?.into_request();
+    if let std::borrow::Cow::Owned(text) = inner {
+        super::recycle(text.into_bytes());
+    }
+    Ok(request)
 }
 
 /// The keyword arguments of a request, in the order they were sent, each as raw JSON so a

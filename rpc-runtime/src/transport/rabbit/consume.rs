@@ -365,6 +365,7 @@ impl GroupTask {
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
             // oslo acks every reply on receipt, wanted or not (spec §4.4).
             ack_without_waiting(&delivery.acker);
+            crate::wire::recycle(delivery.data);
         }
     }
 

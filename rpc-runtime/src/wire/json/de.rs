@@ -203,7 +203,9 @@ impl<'de> Deserializer<'de> {
         if self.peek() != Some(b'"') {
             return Err(self.error("expected a string"));
         }
-        self.scratch = String::with_capacity(self.input.len() - at);
+        // An empty buffer is valid UTF-8.
+        self.scratch =
+            String::from_utf8(crate::wire::take_buffer(self.input.len() - at)).unwrap_or_default();
         match self.parse_str()? {
             Str::Borrowed(text) => Ok(text.to_owned()),
             Str::Scratch(_) => Ok(std::mem::take(&mut self.scratch)),
