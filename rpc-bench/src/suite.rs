@@ -143,7 +143,7 @@ impl Args {
 
 /// The figures the suite keeps of a run (latencies µs, rates per second, CPU seconds or
 /// µs per operation, RSS KiB).
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "calls_per_s",
     "sent_per_s",
     "processed_per_s",
@@ -151,6 +151,7 @@ const FIELDS: [&str; 11] = [
     "p90_us",
     "p99_us",
     "cpu_per_call_us",
+    "broker_cpu_per_op_us",
     "client_cpu_s",
     "server_cpu_s",
     "client_max_rss_kb",
@@ -485,6 +486,7 @@ fn run_rust(system: System, case: &Case, args: &Args) -> Result<Figures, String>
     if reset != "ok" {
         return Err(format!("server reset: {reset:?}"));
     }
+    let broker_before = usage::broker_cpu_seconds();
     client.send("GO")?;
     let line = client.read(Duration::from_secs(900))?;
     let result: Value =
@@ -506,6 +508,7 @@ fn run_rust(system: System, case: &Case, args: &Args) -> Result<Figures, String>
     } else {
         server_stats(&mut server)?
     };
+    let broker_after = usage::broker_cpu_seconds();
     client.finish()?;
     server.finish()?;
 
@@ -520,6 +523,13 @@ fn run_rust(system: System, case: &Case, args: &Args) -> Result<Figures, String>
         figures.insert(
             "cpu_per_call_us".into(),
             (client_cpu + server_cpu) / count * 1e6,
+        );
+    }
+    if let (Some(before), Some(after)) = (broker_before, broker_after) {
+        // The broker's CPU over the measured part (for casts, until all were processed).
+        figures.insert(
+            "broker_cpu_per_op_us".into(),
+            (after - before) / count * 1e6,
         );
     }
     if let Some(seconds) = stats["last_processed_s"].as_f64() {
@@ -736,11 +746,20 @@ fn targets(medians: &Medians) -> Vec<Target> {
 fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repeats: usize) {
     println!(
         "rpc-bench suite: medians of {repeats} run(s); latency µs, rates per second, \
-         CPU µs per operation (client + server), peak RSS MiB"
+         CPU µs per operation (client + server, and the broker's), peak RSS MiB"
     );
     println!(
-        "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>12}",
-        "workload", "system", "p50", "p90", "p99", "rate", "processed", "CPU/op", "RSS cli/srv"
+        "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
+        "workload",
+        "system",
+        "p50",
+        "p90",
+        "p99",
+        "rate",
+        "processed",
+        "CPU/op",
+        "broker",
+        "RSS cli/srv"
     );
     for case in cases {
         for &system in systems {
@@ -754,7 +773,7 @@ fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repea
                 get(field).map_or("-".to_owned(), |kib| format!("{:.1}", kib / 1024.0))
             };
             println!(
-                "{:<12} {:<10} {} {} {} {} {} {} {:>12}",
+                "{:<12} {:<10} {} {} {} {} {} {} {} {:>12}",
                 case.key,
                 system.label(),
                 show(get("p50_us"), 9),
@@ -763,6 +782,7 @@ fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repea
                 show(rate, 10),
                 show(get("processed_per_s"), 10),
                 show(get("cpu_per_call_us"), 8),
+                show(get("broker_cpu_per_op_us"), 8),
                 format!("{}/{}", mib("client_max_rss_kb"), mib("server_max_rss_kb")),
             );
         }

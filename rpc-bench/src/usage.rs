@@ -1,6 +1,7 @@
 //! What the machine and this process use: CPU time and peak RSS of the process (all
-//! threads, from `/proc/self`), and how busy the machine is (from `/proc/stat`), so the
-//! suite can wait for an idle machine before it measures.
+//! threads, from `/proc/self`), CPU time of the local RabbitMQ node, and how busy the
+//! machine is (from `/proc/stat`), so the suite can wait for an idle machine before it
+//! measures.
 
 use std::time::{Duration, Instant};
 
@@ -12,9 +13,11 @@ const TICKS_PER_SECOND: f64 = 100.0;
 
 /// CPU seconds (user + system, all threads) this process has used so far.
 pub(crate) fn process_cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return f64::NAN;
-    };
+    std::fs::read_to_string("/proc/self/stat").map_or(f64::NAN, |stat| cpu_seconds_of(&stat))
+}
+
+/// utime + stime of a `/proc/<pid>/stat` line, in seconds.
+fn cpu_seconds_of(stat: &str) -> f64 {
     // The command name (field 2) may contain spaces; the fields after it are numbers.
     let Some((_, after_name)) = stat.rsplit_once(')') else {
         return f64::NAN;
@@ -28,6 +31,27 @@ pub(crate) fn process_cpu_seconds() -> f64 {
             .unwrap_or(f64::NAN)
     };
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+}
+
+/// CPU seconds the local RabbitMQ node (the `beam.smp` process) has used so far, if it
+/// runs on this machine and `/proc` shows it.
+pub(crate) fn broker_cpu_seconds() -> Option<f64> {
+    static BROKER: std::sync::OnceLock<Option<u32>> = std::sync::OnceLock::new();
+    let pid = (*BROKER.get_or_init(find_broker))?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let seconds = cpu_seconds_of(&stat);
+    seconds.is_finite().then_some(seconds)
+}
+
+fn find_broker() -> Option<u32> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let comm = std::fs::read_to_string(entry.path().join("comm")).ok()?;
+            (comm.trim() == "beam.smp").then_some(pid)
+        })
 }
 
 /// Peak resident set size of this process so far, KiB (`VmHWM`).
