@@ -24,6 +24,9 @@ pub(crate) enum Layout {
     Separate,
     /// One connection per transport.
     Shared,
+    /// A client's reply consumer on its publishing connection; server listeners on a
+    /// connection of their own.
+    SeparateListeners,
 }
 
 impl Layout {
@@ -32,6 +35,7 @@ impl Layout {
             Layout::Default => Connections::default(),
             Layout::Separate => Connections::Separate,
             Layout::Shared => Connections::Shared,
+            Layout::SeparateListeners => Connections::SeparateListeners,
         }
     }
 }

@@ -420,7 +420,10 @@ fn peer_args(system: System, name: &str, args: &Args) -> Vec<String> {
     ];
     if system == System::Ours {
         peer.push("--connections".to_owned());
-        peer.push(format!("{:?}", args.ours_connections).to_lowercase());
+        let layout = clap::ValueEnum::to_possible_value(&args.ours_connections)
+            .map(|value| value.get_name().to_owned())
+            .unwrap_or_default();
+        peer.push(layout);
     }
     peer
 }
