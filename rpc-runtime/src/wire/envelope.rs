@@ -25,12 +25,14 @@ pub fn seal_envelope(inner: &[u8]) -> Vec<u8> {
     // reserve for that plus the fixed prefix and suffix.
     let mut out = super::take_buffer(inner.len() + inner.len() / 4 + 48);
     out.extend_from_slice(CANONICAL_START.as_bytes());
-    match std::str::from_utf8(inner) {
-        Ok(text) => json::write_str(&mut out, text),
-        // Unreachable with our encoder; degrade without panicking.
-        Err(_) => json::write_str(&mut out, &String::from_utf8_lossy(inner)),
+    out.push(b'"');
+    // Printable ASCII needs no UTF-8 validation pass before it is escaped.
+    if !json::write_ascii_str_contents(&mut out, inner) {
+        // Unreachable with our encoder; take the general path without panicking.
+        out.truncate(CANONICAL_START.len() + 1);
+        json::write_str_contents(&mut out, &String::from_utf8_lossy(inner));
     }
-    out.push(b'}');
+    out.extend_from_slice(b"\"}");
     out
 }
 

@@ -47,6 +47,27 @@ pub(crate) fn write_str_contents(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(&bytes[run..]);
 }
 
+/// Appends printable-ASCII `bytes` escaped as by [`write_str_contents`] (only `"` and `\`
+/// change). Returns false, having written part of them, at the first byte that is not
+/// printable ASCII: the caller then takes the general path.
+pub(crate) fn write_ascii_str_contents(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    let mut run = 0;
+    let mut at = scan::plain_for_encoder(bytes);
+    while let Some(&stop) = bytes.get(at) {
+        if stop != b'"' && stop != b'\\' {
+            return false;
+        }
+        out.extend_from_slice(&bytes[run..at]);
+        out.push(b'\\');
+        // The escaped byte starts the next run.
+        run = at;
+        at += 1;
+        at += scan::plain_for_encoder(&bytes[at..]);
+    }
+    out.extend_from_slice(&bytes[run..]);
+    true
+}
+
 fn write_escape(out: &mut Vec<u8>, c: char) {
     let short = match c {
         '"' => b'"',
@@ -76,4 +97,25 @@ fn write_unicode_escape(out: &mut Vec<u8>, unit: u16) {
         HEX[usize::from((unit >> 4) & 0xf)],
         HEX[usize::from(unit & 0xf)],
     ]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_contents_escape_like_the_general_path_or_refuse() {
+        for text in ["", "plain", r#"{"a": "b\\c"}"#, r#""""#, &"x".repeat(100)] {
+            let (mut fast, mut general) = (Vec::new(), Vec::new());
+            assert!(write_ascii_str_contents(&mut fast, text.as_bytes()));
+            write_str_contents(&mut general, text);
+            assert_eq!(fast, general, "{text}");
+        }
+        for text in ["tab\there", "é", "\u{7f}"] {
+            assert!(
+                !write_ascii_str_contents(&mut Vec::new(), text.as_bytes()),
+                "{text}"
+            );
+        }
+    }
 }

@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::JsonError;
 pub use escape::write_str;
-pub(crate) use escape::write_str_contents;
+pub(crate) use escape::{write_ascii_str_contents, write_str_contents};
 pub use raw::RawJson;
 
 /// Encodes `value` as Python's `json.dumps` would.
