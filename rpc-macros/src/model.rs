@@ -330,11 +330,16 @@ pub(crate) fn generic_args<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>
     if segment.ident != name {
         return None;
     }
-    let PathArguments::AngleBracketed(arguments) = &segment.arguments else {
+    let PathArguments::AngleBracketed(_) = &segment.arguments else {
         return None;
     };
-    Some(
-        arguments
+    Some(type_arguments(&segment.arguments))
+}
+
+/// The type arguments in `<...>` (lifetimes and constants left out); none without brackets.
+pub(crate) fn type_arguments(arguments: &PathArguments) -> Vec<&Type> {
+    match arguments {
+        PathArguments::AngleBracketed(arguments) => arguments
             .args
             .iter()
             .filter_map(|arg| match arg {
@@ -342,7 +347,8 @@ pub(crate) fn generic_args<'a>(ty: &'a Type, name: &str) -> Option<Vec<&'a Type>
                 _ => None,
             })
             .collect(),
-    )
+        _ => Vec::new(),
+    }
 }
 
 fn single_generic(ty: &Type, name: &str) -> Option<Type> {

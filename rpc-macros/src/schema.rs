@@ -146,7 +146,7 @@ fn path_schema(ty: &Type, path: &syn::Path) -> Json {
     let Some(segment) = path.segments.last() else {
         return unknown(ty);
     };
-    let args = type_args(&segment.arguments);
+    let args = crate::model::type_arguments(&segment.arguments);
     let name = segment.ident.to_string();
     match (name.as_str(), args.as_slice()) {
         ("bool", []) => Json::object([("type", Json::str("boolean"))]),
@@ -185,20 +185,6 @@ fn path_schema(ty: &Type, path: &syn::Path) -> Json {
         }
         ("Box" | "Arc" | "Rc" | "Cow", [inner]) => type_schema(inner),
         _ => unknown(ty),
-    }
-}
-
-fn type_args(arguments: &PathArguments) -> Vec<&Type> {
-    match arguments {
-        PathArguments::AngleBracketed(arguments) => arguments
-            .args
-            .iter()
-            .filter_map(|arg| match arg {
-                GenericArgument::Type(ty) => Some(ty),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
