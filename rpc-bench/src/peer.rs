@@ -197,6 +197,14 @@ pub(crate) struct ClientArgs {
     warmup: usize,
 }
 
+impl ClientArgs {
+    /// The payload size: as given, else the workload's.
+    fn payload_bytes(&self) -> usize {
+        self.payload_bytes
+            .unwrap_or(self.workload.default_payload_bytes())
+    }
+}
+
 fn stdin_lines() -> impl Iterator<Item = String> {
     std::io::stdin().lock().lines().map_while(Result::ok)
 }
@@ -267,7 +275,7 @@ pub(crate) fn client(args: ClientArgs) -> Result<(), String> {
         "system": peer.system.label(),
         "workload": args.workload.name(),
         "count": args.count,
-        "payload_bytes": args.payload_bytes.unwrap_or(args.workload.default_payload_bytes()),
+        "payload_bytes": args.payload_bytes(),
         "concurrency": args.concurrency,
     });
     let outcome = runtime.block_on(async {
@@ -312,10 +320,7 @@ async fn drive<C: EchoClient>(
     client: &C,
     args: &ClientArgs,
 ) -> Result<Vec<(&'static str, Value)>, String> {
-    let payload = measure::payload(
-        args.payload_bytes
-            .unwrap_or(args.workload.default_payload_bytes()),
-    );
+    let payload = measure::payload(args.payload_bytes());
     let concurrency = match args.workload {
         Workload::Inflight | Workload::Casts => args.concurrency.max(1),
         Workload::Seq | Workload::Echo => 1,

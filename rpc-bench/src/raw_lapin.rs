@@ -258,6 +258,24 @@ async fn consume(
         .map_err(lapin_error)
 }
 
+/// One side of the loop: its connections (one, or a consuming and a publishing one with
+/// `--split`), its publisher, and a consumer on `queue`.
+async fn open_side(
+    uri: &str,
+    queue: &str,
+    layout: RawLayout,
+) -> Result<(Vec<Arc<Connection>>, Publisher, lapin::Consumer), String> {
+    let consuming = connect(uri).await?;
+    let publishing = if layout.split {
+        connect(uri).await?
+    } else {
+        consuming.clone()
+    };
+    let out = Publisher::new(publishing.clone(), layout).await?;
+    let consumer = consume(&consuming, queue, layout).await?;
+    Ok((vec![consuming, publishing], out, consumer))
+}
+
 /// The raw echo server: consumes `queue`, acks, and publishes each request's body back to
 /// its `reply_to` (a request without one is a cast, only counted).
 pub(crate) struct RawServer {
@@ -273,14 +291,7 @@ impl RawServer {
         layout: RawLayout,
         counters: Arc<ServerCounters>,
     ) -> Result<Self, String> {
-        let consuming = connect(uri).await?;
-        let publishing = if layout.split {
-            connect(uri).await?
-        } else {
-            consuming.clone()
-        };
-        let out = Publisher::new(publishing.clone(), layout).await?;
-        let mut requests = consume(&consuming, queue, layout).await?;
+        let (connections, out, mut requests) = open_side(uri, queue, layout).await?;
         let confirms = layout.confirms();
         let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = next(&mut requests).await {
@@ -314,7 +325,7 @@ impl RawServer {
             }
         });
         Ok(RawServer {
-            connections: vec![consuming, publishing],
+            connections,
             task,
             queue: queue.to_owned(),
         })
@@ -352,15 +363,8 @@ impl RawClient {
         request_queue: &str,
         layout: RawLayout,
     ) -> Result<Self, String> {
-        let consuming = connect(uri).await?;
-        let publishing = if layout.split {
-            connect(uri).await?
-        } else {
-            consuming.clone()
-        };
-        let out = Publisher::new(publishing.clone(), layout).await?;
         let reply_queue = format!("{request_queue}-reply-{}", uuid::Uuid::new_v4().simple());
-        let mut replies = consume(&consuming, &reply_queue, layout).await?;
+        let (connections, out, mut replies) = open_side(uri, &reply_queue, layout).await?;
         let pending: Pending = Arc::default();
         let confirms = layout.confirms();
         let reply_task = {
@@ -389,7 +393,7 @@ impl RawClient {
                 next_id: AtomicU64::new(0),
                 request_queue: request_queue.to_owned(),
                 reply_queue,
-                connections: vec![consuming, publishing],
+                connections,
                 reply_task,
             }),
         })
