@@ -47,10 +47,34 @@ pub(crate) fn payload(bytes: usize) -> Arc<str> {
     "x".repeat(bytes).into()
 }
 
+/// The longest one operation may take before the workload fails. Every system's own
+/// waits are bounded too (oslo-rpc's by its 60 s call timeout), but the raw lapin baseline
+/// awaits publishes and confirms as they come: without this a broker that stops reading
+/// (a resource alarm blocks publishers) would hang the benchmark instead of failing it.
+pub(crate) const OPERATION_LIMIT: Duration = Duration::from_secs(90);
+
 async fn once<C: EchoClient>(client: &C, op: Op, payload: &str) -> Result<(), String> {
-    match op {
-        Op::Call => client.call(payload).await,
-        Op::Cast => client.cast(payload).await,
+    let done = async {
+        match op {
+            Op::Call => client.call(payload).await,
+            Op::Cast => client.cast(payload).await,
+        }
+    };
+    match tokio::time::timeout(OPERATION_LIMIT, done).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(format!(
+            "{} of {} B not done within {} s ({})",
+            match op {
+                Op::Call => "a call",
+                Op::Cast => "a cast",
+            },
+            payload.len(),
+            OPERATION_LIMIT.as_secs(),
+            match op {
+                Op::Call => "no reply",
+                Op::Cast => "no broker confirm",
+            }
+        )),
     }
 }
 
@@ -134,5 +158,42 @@ pub(crate) fn print(title: &str, in_flight: usize, sequential: &Summary, concurr
             "{:<22} {:>10.1} {:>10.1} {:>10.1} {:>12.0}",
             name, s.p50_us, s.p90_us, s.p99_us, s.per_second
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls echo at once; casts never get their confirm.
+    #[derive(Clone)]
+    struct ConfirmNeverComes;
+
+    impl EchoClient for ConfirmNeverComes {
+        async fn call(&self, _payload: &str) -> Result<(), String> {
+            Ok(())
+        }
+
+        async fn cast(&self, _payload: &str) -> Result<(), String> {
+            std::future::pending().await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_operation_that_never_ends_fails_the_workload_at_the_limit() {
+        let payload = payload(16);
+        let started = tokio::time::Instant::now();
+        let error = concurrent(&ConfirmNeverComes, Op::Cast, &payload, 10, 4)
+            .await
+            .unwrap_err();
+        assert_eq!(started.elapsed(), OPERATION_LIMIT);
+        assert_eq!(
+            error,
+            "a cast of 16 B not done within 90 s (no broker confirm)"
+        );
+        let calls = concurrent(&ConfirmNeverComes, Op::Call, &payload, 10, 4)
+            .await
+            .unwrap();
+        assert_eq!(calls.count, 10);
     }
 }

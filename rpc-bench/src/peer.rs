@@ -255,12 +255,16 @@ pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
     runtime.block_on(async {
         match started {
             Started::Ours(server, transport) => {
-                let stopped = server.stop(&peer.broker.url).await;
-                transport.shutdown().await;
+                let mut stopped = Ok(());
+                bounded_cleanup(async {
+                    stopped = server.stop(&peer.broker.url).await;
+                    transport.shutdown().await;
+                })
+                .await;
                 stopped
             }
             Started::Raw(server) => {
-                server.stop(&peer.broker.url).await;
+                bounded_cleanup(server.stop(&peer.broker.url)).await;
                 Ok(())
             }
         }
@@ -278,25 +282,46 @@ pub(crate) fn client(args: ClientArgs) -> Result<(), String> {
         "payload_bytes": args.payload_bytes(),
         "concurrency": args.concurrency,
     });
-    let outcome = runtime.block_on(async {
+    // The result line goes out as soon as the workload ends: cleaning up (closing
+    // connections, deleting the reply queue) is bounded and reported apart, so that a
+    // broker slow to close cannot hold back figures already measured.
+    let ok = runtime.block_on(async {
         match peer.system {
             System::Ours => {
                 let transport =
-                    crate::rabbit::transport(&peer.broker.url, peer.connections).await?;
+                    match crate::rabbit::transport(&peer.broker.url, peer.connections).await {
+                        Ok(transport) => transport,
+                        Err(error) => return report(&mut line, Err(error)),
+                    };
                 let client = OursClient::new(transport.clone(), &peer.name);
-                let outcome = drive(&client, &args).await;
-                transport.shutdown().await;
-                outcome
+                let ok = report(&mut line, drive(&client, &args).await);
+                bounded_cleanup(transport.shutdown()).await;
+                ok
             }
             System::Raw => {
-                let uri = amqp_uri(&peer.broker.url)?;
-                let client = RawClient::connect(&uri, &peer.name, peer.raw).await?;
-                let outcome = drive(&client, &args).await;
-                client.close(&peer.broker.url).await;
-                outcome
+                let client = match amqp_uri(&peer.broker.url) {
+                    Ok(uri) => RawClient::connect(&uri, &peer.name, peer.raw).await,
+                    Err(error) => Err(error),
+                };
+                let client = match client {
+                    Ok(client) => client,
+                    Err(error) => return report(&mut line, Err(error)),
+                };
+                let ok = report(&mut line, drive(&client, &args).await);
+                bounded_cleanup(client.close(&peer.broker.url)).await;
+                ok
             }
         }
     });
+    if ok {
+        Ok(())
+    } else {
+        Err("workload failed".into())
+    }
+}
+
+/// Completes `line` with the workload's figures or error and prints it; true if it ran.
+fn report(line: &mut Value, outcome: Result<Vec<(&'static str, Value)>, String>) -> bool {
     let ok = outcome.is_ok();
     match outcome {
         Ok(figures) => {
@@ -308,10 +333,21 @@ pub(crate) fn client(args: ClientArgs) -> Result<(), String> {
         Err(error) => line["error"] = json!(error),
     }
     say(&line.to_string());
-    if ok {
-        Ok(())
-    } else {
-        Err("workload failed".into())
+    ok
+}
+
+/// How long a peer waits for its connections to close and its queues to go.
+const CLEANUP_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Runs a peer's cleanup for at most [`CLEANUP_LIMIT`]; a stuck one is reported on stderr
+/// and left to the process exit (the broker drops the connections and the reply queue
+/// expires).
+async fn bounded_cleanup(cleanup: impl Future<Output = ()>) {
+    if tokio::time::timeout(CLEANUP_LIMIT, cleanup).await.is_err() {
+        eprintln!(
+            "rpc-bench peer: cleanup not done within {} s; leaving it to the process exit",
+            CLEANUP_LIMIT.as_secs()
+        );
     }
 }
 

@@ -18,7 +18,7 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
     QueueDeclareOptions, QueueDeleteOptions,
 };
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::oneshot;
 
@@ -231,8 +231,12 @@ async fn connect(uri: &str) -> Result<Arc<Connection>, String> {
         .map_err(lapin_error)
 }
 
-/// A consume channel with `queue` declared (non-durable, as oslo's reply queues) and a
-/// consumer on it.
+/// How long the broker keeps a benchmark queue nobody uses: a peer that could not clean
+/// up (killed, or a broker slow to answer) leaves nothing behind for long.
+const UNUSED_QUEUE_EXPIRES_MS: i64 = 60_000;
+
+/// A consume channel with `queue` declared (non-durable and expiring when unused, as
+/// oslo's reply queues) and a consumer on it.
 async fn consume(
     connection: &Connection,
     queue: &str,
@@ -243,7 +247,10 @@ async fn consume(
         .queue_declare(
             queue.into(),
             QueueDeclareOptions::default(),
-            FieldTable::default(),
+            FieldTable::from(std::collections::BTreeMap::from([(
+                "x-expires".into(),
+                AMQPValue::LongLongInt(UNUSED_QUEUE_EXPIRES_MS),
+            )])),
         )
         .await
         .map_err(lapin_error)?;

@@ -208,10 +208,18 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
                     _ => case.rust_count,
                 };
                 let figures = match system {
-                    SuiteSystem::RawLapin => run_rust(System::Raw, case, &args)?,
-                    SuiteSystem::OsloRpc => run_rust(System::Ours, case, &args)?,
-                    SuiteSystem::Python => run_python(case, &args)?,
-                };
+                    SuiteSystem::RawLapin => run_rust(System::Raw, case, &args),
+                    SuiteSystem::OsloRpc => run_rust(System::Ours, case, &args),
+                    SuiteSystem::Python => run_python(case, &args),
+                }
+                .map_err(|error| {
+                    format!(
+                        "{} {} failed: {error}\n{}",
+                        case.key,
+                        system.label(),
+                        broker_condition()
+                    )
+                })?;
                 eprintln!(
                     "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<10} {}",
                     case.key,
@@ -299,6 +307,41 @@ fn one_line(figures: &Figures) -> String {
         rate,
         get("cpu_per_call_us")
     )
+}
+
+/// What the broker says about itself, for a failed run's error: a resource alarm blocks
+/// every publisher (their publishes and confirms then wait forever), and connections in
+/// `blocked`, `blocking` or `flow` show who it throttles.
+fn broker_condition() -> String {
+    let bounded = |args: &[&str]| {
+        let mut all = vec!["20"];
+        all.extend_from_slice(args);
+        command_output("timeout", &all)
+    };
+    let alarms = bounded(&["rabbitmq-diagnostics", "-q", "alarms"])
+        .unwrap_or_else(|| "(rabbitmq-diagnostics alarms gave no answer)".to_owned());
+    let throttled = bounded(&[
+        "rabbitmqctl",
+        "-q",
+        "list_connections",
+        "--no-table-headers",
+        "name",
+        "state",
+    ])
+    .map(|listing| {
+        let lines: Vec<&str> = listing
+            .lines()
+            .filter(|line| !line.trim_end().ends_with("running"))
+            .collect();
+        if lines.is_empty() {
+            "every connection running".to_owned()
+        } else {
+            format!("connections not running:\n{}", lines.join("\n"))
+        }
+    })
+    .unwrap_or_else(|| "(rabbitmqctl list_connections gave no answer)".to_owned());
+    let disk = command_output("df", &["-h", "/"]).unwrap_or_default();
+    format!("broker: {alarms}; {throttled}\ndisk: {disk}")
 }
 
 fn command_output(program: &str, args: &[&str]) -> Option<String> {
