@@ -5,6 +5,8 @@
 //! cargo run --example calc_client                 # a short tour of the interface
 //! ```
 
+#[path = "calc/bus.rs"]
+mod bus;
 mod calc;
 
 use std::time::Duration;
@@ -16,18 +18,8 @@ use oslo_rpc::prelude::*;
 #[derive(Parser)]
 #[command(about = "Call the calc interface")]
 struct Args {
-    /// Transport URL [default: $RABBIT_URL, else rabbit://guest:guest@127.0.0.1:5672/]
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        hide_env_values = true,
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/",
-        hide_default_value = true
-    )]
-    url: String,
-    /// Topic of the calc servers.
-    #[arg(long, default_value = "calc")]
-    topic: String,
+    #[command(flatten)]
+    bus: bus::Bus,
     /// One server of the topic (default: any).
     #[arg(long)]
     server: Option<String>,
@@ -55,8 +47,8 @@ enum Call {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let transport = Transport::connect(&args.url).await?;
-    let mut target = Target::topic(&args.topic);
+    let transport = Transport::connect(&args.bus.url).await?;
+    let mut target = Target::topic(&args.bus.topic);
     target.server = args.server.clone();
     let rpc = RpcClient::new(transport.clone(), target)
         .timeout(Duration::try_from_secs_f64(args.timeout)?);

@@ -6,6 +6,8 @@
 //! cargo run --example calc_server -- --topic calc --server host-1
 //! ```
 
+#[path = "calc/bus.rs"]
+mod bus;
 mod calc;
 
 use std::io::Write;
@@ -18,18 +20,8 @@ use tokio::signal::unix::{SignalKind, signal};
 #[derive(Parser)]
 #[command(about = "Serve the calc interface")]
 struct Args {
-    /// Transport URL [default: $RABBIT_URL, else rabbit://guest:guest@127.0.0.1:5672/]
-    #[arg(
-        long,
-        env = "RABBIT_URL",
-        hide_env_values = true,
-        default_value = "rabbit://guest:guest@127.0.0.1:5672/",
-        hide_default_value = true
-    )]
-    url: String,
-    /// Topic to serve.
-    #[arg(long, default_value = "calc")]
-    topic: String,
+    #[command(flatten)]
+    bus: bus::Bus,
     /// Server name [default: the host name].
     #[arg(long)]
     server: Option<String>,
@@ -49,7 +41,7 @@ fn host_name() -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let mut builder = Transport::builder(&args.url);
+    let mut builder = Transport::builder(&args.bus.url);
     if let Some(exchange) = &args.exchange {
         builder = builder.control_exchange(exchange);
     }
@@ -58,17 +50,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
 
-    let server = RpcServer::builder(transport.clone(), Target::server(&args.topic, &server_name))
-        .endpoint(CalcEndpoint::new(CalcService::new()))
-        .endpoint(PingEndpoint::new(PingService))
-        .build()?
-        .start()
-        .await?;
+    let server = RpcServer::builder(
+        transport.clone(),
+        Target::server(&args.bus.topic, &server_name),
+    )
+    .endpoint(CalcEndpoint::new(CalcService::new()))
+    .endpoint(PingEndpoint::new(PingService))
+    .build()?
+    .start()
+    .await?;
     println!("READY");
     std::io::stdout().flush()?;
     eprintln!(
         "calc_server: serving topic {:?} as {:?} on {}",
-        args.topic,
+        args.bus.topic,
         server_name,
         transport.url()
     );
