@@ -12,6 +12,7 @@ use std::future::poll_fn;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_core::Stream;
 use lapin::options::{
@@ -21,6 +22,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::oneshot;
+use tokio::time::timeout;
 
 use crate::measure;
 use crate::peer::{EchoClient, ServerCounters};
@@ -200,20 +202,34 @@ pub(crate) fn amqp_uri(url: &str) -> Result<String, String> {
     Ok(format!("amqp://{user}:{pass}@{hostname}:{port}/{vhost}"))
 }
 
-/// Deletes queues (best effort), for the benchmarks' cleanup.
+/// How long closing a connection or deleting the benchmark's queues may take. lapin
+/// 4.12.3's `Connection::close` has been seen never to resolve: the broker logged the TCP
+/// connection as closed abruptly, lapin's I/O thread had exited, and the future waited on.
+/// (oslo-rpc's own closes are bounded the same way, in `transport::rabbit::link`.)
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
+
+/// Deletes queues (best effort, bounded), for the benchmarks' cleanup.
 pub(crate) async fn delete_queues(url: &str, queues: &[String]) {
     let Ok(uri) = amqp_uri(url) else { return };
-    let Ok(connection) = Connection::connect(&uri, ConnectionProperties::default()).await else {
-        return;
-    };
-    if let Ok(channel) = connection.create_channel().await {
+    let delete = async {
+        let connection = Connection::connect(&uri, ConnectionProperties::default()).await?;
+        let channel = connection.create_channel().await?;
         for queue in queues {
-            let _ = channel
+            channel
                 .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await;
+                .await?;
         }
+        close_all(&[Arc::new(connection)]).await;
+        Ok::<_, lapin::Error>(())
+    };
+    match timeout(CLOSE_LIMIT * 2, delete).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => eprintln!("rpc-bench: deleting {queues:?}: {error}"),
+        Err(_) => eprintln!(
+            "rpc-bench: deleting {queues:?} took over {} s; they expire unused",
+            (CLOSE_LIMIT * 2).as_secs()
+        ),
     }
-    let _ = connection.close(200, "OK".into()).await;
 }
 
 async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
@@ -280,7 +296,13 @@ async fn open_side(
     };
     let out = Publisher::new(publishing.clone(), layout).await?;
     let consumer = consume(&consuming, queue, layout).await?;
-    Ok((vec![consuming, publishing], out, consumer))
+    // Each connection once: closing one twice is not something to ask of lapin.
+    let connections = if layout.split {
+        vec![consuming, publishing]
+    } else {
+        vec![consuming]
+    };
+    Ok((connections, out, consumer))
 }
 
 /// The raw echo server: consumes `queue`, acks, and publishes each request's body back to
@@ -451,9 +473,10 @@ impl EchoClient for RawClient {
     }
 }
 
+/// Closes each connection, waiting at most [`CLOSE_LIMIT`] for each.
 async fn close_all(connections: &[Arc<Connection>]) {
     for connection in connections {
-        let _ = connection.close(200, "OK".into()).await;
+        let _ = timeout(CLOSE_LIMIT, connection.close(200, "OK".into())).await;
     }
 }
 
