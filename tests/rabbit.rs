@@ -399,7 +399,7 @@ async fn python_declarations_replayed_next_to_ours_are_accepted() {
         replayed, 9,
         "exchange and queue declarations in the capture"
     );
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
     f.finish().await;
 }
 
@@ -422,7 +422,7 @@ async fn publish_raw(topic: &str, body: &[u8], content_type: Option<&str>) {
         .unwrap()
         .await
         .unwrap();
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
 }
 
 /// Messages in a queue, without consuming (a passive declare).
@@ -440,7 +440,7 @@ async fn depth(queue: &str) -> u32 {
         )
         .await
         .unwrap();
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
     declared.message_count()
 }
 
@@ -620,7 +620,7 @@ async fn durable_mismatch_is_refused_clearly_or_falls_back_like_oslo() {
         &[format!("{topic}_fanout")],
     )
     .await;
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
 }
 
 /// A loopback port nothing listens on.
@@ -965,7 +965,7 @@ async fn every_returned_message_is_retried_by_exactly_one_publish() {
     eprintln!("{adopted} of 200 returned messages were adopted by other publishes");
     assert_eq!(depth(&missing).await, adopted);
     assert_eq!(depth(&present).await, 200);
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
     f.finish().await;
 }
 
@@ -1040,6 +1040,6 @@ async fn a_channel_error_on_the_shared_channel_spares_the_other_publishes() {
     // closed depends on the machine's load (110 was exceeded once on a busy machine).
     let delivered = depth(&queue).await;
     assert!((100..=200).contains(&delivered), "{delivered}");
-    let _ = connection.close(200, "OK".into()).await;
+    support::rabbit::close_connection(&connection).await;
     f.finish().await;
 }

@@ -120,6 +120,19 @@ pub async fn raw_connection() -> Connection {
         .expect("raw AMQP connection")
 }
 
+/// Closes a raw connection, waiting at most 10 s: lapin 4.12.3's `Connection::close` has
+/// been seen never to resolve (BENCHMARKS.md, "Harness reliability"), and a test must not
+/// hang on its cleanup.
+pub async fn close_connection(connection: &Connection) {
+    let close = connection.close(200, "OK".into());
+    if tokio::time::timeout(Duration::from_secs(10), close)
+        .await
+        .is_err()
+    {
+        eprintln!("cleanup: closing a raw AMQP connection took over 10 s; left to the broker");
+    }
+}
+
 /// Deletes queues and exchanges by name (missing ones are fine).
 pub async fn delete_entities(queues: &[String], exchanges: &[String]) {
     let connection = raw_connection().await;
@@ -143,7 +156,7 @@ pub async fn delete_entities(queues: &[String], exchanges: &[String]) {
         }
         let _ = channel.close(200, "OK".into()).await;
     }
-    let _ = connection.close(200, "OK".into()).await;
+    close_connection(&connection).await;
 }
 
 /// Deletes what a driver declared: every queue, and every exchange but the shared control
