@@ -62,19 +62,17 @@ async fn once<C: EchoClient>(client: &C, op: Op, payload: &str) -> Result<(), St
     };
     match tokio::time::timeout(OPERATION_LIMIT, done).await {
         Ok(outcome) => outcome,
-        Err(_) => Err(format!(
-            "{} of {} B not done within {} s ({})",
-            match op {
-                Op::Call => "a call",
-                Op::Cast => "a cast",
-            },
-            payload.len(),
-            OPERATION_LIMIT.as_secs(),
-            match op {
-                Op::Call => "no reply",
-                Op::Cast => "no broker confirm",
-            }
-        )),
+        Err(_) => {
+            let (what, missing) = match op {
+                Op::Call => ("a call", "no reply"),
+                Op::Cast => ("a cast", "no broker confirm"),
+            };
+            Err(format!(
+                "{what} of {} B not done within {} s ({missing})",
+                payload.len(),
+                OPERATION_LIMIT.as_secs(),
+            ))
+        }
     }
 }
 

@@ -208,18 +208,23 @@ pub(crate) fn amqp_uri(url: &str) -> Result<String, String> {
 /// (oslo-rpc's own closes are bounded the same way, in `transport::rabbit::link`.)
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
-/// Deletes queues (best effort, bounded), for the benchmarks' cleanup.
+/// Deletes queues (best effort, bounded), for the benchmarks' cleanup. A queue that cannot
+/// be deleted is reported and the others are still tried.
 pub(crate) async fn delete_queues(url: &str, queues: &[String]) {
     let Ok(uri) = amqp_uri(url) else { return };
     let delete = async {
         let connection = Connection::connect(&uri, ConnectionProperties::default()).await?;
-        let channel = connection.create_channel().await?;
-        for queue in queues {
-            channel
-                .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-                .await?;
+        if let Ok(channel) = connection.create_channel().await {
+            for queue in queues {
+                if let Err(error) = channel
+                    .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+                    .await
+                {
+                    eprintln!("rpc-bench: deleting queue {queue}: {error}");
+                }
+            }
         }
-        close_all(&[Arc::new(connection)]).await;
+        close(&connection).await;
         Ok::<_, lapin::Error>(())
     };
     match timeout(CLOSE_LIMIT * 2, delete).await {
@@ -473,10 +478,14 @@ impl EchoClient for RawClient {
     }
 }
 
-/// Closes each connection, waiting at most [`CLOSE_LIMIT`] for each.
+/// Closes a connection, waiting at most [`CLOSE_LIMIT`].
+async fn close(connection: &Connection) {
+    let _ = timeout(CLOSE_LIMIT, connection.close(200, "OK".into())).await;
+}
+
 async fn close_all(connections: &[Arc<Connection>]) {
     for connection in connections {
-        let _ = timeout(CLOSE_LIMIT, connection.close(200, "OK".into())).await;
+        close(connection).await;
     }
 }
 
