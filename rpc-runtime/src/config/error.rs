@@ -50,16 +50,10 @@ pub enum ConfigError {
     },
     /// An option's value cannot be converted with its oslo type, or is refused by the driver
     /// (oslo: `ConfigFileValueError`).
-    #[error("{file}:{line}: invalid value {value:?} for [{section}] {option}: {reason}")]
+    #[error("{}:{}: invalid value {value:?} for [{}] {}: {reason}", .at.file, .at.line, .at.section, .at.option)]
     InvalidValue {
-        /// The file the value comes from (the last one that sets the option).
-        file: String,
-        /// The 1-based line of the option.
-        line: usize,
-        /// The section, as oslo names it (`DEFAULT`, `oslo_messaging_rabbit`).
-        section: String,
-        /// The option as written (a deprecated name stays as written).
-        option: String,
+        /// Where the value is written (the last file that sets the option).
+        at: Box<Location>,
         /// The value after `$name` substitution; passwords of a `transport_url` are `***`.
         value: String,
         /// What is wrong, e.g. `expected a boolean (...)`.
@@ -67,16 +61,10 @@ pub enum ConfigError {
     },
     /// A `$name` reference that cannot be substituted (oslo: `NoSuchOptError`,
     /// `TemplateSubstitutionError` or a `RecursionError`).
-    #[error("{file}:{line}: [{section}] {option}: cannot substitute ${reference}: {reason}")]
+    #[error("{at}: cannot substitute ${reference}: {reason}")]
     Substitution {
-        /// The file of the value holding the reference.
-        file: String,
-        /// Its 1-based line.
-        line: usize,
-        /// Its section.
-        section: String,
-        /// Its option.
-        option: String,
+        /// Where the value holding the reference is written.
+        at: Box<Location>,
         /// The name after `$`.
         reference: String,
         /// Why, with a hint.
@@ -91,6 +79,30 @@ pub enum ConfigError {
         /// Which options conflict.
         message: String,
     },
+}
+
+/// Where an option's value is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub file: String,
+    /// The 1-based line of the option.
+    pub line: usize,
+    /// The section, normalized as oslo.config compares it (`DEFAULT`, `oslo_messaging_rabbit`).
+    pub section: String,
+    /// The option as written (a deprecated name stays as written).
+    pub option: String,
+}
+
+impl fmt::Display for Location {
+    /// `nova.conf:12: [oslo_messaging_rabbit] ssl`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: [{}] {}",
+            self.file, self.line, self.section, self.option
+        )
+    }
 }
 
 fn shown_line(text: &Option<String>) -> String {

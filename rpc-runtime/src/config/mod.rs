@@ -68,10 +68,6 @@
 //! [`TransportConfig::control_exchange`]: crate::TransportConfig::control_exchange
 //! [`TransportConfig::default_timeout`]: crate::TransportConfig::default_timeout
 
-// Config errors are made once, at start-up, and carry file, line, section, option and value
-// for the message: their size does not matter.
-#![allow(clippy::result_large_err)]
-
 mod error;
 mod ini;
 mod resolve;
@@ -80,7 +76,7 @@ mod template;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use error::{ConfigError, ConfigWarning};
+pub use error::{ConfigError, ConfigWarning, Location};
 
 use crate::rabbit_options::RabbitOptions;
 use crate::url::Secret;

@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use super::error::{ConfigError, ConfigWarning};
+use super::error::{ConfigError, ConfigWarning, Location};
 use super::ini::{self, DEFAULT_SECTION, Entry, IniFile};
 use super::template;
 use crate::rabbit_options::{self, DEPRECATED_NAMES, OPTION_NAMES, OptionError, RabbitOptions};
@@ -141,12 +141,18 @@ struct Found<'a> {
 }
 
 impl Found<'_> {
-    fn invalid(self, value: &str, reason: String) -> ConfigError {
-        ConfigError::InvalidValue {
+    fn location(self) -> Box<Location> {
+        Box::new(Location {
             file: self.file.name.clone(),
             line: self.entry.line,
             section: self.entry.section.clone(),
             option: self.entry.key.clone(),
+        })
+    }
+
+    fn invalid(self, value: &str, reason: String) -> ConfigError {
+        ConfigError::InvalidValue {
+            at: self.location(),
             value: value.to_owned(),
             reason,
         }
@@ -154,10 +160,7 @@ impl Found<'_> {
 
     fn substitution(self, reference: &str, reason: impl Into<String>) -> ConfigError {
         ConfigError::Substitution {
-            file: self.file.name.clone(),
-            line: self.entry.line,
-            section: self.entry.section.clone(),
-            option: self.entry.key.clone(),
+            at: self.location(),
             reference: reference.to_owned(),
             reason: reason.into(),
         }
