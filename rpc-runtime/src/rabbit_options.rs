@@ -640,6 +640,12 @@ pub(crate) fn closest_name<'a>(
     candidates: &[&'a str],
     max_distance: usize,
 ) -> Option<&'a str> {
+    // The distance is at least the difference in length: spare the quadratic work for keys
+    // too long to be near any candidate.
+    let longest = candidates.iter().map(|c| c.chars().count()).max()?;
+    if key.chars().count() > longest + max_distance {
+        return None;
+    }
     let key = key.to_lowercase();
     candidates
         .iter()

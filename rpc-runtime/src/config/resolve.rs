@@ -14,6 +14,7 @@
 //! substitute its default); and a name oslo.messaging does not register is looked up in the
 //! files (as the service that registers it, nova say, would) instead of failing.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use super::error::{ConfigError, ConfigWarning, Location};
@@ -34,6 +35,11 @@ const DEFAULT_OPTIONS: [(&str, &str); 3] = [
 
 /// How deep `$a` -> `$b` -> ... may nest; deeper is refused (Python recurses until it fails).
 const MAX_REFERENCE_DEPTH: usize = 16;
+
+/// How many references one set of files may expand in all, and how long a substituted value
+/// may get: `a = $b$b$b$b`, `b = $c$c$c$c`, ... would otherwise grow exponentially.
+const MAX_EXPANSIONS: usize = 1000;
+const MAX_VALUE_LEN: usize = 64 * 1024;
 
 /// One parsed file and the name messages use for it.
 #[derive(Debug)]
@@ -60,6 +66,7 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
     let mut resolver = Resolver {
         files,
         stack: Vec::new(),
+        expansions: 0,
     };
     let mut rabbit = RabbitOptions::default();
     let mut rabbit_values = Vec::new();
@@ -175,6 +182,8 @@ struct Resolver<'a> {
     files: &'a [ParsedFile],
     /// The values being substituted, outermost first (to catch `$a` -> `$b` -> `$a`).
     stack: Vec<Found<'a>>,
+    /// References expanded so far.
+    expansions: usize,
 }
 
 impl<'a> Resolver<'a> {
@@ -208,7 +217,16 @@ impl<'a> Resolver<'a> {
 
     fn expand(&mut self, found: Found<'a>) -> Result<String, ConfigError> {
         self.stack.push(found);
-        let result = template::expand(&found.entry.value, |name| self.reference(name, found));
+        let result = template::expand(&found.entry.value, |name| {
+            let text = self.reference(name, found)?;
+            if text.len() > MAX_VALUE_LEN {
+                return Err(found.substitution(
+                    name,
+                    format!("its value would exceed {MAX_VALUE_LEN} bytes"),
+                ));
+            }
+            Ok(text)
+        });
         self.stack.pop();
         result
     }
@@ -241,6 +259,13 @@ impl<'a> Resolver<'a> {
                 return Err(from.substitution(
                     name,
                     format!("references nest more than {MAX_REFERENCE_DEPTH} deep"),
+                ));
+            }
+            self.expansions += 1;
+            if self.expansions > MAX_EXPANSIONS {
+                return Err(from.substitution(
+                    name,
+                    format!("the files need more than {MAX_EXPANSIONS} substitutions"),
                 ));
             }
             return self.expand(target);
@@ -325,7 +350,7 @@ const DEPRECATED_FOR_REMOVAL: [(&str, &str); 3] = [
 fn warnings(files: &[ParsedFile]) -> Vec<ConfigWarning> {
     let mut warnings = Vec::new();
     for file in files {
-        let mut warned_sections: Vec<&str> = Vec::new();
+        let mut warned_sections: HashSet<&str> = HashSet::new();
         for entry in &file.ini.entries {
             let warn = |option: Option<&str>, message: String| ConfigWarning {
                 file: file.name.clone(),
@@ -339,8 +364,7 @@ fn warnings(files: &[ParsedFile]) -> Vec<ConfigWarning> {
                 RABBIT_SECTION => rabbit_key_warning(key),
                 DEFAULT_SECTION => default_key_warning(key),
                 section => {
-                    if !warned_sections.contains(&section) {
-                        warned_sections.push(section);
+                    if warned_sections.insert(section) {
                         if let Some(message) = section_warning(section) {
                             warnings.push(warn(None, message));
                         }

@@ -430,6 +430,50 @@ fn substitution_errors() {
 }
 
 #[test]
+fn exponential_substitution_is_refused() {
+    // "Billion laughs": each level doubles the text; without limits this takes forever.
+    let mut text = String::from("[DEFAULT]\nv0 = 0123456789\n");
+    for i in 1..10 {
+        let previous = format!("$v{}", i - 1);
+        text.push_str(&format!("v{i} = {}\n", previous.repeat(8)));
+    }
+    text.push_str("control_exchange = $v9\n");
+    let message = parse_err(&text).to_string();
+    assert!(
+        message.contains("more than 1000 substitutions") || message.contains("exceed 65536 bytes"),
+        "{message}"
+    );
+    // Many small references are fine.
+    let mut text = String::from("[DEFAULT]\nx = y\ncontrol_exchange = ");
+    text.push_str(&"$x".repeat(500));
+    assert_eq!(
+        parse(&text).control_exchange(),
+        Some("y".repeat(500).as_str())
+    );
+}
+
+#[test]
+fn huge_inputs_stay_cheap() {
+    // Long unknown keys and many distinct sections: did-you-mean and section warnings must
+    // not go quadratic (a fuzz target feeds this parser).
+    let mut text = String::from("[oslo_messaging_rabbit]\n");
+    for i in 0..2000 {
+        text.push_str(&format!("{}{i} = 1\n", "k".repeat(2000)));
+    }
+    for i in 0..20_000 {
+        text.push_str(&format!("[s{i}]\na = 1\n"));
+    }
+    let started = std::time::Instant::now();
+    let config = parse(&text);
+    assert_eq!(config.warnings().len(), 2000);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn unknown_and_misplaced_options_are_warnings() {
     assert_eq!(
         warnings(
@@ -610,4 +654,26 @@ async fn a_transport_from_config_layers_url_query_over_file_options() {
     assert_eq!(transport.config().control_exchange, "nova");
     assert_eq!(transport.config().default_timeout, Duration::from_secs(3));
     transport.shutdown().await;
+}
+
+#[test]
+fn mangled_files_never_panic() {
+    // Every prefix of a real nova.conf, and the file with each special character swapped in
+    // at many places: errors are fine, panics are not.
+    let nova = include_str!("../../../tests/config/samples/nova.conf");
+    let boundaries: Vec<usize> = (0..=nova.len())
+        .filter(|&i| nova.is_char_boundary(i))
+        .collect();
+    for &end in boundaries.iter().step_by(7) {
+        let _ = OsloConfig::parse("prefix.conf", &nova[..end]);
+    }
+    let specials = [
+        "[", "]", "=", ":", "$", "${", "}", "\"", "'", "#", ";", "\n", "\r", "\t", " ", "\\$",
+        "$$", "é", "\u{feff}", "\u{1c}", "@", "%",
+    ];
+    for (index, &at) in boundaries.iter().step_by(61).enumerate() {
+        let special = specials[index % specials.len()];
+        let mangled = format!("{}{special}{}", &nova[..at], &nova[at..]);
+        let _ = OsloConfig::parse("mangled.conf", &mangled);
+    }
 }
