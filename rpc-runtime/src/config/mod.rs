@@ -152,7 +152,7 @@ fn expand_home(path: &Path) -> PathBuf {
 ///
 /// [`Transport::from_config`]: crate::Transport::from_config
 /// [`TransportBuilder::config`]: crate::TransportBuilder::config
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OsloConfig {
     transport_url: Option<Secret>,
     control_exchange: Option<String>,

@@ -614,6 +614,39 @@ fn sources_on_disk() {
 }
 
 #[tokio::test]
+async fn a_transport_from_config_files() {
+    let dir = std::env::temp_dir().join(format!("oslo-rpc-config-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let a = dir.join("a.conf");
+    let b = dir.join("b.conf");
+    std::fs::write(
+        &a,
+        "[DEFAULT]\ntransport_url = memory://files\ncontrol_exchange = a\n",
+    )
+    .unwrap();
+    std::fs::write(&b, "[DEFAULT]\ncontrol_exchange = b\n").unwrap();
+    let transport = crate::Transport::from_config_files(&[&a, &b])
+        .await
+        .unwrap();
+    assert_eq!(transport.url().to_string(), "memory://files");
+    assert_eq!(transport.config().control_exchange, "b");
+    transport.shutdown().await;
+    std::fs::write(&b, "[DEFAULT]\nrpc_response_timeout = soon\n").unwrap();
+    let error = crate::Transport::from_config_files(&[&a, &b])
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, crate::RpcError::InvalidConfig(_)),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("rpc_response_timeout"),
+        "{error}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
 async fn a_transport_from_config_layers_url_query_over_file_options() {
     let config = parse(
         "[DEFAULT]\ntransport_url = memory://config-test\ncontrol_exchange = nova\n\
