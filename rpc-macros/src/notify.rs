@@ -8,7 +8,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type};
+use syn::{
+    FnArg, GenericArgument, ImplItem, ImplItemFn, ItemImpl, PathArguments, ReturnType, Type,
+};
 
 use crate::ctxt::Ctxt;
 
@@ -38,8 +40,8 @@ struct Handler {
     payload: Option<Type>,
     /// Where a payload bound error points.
     payload_span: Span,
-    /// Where a return type bound error points.
-    output_span: Span,
+    /// The return type (`()` when none is written), spanned where the user wrote it.
+    output: TokenStream,
 }
 
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -154,17 +156,18 @@ fn check_handler(cx: &mut Ctxt, method: &ImplItemFn, batch: bool) -> Option<Hand
         cx.error_spanned_by(&sig.generics, "notification handlers cannot be generic");
         ok = false;
     }
-    let mut inputs = sig.inputs.iter();
-    match inputs.next() {
-        Some(FnArg::Receiver(receiver))
-            if receiver.reference.is_some() && receiver.mutability.is_none() => {}
-        Some(other) => {
-            cx.error_spanned_by(other, "notification handlers take `&self` first");
-            ok = false;
+    let mut inputs = sig.inputs.iter().peekable();
+    match inputs.peek() {
+        Some(FnArg::Receiver(receiver)) => {
+            if receiver.reference.is_none() || receiver.mutability.is_some() {
+                cx.error_spanned_by(receiver, "notification handlers take `&self` first");
+                ok = false;
+            }
+            inputs.next();
         }
-        None => {
-            cx.error_spanned_by(&sig.ident, "notification handlers take `&self` first");
-            ok = false;
+        _ => {
+            cx.error_spanned_by(&sig.inputs, "notification handlers take `&self` first");
+            return None;
         }
     }
     let expected = if batch {
@@ -204,23 +207,27 @@ fn check_handler(cx: &mut Ctxt, method: &ImplItemFn, batch: bool) -> Option<Hand
         (None, Some(arg)) => arg.span(),
         (None, None) => sig.ident.span(),
     };
-    let output_span = match &sig.output {
-        ReturnType::Default => sig.ident.span(),
-        ReturnType::Type(_, ty) => ty.span(),
+    let output = match &sig.output {
+        ReturnType::Default => quote!(()),
+        ReturnType::Type(_, ty) => ty.to_token_stream(),
     };
     ok.then(|| Handler {
         method: sig.ident.clone(),
         variant,
         payload,
         payload_span,
-        output_span,
+        output,
     })
 }
 
 /// `P` of `Notification<P>` (`Some(None)` for a bare `Notification`), inside `Vec<..>` for
 /// batches; `None` when the type has another shape.
 fn payload_of(ty: &Type, batch: bool) -> Option<Option<Type>> {
-    let ty = if batch { single_generic(ty, "Vec")?? } else { ty.clone() };
+    let ty = if batch {
+        single_generic(ty, "Vec")??
+    } else {
+        ty.clone()
+    };
     match last_segment(&ty, "Notification")? {
         PathArguments::None => Some(None),
         PathArguments::AngleBracketed(args) if args.args.len() == 1 => match &args.args[0] {
@@ -257,7 +264,12 @@ fn generate(block: &ItemImpl, handlers: &[Handler], args: &Args) -> TokenStream 
     let self_ty = &block.self_ty;
     let (impl_generics, _, where_clause) = block.generics.split_for_impl();
     let endpoint_name = self_ty.to_token_stream().to_string().replace(' ', "");
-    let variants: Vec<&syn::Ident> = handlers.iter().map(|h| &h.variant).collect();
+    // In oslo's order, whatever the order of the methods.
+    let variants: Vec<&syn::Ident> = PRIORITIES
+        .iter()
+        .filter_map(|(_, name)| handlers.iter().find(|h| h.variant == name))
+        .map(|h| &h.variant)
+        .collect();
     let arms = handlers.iter().map(|h| {
         let method = &h.method;
         let variant = &h.variant;
@@ -270,7 +282,9 @@ fn generate(block: &ItemImpl, handlers: &[Handler], args: &Args) -> TokenStream 
         } else {
             quote_spanned!(h.payload_span=> #notify::decode_for_handler::<#payload>)
         };
-        let outcome = quote_spanned!(h.output_span=> #notify::IntoOutcome::into_outcome);
+        // The bound is checked on the user's return type, where an error then points.
+        let output = &h.output;
+        let outcome = quote_spanned!(output.span()=> #notify::outcome_of::<#output>());
         let call = if args.batch {
             quote! {
                 let batch = #decode(#endpoint_name, priority, raw);

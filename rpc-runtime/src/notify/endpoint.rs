@@ -133,6 +133,13 @@ pub trait BatchNotificationEndpoint: Send + Sync + 'static {
     ) -> BoxFuture<'a, Outcome>;
 }
 
+/// The conversion of a handler's return type into its [`Outcome`]; the witness that
+/// `#[notification_endpoint]` names with the span of the user's return type.
+#[doc(hidden)]
+pub fn outcome_of<R: IntoOutcome>() -> fn(R) -> Outcome {
+    R::into_outcome
+}
+
 /// Decodes a notification for a typed handler; on failure logs why and returns `None`
 /// (the generated code then skips the handler). Used by `#[notification_endpoint]`.
 #[doc(hidden)]

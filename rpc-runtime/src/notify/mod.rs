@@ -18,7 +18,7 @@ mod priority;
 
 pub use endpoint::{
     BatchNotificationEndpoint, IntoOutcome, Metadata, Notification, NotificationEndpoint, Outcome,
-    decode_batch_for_handler, decode_for_handler,
+    decode_batch_for_handler, decode_for_handler, outcome_of,
 };
 pub use filter::NotificationFilter;
 pub use listener::{
