@@ -56,6 +56,36 @@ impl Drop for Cleanup {
     }
 }
 
+/// Waits (at most 30 s) until `queue` has a consumer.
+async fn wait_for_consumer(queue: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let list = tokio::process::Command::new("rabbitmqctl")
+            .args([
+                "list_queues",
+                "--quiet",
+                "--no-table-headers",
+                "name",
+                "consumers",
+            ])
+            .output()
+            .await
+            .expect("rabbitmqctl");
+        let text = String::from_utf8_lossy(&list.stdout);
+        if text
+            .lines()
+            .any(|l| l.split('\t').collect::<Vec<_>>() == [queue, "1"])
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{queue} has no consumer after 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notify_reaches_a_python_listener() {
     let topic = unique("cli-notify");
@@ -194,6 +224,10 @@ async fn listen_prints_what_a_python_notifier_sends() {
         matches!(&ready, Ok(Ok(Some(line))) if line.contains("listening")),
         "{ready:?}"
     );
+    // The listener says it listens once its consumer is up, or once it gave up waiting for
+    // an unreachable broker (it keeps trying, as oslo's does): on a loaded machine the
+    // latter can happen, so wait until the broker shows the pool's consumer.
+    wait_for_consumer(&pool).await;
     py_notify(
         &[
             "--topic",
@@ -228,7 +262,22 @@ async fn listen_prints_what_a_python_notifier_sends() {
                 rest.push_str(&line);
                 rest.push('\n');
             }
-            panic!("listen did not end within 60 s of the notifications; stderr:\n{rest}");
+            let queues = std::process::Command::new("rabbitmqctl")
+                .args([
+                    "list_queues",
+                    "--quiet",
+                    "name",
+                    "messages_ready",
+                    "messages_unacknowledged",
+                    "consumers",
+                ])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let ours: Vec<&str> = queues.lines().filter(|l| l.starts_with(&topic)).collect();
+            panic!(
+                "listen did not end within 60 s of the notifications; stderr:\n{rest}\nqueues: {ours:#?}"
+            );
         }
     };
     assert_eq!(output.status.code(), Some(0));
