@@ -8,6 +8,7 @@ pub mod client;
 pub mod context;
 pub mod dispatch;
 pub mod error;
+pub mod objects;
 pub mod rabbit_options;
 pub mod schema;
 pub mod server;
