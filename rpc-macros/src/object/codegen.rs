@@ -19,8 +19,14 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
     let ident = &object.input.ident;
     let state = &object.state_fields[0].ident;
     let info = info(object, &objects, &private);
-    let write_fields = object.fields.iter().map(|field| write_field(field, &objects));
-    let read_fields = object.fields.iter().map(|field| read_field(field, &objects));
+    let write_fields = object
+        .fields
+        .iter()
+        .map(|field| write_field(field, &objects));
+    let read_fields = object
+        .fields
+        .iter()
+        .map(|field| read_field(field, &objects));
     let set_arms = object.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
         let is_set = match field.presence {
@@ -33,6 +39,10 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
     let child_arms = object.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
         quote!(#index => (&#objects::probe::Probe(&self.#name)).object_changed(),)
+    });
+    let reset_children = object.fields.iter().map(|field| {
+        let name = &field.ident;
+        quote!((&mut #objects::probe::ProbeMut(&mut self.#name)).reset_objects();)
     });
     let collect_children = object.fields.iter().map(|field| {
         let ty = field.ty;
@@ -54,7 +64,10 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
         #[allow(non_camel_case_types, clippy::all)]
         const _: () = {
             #[allow(unused_imports)]
-            use #objects::probe::{ObjectType as _, ObjectValue as _, PlainType as _, PlainValue as _};
+            use #objects::probe::{
+                ObjectType as _, ObjectValue as _, ObjectValueMut as _, PlainType as _,
+                PlainValue as _, PlainValueMut as _,
+            };
 
             impl #objects::VersionedObject for #ident {
                 const INFO: #objects::ObjectInfo = #info;
@@ -98,6 +111,10 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
                         #(#child_arms)*
                         _ => false,
                     }
+                }
+
+                fn __reset_children(&mut self) {
+                    #(#reset_children)*
                 }
 
                 #make_compatible

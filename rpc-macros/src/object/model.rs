@@ -223,7 +223,9 @@ fn attr_entries(
             let Some(key) = keys.iter().copied().find(|key| *key == name) else {
                 cx.error_spanned_by(
                     &meta.path,
-                    format!("unknown key `{name}` in #[versioned_object(...)] here: expected {expected}"),
+                    format!(
+                        "unknown key `{name}` in #[versioned_object(...)] here: expected {expected}"
+                    ),
                 );
                 // Skip the value, if any, and go on with the next key.
                 if meta.input.peek(syn::Token![=]) {

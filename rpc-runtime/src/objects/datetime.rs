@@ -480,9 +480,8 @@ fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
     let month = i64::from(month);
-    let day_of_year = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5
-        + i64::from(day)
-        - 1;
+    let day_of_year =
+        (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     era * 146_097 + day_of_era - 719_468
 }
@@ -535,10 +534,12 @@ mod chrono_support {
 
         fn try_from(time: DateTime) -> Result<Self, OutOfRange> {
             let utc = chrono::DateTime::<chrono::Utc>::try_from(time)?;
-            Ok(match chrono::FixedOffset::east_opt(time.offset_minutes() * 60) {
-                Some(offset) => utc.with_timezone(&offset),
-                None => utc.fixed_offset(),
-            })
+            Ok(
+                match chrono::FixedOffset::east_opt(time.offset_minutes() * 60) {
+                    Some(offset) => utc.with_timezone(&offset),
+                    None => utc.fixed_offset(),
+                },
+            )
         }
     }
 }

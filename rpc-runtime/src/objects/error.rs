@@ -30,7 +30,9 @@ pub enum ObjectError {
         found: String,
     },
     /// The project namespace differs (oslo's `UnsupportedObjectError`).
-    #[error("unsupported object type {found_namespace}.{name}: expected namespace {expected_namespace}")]
+    #[error(
+        "unsupported object type {found_namespace}.{name}: expected namespace {expected_namespace}"
+    )]
     ProjectNamespace {
         /// The object.
         name: &'static str,

@@ -60,9 +60,10 @@ pub use error::ObjectError;
 pub use manifest::VersionManifest;
 pub use net::{IpNetwork, IpNetworkError};
 pub use primitive::ObjectData;
+pub use primitive::{ManifestScope, with_manifest};
 #[doc(hidden)]
 pub use primitive::{
-    deserialize, read_field, read_optional, read_required, serialize, with_manifest, write_value,
+    deserialize, read_field, read_optional, read_required, serialize, write_value,
 };
 pub use state::{Field, ObjectState};
 
@@ -134,6 +135,9 @@ pub trait VersionedObject: Sized {
     fn __child_changed(&self, index: usize) -> bool;
 
     #[doc(hidden)]
+    fn __reset_children(&mut self);
+
+    #[doc(hidden)]
     fn __make_compatible(
         &self,
         _data: &mut ObjectData,
@@ -203,6 +207,13 @@ pub trait VersionedObject: Sized {
     /// children's, so a field holding a changed object still reports as changed).
     fn reset_changes(&mut self) {
         self.state_mut().changes = Changes::Listed(Vec::new());
+    }
+
+    /// Forgets the changes of this object and of every object its fields hold, lists of
+    /// objects included (oslo's `obj_reset_changes(recursive=True)`).
+    fn reset_changes_recursive(&mut self) {
+        self.__reset_children();
+        self.reset_changes();
     }
 
     /// Forgets the changes of the named fields only.

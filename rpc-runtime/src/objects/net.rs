@@ -115,7 +115,14 @@ mod tests {
         ] {
             assert_eq!(text.parse::<IpNetwork>().unwrap().to_string(), shown);
         }
-        for bad in ["10.0.0.0/33", "10.0.0.0/", "10.0.0/8", "::/129", "x", "10.0.0.0/+8"] {
+        for bad in [
+            "10.0.0.0/33",
+            "10.0.0.0/",
+            "10.0.0/8",
+            "::/129",
+            "x",
+            "10.0.0.0/+8",
+        ] {
             assert!(bad.parse::<IpNetwork>().is_err(), "{bad}");
         }
     }

@@ -44,11 +44,12 @@ impl ObjectData {
     pub fn get<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, ObjectError> {
         self.get_raw(name)
             .map(|raw| {
-                raw.deserialize_into().map_err(|error| ObjectError::InvalidField {
-                    object: "(data)",
-                    field: name.to_owned(),
-                    message: error.to_string(),
-                })
+                raw.deserialize_into()
+                    .map_err(|error| ObjectError::InvalidField {
+                        object: "(data)",
+                        field: name.to_owned(),
+                        message: error.to_string(),
+                    })
             })
             .transpose()
     }
@@ -110,9 +111,7 @@ impl Serialize for ObjectData {
 
 impl<'de> Deserialize<'de> for ObjectData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Entries::deserialize(deserializer).map(|entries| ObjectData {
-            entries: entries.0,
-        })
+        Entries::deserialize(deserializer).map(|entries| ObjectData { entries: entries.0 })
     }
 }
 
@@ -154,24 +153,46 @@ thread_local! {
 
 /// Runs `encode` with `manifest` as the version manifest of every object it serializes.
 pub fn with_manifest<R>(manifest: Option<Arc<VersionManifest>>, encode: impl FnOnce() -> R) -> R {
-    struct Restore(Option<Arc<VersionManifest>>);
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            let _ = MANIFEST.try_with(|slot| *slot.borrow_mut() = previous);
-        }
-    }
-
-    let previous = MANIFEST
-        .try_with(|slot| slot.replace(manifest))
-        .unwrap_or_default();
-    let _restore = Restore(previous);
+    let _scope = ManifestScope::enter(manifest);
     encode()
 }
 
+/// While it lives, `manifest` is the version manifest of every object serialized on this
+/// thread; dropping it restores the previous one. Meant for synchronous encoding (a request
+/// builder): never hold it across an `.await`.
+#[must_use = "the manifest applies only while the scope lives"]
+pub struct ManifestScope {
+    previous: Option<Arc<VersionManifest>>,
+}
+
+impl ManifestScope {
+    /// Makes `manifest` the one in force.
+    pub fn enter(manifest: Option<Arc<VersionManifest>>) -> ManifestScope {
+        let previous = MANIFEST
+            .try_with(|slot| slot.replace(manifest))
+            .unwrap_or_default();
+        ManifestScope { previous }
+    }
+}
+
+impl Drop for ManifestScope {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = MANIFEST.try_with(|slot| *slot.borrow_mut() = previous);
+    }
+}
+
+impl fmt::Debug for ManifestScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ManifestScope").finish_non_exhaustive()
+    }
+}
+
 fn current_manifest() -> Option<Arc<VersionManifest>> {
-    MANIFEST.try_with(|slot| slot.borrow().clone()).ok().flatten()
+    MANIFEST
+        .try_with(|slot| slot.borrow().clone())
+        .ok()
+        .flatten()
 }
 
 // ---- writing ----
@@ -314,11 +335,13 @@ pub fn deserialize<'de, O: VersionedObject, D: Deserializer<'de>>(
 }
 
 pub(super) fn from_primitive<O: VersionedObject>(raw: &RawJson) -> Result<O, ObjectError> {
-    let entries: Entries = raw.deserialize_into().map_err(|error| ObjectError::SerialNamespace {
-        serial_namespace: O::INFO.serial_namespace,
-        name: O::INFO.name,
-        found: format!("something else ({error})"),
-    })?;
+    let entries: Entries =
+        raw.deserialize_into()
+            .map_err(|error| ObjectError::SerialNamespace {
+                serial_namespace: O::INFO.serial_namespace,
+                name: O::INFO.name,
+                found: format!("something else ({error})"),
+            })?;
     read(entries.0)
 }
 
@@ -412,9 +435,9 @@ fn read<O: VersionedObject>(entries: Vec<(String, RawJson)>) -> Result<O, Object
     let data_raw = keys
         .data
         .ok_or_else(|| malformed(format!("no {}.data", info.serial_namespace)))?;
-    let mut data: ObjectData = data_raw.deserialize_into().map_err(|_| {
-        malformed(format!("{}.data is not an object", info.serial_namespace))
-    })?;
+    let mut data: ObjectData = data_raw
+        .deserialize_into()
+        .map_err(|_| malformed(format!("{}.data is not an object", info.serial_namespace)))?;
     let changes: Vec<String> = match keys.changes {
         None => Vec::new(),
         Some(raw) => raw.deserialize_into().map_err(|_| {

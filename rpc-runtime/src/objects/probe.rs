@@ -57,6 +57,53 @@ impl<T: VersionedObject> ObjectValue for Probe<'_, Field<Option<T>>> {
     }
 }
 
+/// A field's value, told to forget the changes of the objects it holds (oslo's
+/// `obj_reset_changes(recursive=True)`: objects and lists of objects).
+pub struct ProbeMut<'a, T: ?Sized>(pub &'a mut T);
+
+/// Answer for values holding objects.
+pub trait ObjectValueMut {
+    /// Resets the changes of every object held, recursively.
+    fn reset_objects(&mut self);
+}
+
+/// Answer for every other value.
+pub trait PlainValueMut {
+    /// Nothing to reset.
+    fn reset_objects(&mut self) {}
+}
+
+impl<T: ?Sized> PlainValueMut for &mut ProbeMut<'_, T> {}
+
+fn reset_all<'a, T: VersionedObject + 'a>(objects: impl IntoIterator<Item = &'a mut T>) {
+    for object in objects {
+        object.reset_changes_recursive();
+    }
+}
+
+macro_rules! resettable {
+    ($($container:ty => |$value:ident| $objects:expr),* $(,)?) => {
+        $(
+            impl<T: VersionedObject> ObjectValueMut for ProbeMut<'_, $container> {
+                fn reset_objects(&mut self) {
+                    let $value = &mut *self.0;
+                    reset_all($objects);
+                }
+            }
+        )*
+    };
+}
+
+resettable!(
+    T => |value| Some(value),
+    Option<T> => |value| value.as_mut(),
+    Field<T> => |value| value.get_mut(),
+    Field<Option<T>> => |value| value.get_mut().and_then(Option::as_mut),
+    Vec<T> => |value| value.iter_mut(),
+    Option<Vec<T>> => |value| value.iter_mut().flatten(),
+    Field<Vec<T>> => |value| value.get_mut().into_iter().flatten(),
+);
+
 /// A type, asked which objects it holds.
 pub struct TypeProbe<T: ?Sized>(PhantomData<T>);
 

@@ -74,10 +74,7 @@ pub(super) fn compare_objects(old: &[ObjectSchema], new: &[ObjectSchema]) -> Vec
             findings.push(finding(
                 Severity::Ok,
                 &new_object.name,
-                format!(
-                    "new object `{}` {}",
-                    new_object.name, new_object.version
-                ),
+                format!("new object `{}` {}", new_object.name, new_object.version),
             ));
         }
     }
@@ -86,7 +83,8 @@ pub(super) fn compare_objects(old: &[ObjectSchema], new: &[ObjectSchema]) -> Vec
 
 fn compare_object(findings: &mut Vec<Finding>, old: &ObjectSchema, new: &ObjectSchema) {
     let name = &old.name;
-    let mut push = |severity, description: String| findings.push(finding(severity, name, description));
+    let mut push =
+        |severity, description: String| findings.push(finding(severity, name, description));
     let (old_version, new_version) = (old.version, new.version);
     if old.serial_namespace != new.serial_namespace || old.namespace != new.namespace {
         push(

@@ -9,17 +9,26 @@ const PYTHON: &[(&str, Option<&str>)] = &[
     ("2026-12-06T15:00:00Z", Some("2026-12-06T15:00:00Z")),
     ("2026-12-06T15:00:00", Some("2026-12-06T15:00:00Z")),
     ("2026-12-06T15:00:00.123456Z", Some("2026-12-06T15:00:00Z")),
-    ("2026-12-06T15:00:00+05:30", Some("2026-12-06T15:00:00+05:30")),
+    (
+        "2026-12-06T15:00:00+05:30",
+        Some("2026-12-06T15:00:00+05:30"),
+    ),
     ("2026-12-06 15:00:00", Some("2026-12-06T15:00:00Z")),
     ("20261206T150000Z", Some("2026-12-06T15:00:00Z")),
     ("2026-12-06", Some("2026-12-06T00:00:00Z")),
     ("2026-12-06T15:00Z", Some("2026-12-06T15:00:00Z")),
     ("2026-12-06T15Z", Some("2026-12-06T15:00:00Z")),
     ("2026-12-06T15:00:00,5Z", Some("2026-12-06T15:00:00Z")),
-    ("2026-12-06T15:00:00+0530", Some("2026-12-06T15:00:00+05:30")),
+    (
+        "2026-12-06T15:00:00+0530",
+        Some("2026-12-06T15:00:00+05:30"),
+    ),
     ("2026-12-06T15:00:00+05", Some("2026-12-06T15:00:00+05:00")),
     ("2026-12-06T15:00:00.1234567Z", Some("2026-12-06T15:00:00Z")),
-    ("2026-12-06T15:00:00-03:00", Some("2026-12-06T15:00:00-03:00")),
+    (
+        "2026-12-06T15:00:00-03:00",
+        Some("2026-12-06T15:00:00-03:00"),
+    ),
     ("2026-12-06T15:00:00UTC", None),
     ("2026-W49", None),
     ("2026-12-06t15:00:00z", None),
@@ -73,7 +82,13 @@ fn fractions_are_kept_in_rust_and_dropped_on_the_wire() {
 
 #[test]
 fn civil_dates_round_trip() {
-    for (year, month, day) in [(1, 1, 1), (1969, 12, 31), (1970, 1, 1), (2000, 2, 29), (9999, 12, 31)] {
+    for (year, month, day) in [
+        (1, 1, 1),
+        (1969, 12, 31),
+        (1970, 1, 1),
+        (2000, 2, 29),
+        (9999, 12, 31),
+    ] {
         let time = DateTime::from_utc(year, month, day, 23, 59, 59, 0).unwrap();
         let text = time.to_string();
         assert_eq!(DateTime::parse(&text).unwrap(), time, "{text}");
@@ -82,7 +97,10 @@ fn civil_dates_round_trip() {
     let before_epoch = DateTime::from(UNIX_EPOCH - Duration::from_micros(1_500_000));
     assert_eq!(before_epoch.unix_timestamp(), -2);
     assert_eq!(before_epoch.subsec_micros(), 500_000);
-    assert_eq!(SystemTime::from(before_epoch), UNIX_EPOCH - Duration::from_micros(1_500_000));
+    assert_eq!(
+        SystemTime::from(before_epoch),
+        UNIX_EPOCH - Duration::from_micros(1_500_000)
+    );
 }
 
 #[cfg(feature = "chrono")]
