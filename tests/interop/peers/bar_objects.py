@@ -8,7 +8,8 @@ registers the classes as a peer of that Widget version has them, so a test can r
 * ``Widget`` 1.0: id, uuid, name, created_at, status (enum), address (IP, nullable),
   network (IP network, nullable), metadata (dict of strings), flags (set of strings),
   weight (float, nullable); 1.1 adds ``tags`` (list of strings); 1.2 adds ``owner``
-  (a Person, nullable). ``obj_make_compatible`` drops them below their versions.
+  (a Person, nullable); 1.3 adds ``color`` (a string; newer than the Rust tests' Widget).
+  ``obj_make_compatible`` drops them below their versions.
 * ``Shelf`` 1.0: label, widgets (list of Widgets).
 """
 
@@ -26,7 +27,7 @@ class BarSerializer(base.VersionedObjectSerializer):
     OBJ_BASE_CLASS = BarObject
 
 
-WIDGET_VERSIONS = ('1.0', '1.1', '1.2')
+WIDGET_VERSIONS = ('1.0', '1.1', '1.2', '1.3')
 
 
 def define(widget_version='1.2'):
@@ -58,6 +59,8 @@ def define(widget_version='1.2'):
         widget_fields['tags'] = fields.ListOfStringsField()
     if level >= (1, 2):
         widget_fields['owner'] = fields.ObjectField('Person', nullable=True)
+    if level >= (1, 3):
+        widget_fields['color'] = fields.StringField()
 
     @base.VersionedObjectRegistry.register
     class Widget(BarObject):
@@ -69,6 +72,8 @@ def define(widget_version='1.2'):
         def obj_make_compatible(self, primitive, target_version):
             super().obj_make_compatible(primitive, target_version)
             target = versionutils.convert_version_to_tuple(target_version)
+            if target < (1, 3):
+                primitive.pop('color', None)
             if target < (1, 2):
                 primitive.pop('owner', None)
             if target < (1, 1):
@@ -113,3 +118,28 @@ def describe(obj):
         else:
             out['fields'][name] = field.to_primitive(obj, name, value)
     return out
+
+
+def new_widget(Widget, Person, id=9, tz='+05:30', with_owner=True):
+    """The widget of the Rust tests' ``bar::widget()``, for whichever Widget version is
+    registered (fields the version lacks are left out). ``tz='unnamed'`` uses a
+    ``datetime.timezone`` without a name, which oslo writes as ``UTC-03:00``."""
+    import datetime
+    import iso8601
+    if tz == 'unnamed':
+        created = datetime.datetime(
+            2026, 12, 6, 15, 0, 0,
+            tzinfo=datetime.timezone(datetime.timedelta(hours=-3)))
+    else:
+        created = iso8601.parse_date('2026-12-06T15:00:00' + tz)
+    values = dict(
+        id=id, uuid='8f3c8e0e-3c1a-4c8e-9d5e-2f1b7a6c4d3e', name='y\u00e9',
+        created_at=created, status='active', address='2001:db8::1',
+        network='10.1.2.3/8', metadata={'k': 'v'}, flags={'b'}, weight=1.5)
+    if 'tags' in Widget.fields:
+        values['tags'] = ['a', '\u00e9']
+    if 'owner' in Widget.fields and with_owner:
+        values['owner'] = Person(name='p', email=None)
+    if 'color' in Widget.fields:
+        values['color'] = 'red'
+    return Widget(**values)
