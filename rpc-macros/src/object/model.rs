@@ -92,7 +92,7 @@ impl<'a> Object<'a> {
             literals: Vec::new(),
         };
         let mut version_given = false;
-        for (key, literal) in attr_entries(cx, &input.attrs, &TYPE_KEYS) {
+        for (key, literal) in attr_entries(cx, &input.attrs, &TYPE_KEYS, "on the type") {
             match key {
                 "serial_namespace" => object.serial_namespace = literal.value(),
                 "namespace" => object.namespace = literal.value(),
@@ -144,7 +144,7 @@ impl<'a> Object<'a> {
     }
 
     fn add_field(&mut self, cx: &mut Ctxt, field: &'a syn::Field) {
-        let entries = attr_entries(cx, &field.attrs, &FIELD_KEYS);
+        let entries = attr_entries(cx, &field.attrs, &FIELD_KEYS, "on a field");
         if is_named(&field.ty, "ObjectState") {
             if let Some((_, literal)) = entries.first() {
                 cx.error_spanned_by(
@@ -210,6 +210,7 @@ fn attr_entries(
     cx: &mut Ctxt,
     attrs: &[Attribute],
     keys: &[&'static str],
+    place: &str,
 ) -> Vec<(&'static str, LitStr)> {
     let mut entries: Vec<(&'static str, LitStr)> = Vec::new();
     let expected = keys
