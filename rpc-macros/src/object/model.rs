@@ -225,7 +225,7 @@ fn attr_entries(
                 cx.error_spanned_by(
                     &meta.path,
                     format!(
-                        "unknown key `{name}` in #[versioned_object(...)] here: expected {expected}"
+                        "unknown key `{name}` in #[versioned_object(...)] {place}: expected {expected}"
                     ),
                 );
                 // Skip the value, if any, and go on with the next key.
