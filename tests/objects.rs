@@ -6,6 +6,8 @@
 #![allow(dead_code, unreachable_pub)]
 
 mod bar;
+#[path = "../examples/compute/mod.rs"]
+mod compute;
 
 use bar::{Person, Shelf, Widget, WidgetApiClient, WidgetApiEndpoint};
 use oslo_rpc::objects::{Field, ObjectData, ObjectError, VersionManifest};
@@ -560,5 +562,84 @@ async fn objects_are_arguments_and_results_of_typed_calls() {
     assert!(seen["fields"].get("tags").is_none() && seen["fields"].get("owner").is_none());
     let owner_unset: Widget = old_server.echo_widget(&ctx, bar::widget()).await.unwrap();
     assert_eq!(owner_unset.owner, Field::<Option<Person>>::Unset);
+    server.stop().await.unwrap();
+}
+
+/// The example's flow (`examples/versioned_objects.rs`), asserted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nova_style_example_works() {
+    use compute::{ComputeApiClient, ComputeApiEndpoint, FakeCompute, Flavor, Instance, VmState};
+    let topic = format!("compute-{}", uuid::Uuid::new_v4().simple());
+    let transport = Transport::connect(&format!("memory://{topic}"))
+        .await
+        .unwrap();
+    let server = RpcServer::builder(transport.clone(), Target::server(&topic, "host-1"))
+        .endpoint(ComputeApiEndpoint::new(FakeCompute::default()))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let compute = ComputeApiClient::new(RpcClient::new(transport, Target::topic(&topic)));
+    let ctx = Context::new();
+    let flavor = Flavor {
+        flavorid: "m1.small".into(),
+        memory_mb: 2048,
+        vcpus: 2,
+        description: Field::Unset,
+        state: ObjectState::new(),
+    };
+    let instance = Instance::building("conductor", flavor);
+    assert_eq!(
+        instance.changes(),
+        [
+            "uuid",
+            "host",
+            "vm_state",
+            "task_state",
+            "flavor",
+            "metadata"
+        ]
+    );
+    let built = compute
+        .build_and_run_instance(&ctx, instance.clone(), "host-1".into())
+        .await
+        .unwrap();
+    assert_eq!(built.vm_state, VmState::Active);
+    assert_eq!(
+        built.changes(),
+        ["host", "vm_state", "task_state", "launched_at"]
+    );
+
+    let manifest = VersionManifest::new()
+        .with("Instance", RpcVersion::new(1, 1))
+        .with("Flavor", RpcVersion::new(1, 0));
+    let old: Value = instance
+        .to_primitive(None, Some(&manifest))
+        .unwrap()
+        .deserialize_into()
+        .unwrap();
+    assert_eq!(old["nova_object.version"], "1.1");
+    let data = &old["nova_object.data"];
+    assert_eq!(data["vcpus"], 2, "written by the make_compatible hook");
+    assert!(data.get("metadata").is_none() && data.get("launched_at").is_none());
+    assert_eq!(data["flavor"]["nova_object.version"], "1.0");
+
+    let stopped = compute
+        .clone()
+        .version_manifest(manifest)
+        .stop_instance(&ctx, built)
+        .await
+        .unwrap();
+    assert_eq!(
+        (stopped.vm_state, stopped.changes()),
+        (VmState::Stopped, vec!["vm_state"])
+    );
+    assert_eq!(
+        stopped.obj_version(),
+        RpcVersion::new(1, 1),
+        "received as 1.1 by the host"
+    );
+    assert_eq!(compute.get_instances(&ctx).await.unwrap().len(), 1);
     server.stop().await.unwrap();
 }
