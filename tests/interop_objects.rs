@@ -410,6 +410,15 @@ async fn python_passes_objects_to_a_rust_server_and_back() {
         ),
         "{wrong}"
     );
+    let nova = py_scenario(&topic, "1.2", "nova_object_as_widget").await;
+    assert_eq!(nova["ok"], false, "{nova}");
+    assert!(
+        nova["message"].as_str().unwrap().contains(
+            "echo_widget() argument 'widget': expected a bar_object primitive of Widget, got a \
+             nova_object primitive"
+        ),
+        "{nova}"
+    );
     server.stop().await.unwrap();
 }
 

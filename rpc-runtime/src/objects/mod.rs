@@ -42,6 +42,13 @@
 //!   the type's `make_compatible` hook runs. Objects a manifest does not name, and the
 //!   children of an object downgraded by target version alone, keep their version (oslo
 //!   needs a manifest or `obj_relationships` for children).
+//! * **Where downgrades happen.** Clients downgrade arguments (`version_manifest`); results
+//!   go out in the object's version (its received one, if it was received), as a Python
+//!   server's do: oslo leaves result backports to the receiver's conductor. A server that
+//!   knows its caller is older calls `to_primitive` and returns the primitive.
+//! * **Refused objects** (wrong name, namespace, major version, a missing field): a Rust
+//!   server answers with the `TypeError` of any ill-typed argument, naming the argument and
+//!   the object error; a Rust client's call fails with `RpcError::Codec`.
 //! * **A different name or serial namespace** than the type's is an error naming both
 //!   ([`ObjectError::WrongObject`], [`ObjectError::SerialNamespace`]); a different project
 //!   namespace is oslo's `UnsupportedObjectError` ([`ObjectError::ProjectNamespace`]).

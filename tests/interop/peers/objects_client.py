@@ -9,7 +9,8 @@ Each scenario builds real Python objects, makes one call and prints one JSON lin
 "exception": "<module>.<Class>", "message": ...}`` (``describe`` is in ``bar_objects``).
 Scenarios: echo (a widget at +05:30), echo_unnamed_tz (a ``timezone(timedelta(-3h))``,
 which Python writes as ``UTC-03:00``), describe, make, shelf, widgets (a list of two),
-rename, touch, person_as_widget (a Person where a Widget is expected).
+rename, touch, person_as_widget (a Person where a Widget is expected),
+nova_object_as_widget (an object of serial namespace ``nova_object``).
 """
 
 import argparse
@@ -77,6 +78,18 @@ def main():
         call = ('touch_owner', dict(widget=sent, email='e'))
     elif scenario == 'person_as_widget':
         sent = Person(name='p', email=None)
+        call = ('echo_widget', dict(widget=sent))
+    elif scenario == 'nova_object_as_widget':
+        class NovaObject(bar_objects.base.VersionedObject):
+            OBJ_SERIAL_NAMESPACE = 'nova_object'
+            OBJ_PROJECT_NAMESPACE = 'nova'
+
+        @bar_objects.base.VersionedObjectRegistry.register
+        class Gadget(NovaObject):
+            VERSION = '1.0'
+            fields = {'id': bar_objects.fields.IntegerField()}
+
+        sent = Gadget(id=1)
         call = ('echo_widget', dict(widget=sent))
     else:
         sys.exit('unknown scenario %r' % scenario)
