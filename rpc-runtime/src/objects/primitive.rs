@@ -19,12 +19,33 @@ use crate::wire::RawJson;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ObjectData {
     entries: Vec<(String, RawJson)>,
+    /// The object the data belongs to, for error messages (empty when built by hand).
+    object: &'static str,
 }
 
 impl ObjectData {
     /// No fields.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn of(object: &'static str) -> Self {
+        ObjectData {
+            entries: Vec::new(),
+            object,
+        }
+    }
+
+    fn field_error(&self, field: &str, error: impl fmt::Display) -> ObjectError {
+        field_error(
+            if self.object.is_empty() {
+                "(data)"
+            } else {
+                self.object
+            },
+            field,
+            error,
+        )
     }
 
     /// Whether `name` is in the data.
@@ -60,11 +81,7 @@ impl ObjectData {
         name: &str,
         value: &T,
     ) -> Result<(), ObjectError> {
-        let raw = RawJson::from_serialize(value).map_err(|error| ObjectError::InvalidField {
-            object: "(data)",
-            field: name.to_owned(),
-            message: error.to_string(),
-        })?;
+        let raw = RawJson::from_serialize(value).map_err(|error| self.field_error(name, error))?;
         self.insert_raw(name, raw);
         Ok(())
     }
@@ -111,7 +128,10 @@ impl Serialize for ObjectData {
 
 impl<'de> Deserialize<'de> for ObjectData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Entries::deserialize(deserializer).map(|entries| ObjectData { entries: entries.0 })
+        Entries::deserialize(deserializer).map(|entries| ObjectData {
+            entries: entries.0,
+            object: "",
+        })
     }
 }
 
@@ -255,7 +275,7 @@ fn write<O: VersionedObject>(
 ) -> Result<Written, ObjectError> {
     let own = object.obj_version();
     let target = target_version(object, target, manifest)?;
-    let mut data = ObjectData::new();
+    let mut data = ObjectData::of(O::INFO.name);
     object.__write_fields(&mut data)?;
     // oslo runs the compatibility step when the version differs or there is a manifest.
     if target != own || manifest.is_some() {
