@@ -643,3 +643,66 @@ async fn the_nova_style_example_works() {
     assert_eq!(compute.get_instances(&ctx).await.unwrap().len(), 1);
     server.stop().await.unwrap();
 }
+
+/// Date-times of other crates as fields, through `with = "oslo_rpc::objects::as_datetime"`.
+mod foreign_times {
+    use oslo_rpc::objects::Field;
+    use oslo_rpc::prelude::*;
+
+    #[derive(VersionedObject, Debug, Clone, PartialEq)]
+    #[versioned_object(name = "Event", version = "1.1")]
+    pub struct Event {
+        #[versioned_object(with = "oslo_rpc::objects::as_datetime")]
+        pub at: chrono::DateTime<chrono::Utc>,
+        #[versioned_object(with = "oslo_rpc::objects::as_datetime")]
+        pub local: Option<chrono::DateTime<chrono::FixedOffset>>,
+        #[versioned_object(with = "oslo_rpc::objects::as_datetime")]
+        pub seen: time::OffsetDateTime,
+        #[versioned_object(since = "1.1", with = "oslo_rpc::objects::as_datetime")]
+        pub ended: Option<std::time::SystemTime>,
+        #[versioned_object(since = "1.1", with = "oslo_rpc::objects::as_datetime")]
+        pub deleted: Field<Option<chrono::DateTime<chrono::Utc>>>,
+        pub state: ObjectState,
+    }
+}
+
+#[test]
+fn chrono_time_and_system_times_are_fields_with_as_datetime() {
+    use chrono::TimeZone;
+    use foreign_times::Event;
+    let at = chrono::Utc.with_ymd_and_hms(2026, 12, 6, 15, 0, 0).unwrap();
+    let event = Event {
+        at,
+        local: Some(at.with_timezone(&chrono::FixedOffset::east_opt(330 * 60).unwrap())),
+        seen: time::OffsetDateTime::from_unix_timestamp(at.timestamp()).unwrap(),
+        ended: Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.timestamp() as u64)),
+        deleted: Field::Set(None),
+        state: ObjectState::new(),
+    };
+    let primitive = event.to_primitive(None, None).unwrap();
+    assert!(
+        primitive.as_str().contains(
+            r#"{"at": "2026-12-06T15:00:00Z", "local": "2026-12-06T20:30:00+05:30", "seen": "2026-12-06T15:00:00Z", "ended": "2026-12-06T15:00:00Z", "deleted": null}"#
+        ),
+        "{primitive}"
+    );
+    assert_eq!(Event::from_primitive(&primitive).unwrap(), event);
+
+    // Python's forms read into chrono too (`UTC-03:00`, no zone); 1.0 lacks the rest.
+    let python = r#"{"versioned_object.name": "Event", "versioned_object.namespace": "versionedobjects", "versioned_object.version": "1.0", "versioned_object.data": {"at": "2026-12-06T12:00:00UTC-03:00", "local": null, "seen": "2026-12-06 15:00:00"}}"#;
+    let old = Event::from_primitive(&raw(python)).unwrap();
+    assert_eq!(old.at, at);
+    assert_eq!(
+        (old.local, old.ended, old.deleted),
+        (None, None, Field::Unset)
+    );
+    let schema = Event::schema();
+    assert_eq!(
+        schema.field("local").unwrap().schema,
+        json!({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]})
+    );
+    assert_eq!(
+        schema.field("at").unwrap().schema,
+        json!({"type": "string", "format": "date-time"})
+    );
+}

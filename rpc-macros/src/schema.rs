@@ -196,7 +196,7 @@ fn path_schema(ty: &Type, path: &syn::Path) -> Json {
     }
 }
 
-fn string_format(format: &str) -> Json {
+pub(crate) fn string_format(format: &str) -> Json {
     Json::object([("type", Json::str("string")), ("format", Json::str(format))])
 }
 

@@ -7,8 +7,8 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::model::{Object, ObjectField, Presence, type_span, value_type};
-use crate::schema::{Json, type_schema};
+use super::model::{Object, ObjectField, Presence, type_span, value_type, with_shape};
+use crate::schema::{Json, string_format, type_schema};
 use crate::version::Version;
 
 pub(super) fn generate(object: &Object<'_>) -> TokenStream {
@@ -19,14 +19,21 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
     let ident = &object.input.ident;
     let state = &object.state_fields[0].ident;
     let info = info(object, &objects, &private);
+    let with_items = object
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(index, field)| with_items(index, field, &serde));
     let write_fields = object
         .fields
         .iter()
-        .map(|field| write_field(field, &objects));
+        .enumerate()
+        .map(|(index, field)| write_field(index, field, &objects));
     let read_fields = object
         .fields
         .iter()
-        .map(|field| read_field(field, &objects));
+        .enumerate()
+        .map(|(index, field)| read_field(index, field, &objects));
     let set_arms = object.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
         let is_set = match field.presence {
@@ -68,6 +75,8 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
                 ObjectType as _, ObjectValue as _, ObjectValueMut as _, PlainType as _,
                 PlainValue as _, PlainValueMut as _,
             };
+
+            #(#with_items)*
 
             impl #objects::VersionedObject for #ident {
                 const INFO: #objects::ObjectInfo = #info;
@@ -205,35 +214,125 @@ fn info(object: &Object<'_>, objects: &TokenStream, private: &TokenStream) -> To
     }
 }
 
+/// The wrapper types of a field with `with = "path"`: `__RpcWithSer<n>` writes a value
+/// through `path::serialize`, `__RpcWithDe<n>` reads one through `path::deserialize`.
+fn with_items(index: usize, field: &ObjectField<'_>, serde: &TokenStream) -> TokenStream {
+    let Some(path) = &field.with else {
+        return TokenStream::new();
+    };
+    let (ser, de) = with_names(index);
+    let value = with_shape(field).value;
+    let span = type_span(field);
+    quote_spanned! {span=>
+        struct #ser<'a>(&'a #value);
+
+        impl #serde::Serialize for #ser<'_> {
+            fn serialize<S: #serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> ::core::result::Result<S::Ok, S::Error> {
+                #path::serialize(self.0, serializer)
+            }
+        }
+
+        struct #de(#value);
+
+        impl<'de> #serde::Deserialize<'de> for #de {
+            fn deserialize<D: #serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> ::core::result::Result<Self, D::Error> {
+                ::core::result::Result::map(#path::deserialize(deserializer), #de)
+            }
+        }
+    }
+}
+
+fn with_names(index: usize) -> (syn::Ident, syn::Ident) {
+    (
+        quote::format_ident!("__RpcWithSer{}", index),
+        quote::format_ident!("__RpcWithDe{}", index),
+    )
+}
+
 /// Writes one field into the data, when it is set.
-fn write_field(field: &ObjectField<'_>, objects: &TokenStream) -> TokenStream {
+fn write_field(index: usize, field: &ObjectField<'_>, objects: &TokenStream) -> TokenStream {
     let name = &field.ident;
     let wire_name = &field.wire_name;
     let span = type_span(field);
+    let option = quote!(::core::option::Option);
+    // How a present value (an expression of type `&T`) is written.
+    let written = |value: TokenStream| -> TokenStream {
+        if field.with.is_none() {
+            return value;
+        }
+        let (ser, _) = with_names(index);
+        if with_shape(field).nullable {
+            quote!(&#option::map(#option::as_ref(#value), #ser))
+        } else {
+            quote!(&#ser(#value))
+        }
+    };
+    let write = |value: TokenStream| {
+        let value = written(value);
+        quote_spanned! {span=>
+            #objects::write_value(data, <Self as #objects::VersionedObject>::INFO.name, #wire_name, #value)?;
+        }
+    };
     match field.presence {
-        Presence::Always => quote_spanned! {span=>
-            #objects::write_value(data, <Self as #objects::VersionedObject>::INFO.name, #wire_name, &self.#name)?;
-        },
-        Presence::WhenSome => quote_spanned! {span=>
-            if let ::core::option::Option::Some(value) = &self.#name {
-                #objects::write_value(data, <Self as #objects::VersionedObject>::INFO.name, #wire_name, value)?;
+        Presence::Always => write(quote!(&self.#name)),
+        Presence::WhenSome => {
+            let write = write(quote!(value));
+            quote! {
+                if let #option::Some(value) = &self.#name {
+                    #write
+                }
             }
-        },
-        Presence::WhenSet => quote_spanned! {span=>
-            if let #objects::Field::Set(value) = &self.#name {
-                #objects::write_value(data, <Self as #objects::VersionedObject>::INFO.name, #wire_name, value)?;
+        }
+        Presence::WhenSet => {
+            let write = write(quote!(value));
+            quote! {
+                if let #objects::Field::Set(value) = &self.#name {
+                    #write
+                }
             }
-        },
+        }
     }
 }
 
 /// Reads one field out of the data, by its presence.
-fn read_field(field: &ObjectField<'_>, objects: &TokenStream) -> TokenStream {
+fn read_field(index: usize, field: &ObjectField<'_>, objects: &TokenStream) -> TokenStream {
     let name = &field.ident;
     let wire_name = &field.wire_name;
     let ty = field.ty;
     let span = type_span(field);
     let object_name = quote!(<Self as #objects::VersionedObject>::INFO.name);
+    let option = quote!(::core::option::Option);
+    if field.with.is_some() {
+        let (_, de) = with_names(index);
+        let nullable = with_shape(field).nullable;
+        let (read_as, unwrap) = if nullable {
+            (
+                quote!(#option<#de>),
+                quote!(|value: #option<#de>| #option::map(value, |value| value.0)),
+            )
+        } else {
+            (quote!(#de), quote!(|value: #de| value.0))
+        };
+        return match field.presence {
+            Presence::Always if nullable => quote_spanned! {span=>
+                #name: (#unwrap)(#objects::read_required::<#read_as>(data, #object_name, #wire_name, version)?),
+            },
+            Presence::Always => quote_spanned! {span=>
+                #name: #objects::read_required::<#read_as>(data, #object_name, #wire_name, version)?.0,
+            },
+            Presence::WhenSome => quote_spanned! {span=>
+                #name: #option::map(#objects::read_optional::<#read_as>(data, #object_name, #wire_name)?, #unwrap),
+            },
+            Presence::WhenSet => quote_spanned! {span=>
+                #name: #objects::Field::map(#objects::read_field::<#read_as>(data, #object_name, #wire_name)?, #unwrap),
+            },
+        };
+    }
     match field.presence {
         Presence::Always => quote_spanned! {span=>
             #name: #objects::read_required::<#ty>(data, #object_name, #wire_name, version)?,
@@ -244,6 +343,32 @@ fn read_field(field: &ObjectField<'_>, objects: &TokenStream) -> TokenStream {
         Presence::WhenSet => quote_spanned! {span=>
             #name: #objects::read_field(data, #object_name, #wire_name)?,
         },
+    }
+}
+
+/// A field's JSON Schema: its value type's, or for `with = "..::as_datetime"` a date-time
+/// string (nullable when the field is).
+fn field_schema(field: &ObjectField<'_>) -> Json {
+    let Some(path) = &field.with else {
+        return type_schema(&value_type(field));
+    };
+    let shape = with_shape(field);
+    let is_datetime = path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.ident == "as_datetime");
+    let value = if is_datetime {
+        string_format("date-time")
+    } else {
+        type_schema(&shape.value)
+    };
+    if shape.nullable || field.presence == Presence::WhenSome {
+        Json::object([(
+            "anyOf",
+            Json::Array(vec![value, Json::object([("type", Json::str("null"))])]),
+        )])
+    } else {
+        value
     }
 }
 
@@ -261,7 +386,7 @@ fn schema_json(object: &Object<'_>) -> String {
                 "required".to_owned(),
                 Json::Bool(field.presence == Presence::Always),
             ));
-            entries.push(("schema".to_owned(), type_schema(&value_type(field))));
+            entries.push(("schema".to_owned(), field_schema(field)));
             Json::Object(entries)
         })
         .collect();

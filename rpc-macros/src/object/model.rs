@@ -53,6 +53,18 @@ pub(super) struct ObjectField<'a> {
     /// True when `since` was written, well formed or not.
     pub(super) since_given: bool,
     pub(super) presence: Presence,
+    /// `with = "path"`: a module whose `serialize`/`deserialize` write and read the value
+    /// (serde's `with`), applied inside the presence wrapper and the nullable `Option`.
+    pub(super) with: Option<syn::Path>,
+}
+
+/// How a field with `with` holds its value: the presence wrapper, then maybe a nullable
+/// `Option`, then the value type the module handles.
+pub(super) struct WithShape {
+    /// `Option<T>` inside the presence (`Option<T>` without `since`, `Field<Option<T>>`).
+    pub(super) nullable: bool,
+    /// The type the module reads and writes.
+    pub(super) value: Type,
 }
 
 /// How a field's type says when it is in the data.
@@ -162,10 +174,21 @@ impl<'a> Object<'a> {
             .expect("fields of a named struct have names");
         let mut since = None;
         let mut since_given = false;
+        let mut with = None;
         for (key, literal) in entries {
-            if key == "since" {
-                since_given = true;
-                since = versioned(cx, &literal);
+            match key {
+                "since" => {
+                    since_given = true;
+                    since = versioned(cx, &literal);
+                }
+                "with" => match literal.parse::<syn::Path>() {
+                    Ok(path) => with = Some(path),
+                    Err(_) => cx.error_spanned_by(
+                        &literal,
+                        "`with` names a module by its path, e.g.                          \"oslo_rpc::objects::as_datetime\"",
+                    ),
+                },
+                _ => {}
             }
         }
         let presence = if single_generic(&field.ty, "Field") {
@@ -182,6 +205,7 @@ impl<'a> Object<'a> {
             since,
             since_given,
             presence,
+            with,
         });
     }
 
@@ -202,7 +226,7 @@ const TYPE_KEYS: [&str; 6] = [
     "make_compatible",
     "crate",
 ];
-const FIELD_KEYS: [&str; 1] = ["since"];
+const FIELD_KEYS: [&str; 2] = ["since", "with"];
 
 /// The `key = "value"` entries of our attributes in `attrs`; unknown keys, repeated keys
 /// and non-string values are recorded in the context.
@@ -295,6 +319,33 @@ pub(super) fn value_type(field: &ObjectField<'_>) -> Type {
         }
     }
     field.ty.clone()
+}
+
+/// The shape of a field's type around the value a `with` module handles.
+pub(super) fn with_shape(field: &ObjectField<'_>) -> WithShape {
+    let inside = match field.presence {
+        Presence::Always => field.ty.clone(),
+        Presence::WhenSome => single_arg(field.ty, "Option"),
+        Presence::WhenSet => single_arg(field.ty, "Field"),
+    };
+    if field.presence != Presence::WhenSome && single_generic(&inside, "Option") {
+        WithShape {
+            nullable: true,
+            value: single_arg(&inside, "Option"),
+        }
+    } else {
+        WithShape {
+            nullable: false,
+            value: inside,
+        }
+    }
+}
+
+fn single_arg(ty: &Type, name: &str) -> Type {
+    match generic_args(ty, name).as_deref() {
+        Some([inner]) => (*inner).clone(),
+        _ => ty.clone(),
+    }
 }
 
 /// The span of a field's type, for errors and bound checks.

@@ -501,6 +501,39 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// A serde `with` module (`#[versioned_object(with = "oslo_rpc::objects::as_datetime")]`)
+/// for fields of any type that converts to and from [`DateTime`]: `chrono::DateTime<Utc>`
+/// and `<FixedOffset>` (feature `chrono`), `time::OffsetDateTime` (feature `time`),
+/// `std::time::SystemTime`. The value is written and read as a `DateTimeField`.
+pub mod as_datetime {
+    use std::fmt::Display;
+
+    use serde::de::{Deserialize, Deserializer, Error};
+    use serde::ser::{Serialize, Serializer};
+
+    use super::DateTime;
+
+    /// Writes the value as oslo writes a date-time.
+    pub fn serialize<T, S>(value: &T, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Clone + Into<DateTime>,
+        S: Serializer,
+    {
+        value.clone().into().serialize(serializer)
+    }
+
+    /// Reads any date-time Python writes, then converts it.
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+    where
+        T: TryFrom<DateTime>,
+        T::Error: Display,
+        D: Deserializer<'de>,
+    {
+        let time = DateTime::deserialize(deserializer)?;
+        T::try_from(time).map_err(D::Error::custom)
+    }
+}
+
 /// A [`DateTime`] outside the range of the type it is converted to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("date-time out of range: {0} seconds since the Unix epoch")]

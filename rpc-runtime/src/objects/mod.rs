@@ -20,7 +20,8 @@
 //!   `T` is always set; `Option<T>` is a nullable field (`None` is `null`); with
 //!   `since`, `Option<T>` is a field older versions lack (`None` leaves it out); [`Field<T>`]
 //!   may be unset in any version (`Field<Option<T>>`: unset, null or a value). Formats:
-//!   [`DateTime`], [`IpNetwork`], `uuid::Uuid`, `std::net::IpAddr`; enums as strings with
+//!   [`DateTime`], [`IpNetwork`], `uuid::Uuid`, `std::net::IpAddr` (and chrono, time or
+//!   `SystemTime` date-times with `with = "oslo_rpc::objects::as_datetime"`); enums as strings with
 //!   serde's `rename_all`; lists, sets (written as lists, as oslo writes its tuples) and
 //!   string-keyed maps as serde writes them.
 //! * **Changes** ([`VersionedObject::changes`]): a new object reports every set field; a
@@ -62,7 +63,7 @@ mod primitive;
 pub mod probe;
 mod state;
 
-pub use datetime::{DateTime, DateTimeError, OutOfRange};
+pub use datetime::{DateTime, DateTimeError, OutOfRange, as_datetime};
 pub use error::ObjectError;
 pub use manifest::VersionManifest;
 pub use net::{IpNetwork, IpNetworkError};

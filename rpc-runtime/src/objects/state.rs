@@ -97,6 +97,14 @@ impl<T> Field<T> {
         }
     }
 
+    /// The value converted, if set.
+    pub fn map<U>(self, convert: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Set(value) => Field::Set(convert(value)),
+            Field::Unset => Field::Unset,
+        }
+    }
+
     /// The value, if set, by value.
     pub fn into_option(self) -> Option<T> {
         match self {
