@@ -267,9 +267,9 @@ fn write_field(index: usize, field: &ObjectField<'_>, objects: &TokenStream) -> 
         }
         let (ser, _) = with_names(index);
         if with_shape(field).nullable {
-            quote!(&#option::map(#option::as_ref(#value), #ser))
+            quote_spanned!(span=> &#option::map(#option::as_ref(#value), #ser))
         } else {
-            quote!(&#ser(#value))
+            quote_spanned!(span=> &#ser(#value))
         }
     };
     let write = |value: TokenStream| {
@@ -278,10 +278,12 @@ fn write_field(index: usize, field: &ObjectField<'_>, objects: &TokenStream) -> 
             #objects::write_value(data, <Self as #objects::VersionedObject>::INFO.name, #wire_name, #value)?;
         }
     };
+    // The value expressions carry the field type's span too: an unmet `Serialize` bound is
+    // reported at the field.
     match field.presence {
-        Presence::Always => write(quote!(&self.#name)),
+        Presence::Always => write(quote_spanned!(span=> &self.#name)),
         Presence::WhenSome => {
-            let write = write(quote!(value));
+            let write = write(quote_spanned!(span=> value));
             quote! {
                 if let #option::Some(value) = &self.#name {
                     #write
@@ -289,7 +291,7 @@ fn write_field(index: usize, field: &ObjectField<'_>, objects: &TokenStream) -> 
             }
         }
         Presence::WhenSet => {
-            let write = write(quote!(value));
+            let write = write(quote_spanned!(span=> value));
             quote! {
                 if let #objects::Field::Set(value) = &self.#name {
                     #write
