@@ -10,6 +10,7 @@ pub mod context;
 pub mod dispatch;
 pub mod error;
 pub mod notify;
+pub mod objects;
 pub mod rabbit_options;
 pub mod schema;
 pub mod server;
