@@ -240,17 +240,25 @@ impl RpcClient {
             mandatory: false,
             retry: self.options.retry,
         };
-        let send = self.transport.driver().send(destination, &body, options);
+        // The request's publisher confirm is not awaited here: the reply proves delivery,
+        // and a refusal or a failed channel still ends the wait at once (`failure`).
+        let send = self
+            .transport
+            .driver()
+            .send_call(destination, &body, options);
         let sent = timeout_at(deadline, send).await;
         wire::recycle(body);
-        match sent {
+        let sent = match sent {
             Ok(sent) => sent?,
             Err(_) => return Err(expired(pending.msg_id(), WaitExpired::Overall)),
-        }
-        match pending
-            .wait(deadline, self.options.call_monitor_timeout)
-            .await
-        {
+        };
+        let call_monitor = self.options.call_monitor_timeout;
+        let outcome = tokio::select! {
+            biased;
+            outcome = pending.wait(deadline, call_monitor) => outcome,
+            error = sent.failure() => Ok(Err(error)),
+        };
+        match outcome {
             Ok(outcome) => outcome,
             Err(which) => Err(expired(pending.msg_id(), which)),
         }

@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod rabbit;
+mod sent;
 pub mod topology;
 
 use std::fmt;
@@ -19,6 +20,8 @@ use tokio::sync::OnceCell;
 use crate::client::reply_waiter::ReplyWaiter;
 use crate::error::RpcError;
 use crate::url::TransportUrl;
+pub(crate) use sent::ConfirmOutcome;
+pub use sent::RequestSent;
 
 /// A boxed future, as the object-safe `Driver` trait returns them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -136,6 +139,23 @@ pub trait Driver: Send + Sync + 'static {
         body: &'a [u8],
         options: PublishOptions,
     ) -> BoxFuture<'a, Result<(), RpcError>>;
+
+    /// Publishes a call's request. Like [`send`](Driver::send), except that it may resolve
+    /// once the broker has the message, before its publisher confirm: the call's reply
+    /// proves delivery. A refusal or a channel failure that comes instead of the confirm
+    /// is then reported through the [`RequestSent`], and fails the call at once. The
+    /// default waits for the confirm.
+    fn send_call<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+        Box::pin(async move {
+            self.send(destination, body, options).await?;
+            Ok(RequestSent::confirmed())
+        })
+    }
 
     /// Declares the reply queue `queue` and delivers every body that arrives on it to
     /// `sink`, for the life of the transport (across reconnects, under the same name).

@@ -1,6 +1,7 @@
 //! Publishing (spec §2.2, §3.4): the exchange is declared before the first publish to it on
 //! a connection, the message goes out with oslo's exact properties on a confirm-mode
-//! channel, and the send resolves when the broker confirms it. A mandatory message the
+//! channel, and the send resolves when the broker confirms it (a call's request on the
+//! shared channel: once lapin has it, see [`send_call`]). A mandatory message the
 //! broker returns is `Unroutable`. Connection failures are retried as the caller's `retry`
 //! allows (spec §7.3), within the caller's deadline and the driver's `send_limit`.
 //!
@@ -13,6 +14,7 @@
 //! way every returned message is retried by exactly one party.
 
 use std::sync::{Arc, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use lapin::message::BasicReturnMessage;
@@ -24,10 +26,11 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
+use super::confirms::PendingConfirm;
 use super::declare::{self, ExchangeSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
-use crate::transport::{Destination, PublishOptions};
+use crate::transport::{Destination, PublishOptions, RequestSent};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -118,6 +121,41 @@ pub(super) async fn send(
     body: &[u8],
     options: PublishOptions,
 ) -> Result<(), RpcError> {
+    publish(inner, destination, body, options, Confirm::Await)
+        .await
+        .map(drop)
+}
+
+/// Publishes a call's request like [`send`], except that on the shared channel it
+/// returns once lapin has the message, and its confirm is settled by the transport's
+/// [`Confirms`](super::confirms::Confirms) queue. Failures before that are retried as in
+/// `send`; a refusal or a channel failure after it fails the call through the returned
+/// [`RequestSent`].
+pub(super) async fn send_call(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+) -> Result<RequestSent, RpcError> {
+    publish(inner, destination, body, options, Confirm::Queue).await
+}
+
+/// Who waits for a publish's confirm.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    /// The publisher.
+    Await,
+    /// The `Confirms` queue, where the publish goes through the shared channel.
+    Queue,
+}
+
+async fn publish(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+    confirm: Confirm,
+) -> Result<RequestSent, RpcError> {
     inner.check_open()?;
     let mut route = Route::of(inner, destination)?;
     let properties = properties(options.expiration);
@@ -134,10 +172,11 @@ pub(super) async fn send(
                 body,
                 &properties,
                 options.mandatory,
+                confirm,
             )
             .await
             {
-                Ok(()) => return Ok(()),
+                Ok(sent) => return Ok(sent),
                 Err(failure) => failure,
             };
             match failure {
@@ -198,13 +237,19 @@ async fn attempt(
     body: &[u8],
     properties: &BasicProperties,
     mandatory: bool,
-) -> Result<(), Failure> {
+    confirm: Confirm,
+) -> Result<RequestSent, Failure> {
     let declared = route
         .declare
         .as_ref()
         .is_none_or(|exchange| session.exchange_declared(&exchange.name));
     if route.shareable && declared {
-        return shared_attempt(inner, session, route, body, properties, mandatory).await;
+        if confirm == Confirm::Queue && !mandatory {
+            return shared_handover(inner, session, route, body, properties).await;
+        }
+        return shared_attempt(inner, session, route, body, properties, mandatory)
+            .await
+            .map(|()| RequestSent::confirmed());
     }
     let pooled = inner
         .pool
@@ -237,7 +282,7 @@ async fn attempt(
     let confirmation = confirm.await.map_err(|e| classify(e, route))?;
     pooled.release();
     match confirmation {
-        Confirmation::Ack(None) => Ok(()),
+        Confirmation::Ack(None) => Ok(RequestSent::confirmed()),
         Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
             Err(unroutable(route, &returned))
         }
@@ -247,6 +292,54 @@ async fn attempt(
         Confirmation::NotRequested => Err(Failure::Connection(
             "publisher confirms are not enabled on the channel".to_owned(),
         )),
+    }
+}
+
+/// A publish on the shared channel whose confirm goes to the `Confirms` queue once lapin
+/// has the message. The body is copied into the publish, which outlives this call.
+async fn shared_handover(
+    inner: &Arc<RabbitInner>,
+    session: &Arc<Session>,
+    route: &Route,
+    body: &[u8],
+    properties: &BasicProperties,
+) -> Result<RequestSent, Failure> {
+    let fail = |e| classify_shared(e, route);
+    let channel = inner.pool.shared(session).await.map_err(fail)?;
+    let (exchange, routing_key) = (route.exchange.clone(), route.routing_key.clone());
+    let (body, properties) = (body.to_vec(), properties.clone());
+    let mut publish: PendingConfirm = Box::pin(async move {
+        let written = channel
+            .basic_publish(
+                exchange,
+                routing_key,
+                BasicPublishOptions::default(),
+                &body,
+                properties,
+            )
+            .await;
+        crate::wire::recycle(body);
+        written?.await
+    });
+    // The first poll hands the frames to lapin, or finds the channel closed (retried as
+    // any failure before the broker has the message).
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match publish.as_mut().poll(&mut context) {
+        Poll::Ready(Err(error)) => Err(fail(error)),
+        Poll::Ready(Ok(confirmation)) => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(
+                inner,
+                Box::pin(std::future::ready(Ok(confirmation))),
+                outcome,
+            );
+            Ok(sent)
+        }
+        Poll::Pending => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(inner, publish, outcome);
+            Ok(sent)
+        }
     }
 }
 
@@ -315,7 +408,7 @@ fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
 
 /// Takes over a returned message that reached another publish's confirm: it is
 /// republished in the background (see the module documentation).
-fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
+pub(super) fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
     let adopted = inner.adopted.get_or_init(|| {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
