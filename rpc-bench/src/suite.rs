@@ -92,6 +92,10 @@ pub(crate) struct Args {
     /// oslo-rpc's connection layout.
     #[arg(long, value_enum, default_value_t = Layout::Default)]
     ours_connections: Layout,
+    /// Runtime worker threads of oslo-rpc's peers (1: a current-thread runtime). Raw
+    /// lapin's peers have 2; the minimal pipeline's, 1.
+    #[arg(long, default_value_t = 2)]
+    ours_workers: usize,
     /// Only these workloads (seq, inflight-K, casts, echo-64k); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -280,6 +284,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
             "quick": args.quick,
             "repeats": repeats,
             "ours_connections": format!("{:?}", args.ours_connections),
+            "ours_workers": args.ours_workers,
             "cases": cases,
             "runs": runs,
             "medians": medians,
@@ -484,6 +489,7 @@ fn peer_args(system: SuiteSystem, name: &str, args: &Args) -> Vec<String> {
         ]);
     }
     if system == SuiteSystem::OsloRpc {
+        peer.extend(["--workers".to_owned(), args.ours_workers.to_string()]);
         peer.push("--connections".to_owned());
         let layout = clap::ValueEnum::to_possible_value(&args.ours_connections)
             .map(|value| value.get_name().to_owned())
