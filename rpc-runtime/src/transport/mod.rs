@@ -20,8 +20,8 @@ use tokio::sync::OnceCell;
 use crate::client::reply_waiter::ReplyWaiter;
 use crate::error::RpcError;
 use crate::url::TransportUrl;
-pub(crate) use sent::ConfirmOutcome;
 pub use sent::RequestSent;
+pub(crate) use sent::{ConfirmOutcome, Unconfirmed};
 
 /// A boxed future, as the object-safe `Driver` trait returns them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -142,9 +142,10 @@ pub trait Driver: Send + Sync + 'static {
 
     /// Publishes a call's request. Like [`send`](Driver::send), except that it may resolve
     /// once the broker has the message, before its publisher confirm: the call's reply
-    /// proves delivery. A refusal or a channel failure that comes instead of the confirm
-    /// is then reported through the [`RequestSent`], and fails the call at once. The
-    /// default waits for the confirm.
+    /// proves delivery. What comes instead of the confirm is then reported through the
+    /// [`RequestSent`] at once: a refusal fails the call, a failed channel or connection
+    /// makes the call publish the request again as its retry policy allows. The default
+    /// waits for the confirm.
     fn send_call<'a>(
         &'a self,
         destination: Destination<'a>,

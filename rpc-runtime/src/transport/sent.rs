@@ -3,9 +3,11 @@
 //! A call does not need its request's confirm to succeed: the reply proves delivery. So a
 //! driver may let the call go on to wait for its reply once the message is written, and
 //! settle the confirm elsewhere ([`Driver::send_call`](super::Driver::send_call)). What
-//! the broker says then is reported here: a refusal (`basic.nack`) or a channel that fails
-//! before the confirm fails the call at once; a positive confirm wakes nobody, which is
-//! the point: one wake-up less per call.
+//! the broker says then is reported here at once: a refusal (`basic.nack`) fails the call;
+//! a channel or connection that fails before the confirm leaves the request's fate unknown,
+//! so the caller publishes it again as its retry policy allows, as it would have had the
+//! failure come while it waited for the confirm itself (spec §7.3). A positive confirm
+//! wakes nobody, which is the point: one wake-up less per call.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -22,8 +24,17 @@ pub struct RequestSent {
 }
 
 /// The driver's side: settles the request's confirm exactly once. Dropped unsettled (the
-/// driver shut down), it fails the call.
+/// driver shut down), it reports the request lost.
 pub(crate) struct ConfirmOutcome(Arc<Shared>);
+
+/// Why a request handed to the broker got no positive confirm.
+#[derive(Debug)]
+pub(crate) enum Unconfirmed {
+    /// The broker refused it (`basic.nack`): publishing it again will not help.
+    Refused(RpcError),
+    /// Its channel or connection failed first: the broker may or may not have it.
+    Lost(RpcError),
+}
 
 struct Shared(Mutex<State>);
 
@@ -32,7 +43,7 @@ enum State {
     Waiting(Option<Waker>),
     Confirmed,
     /// Taken by the call once it saw it.
-    Failed(Option<RpcError>),
+    Failed(Option<Unconfirmed>),
 }
 
 impl Shared {
@@ -58,9 +69,9 @@ impl RequestSent {
         )
     }
 
-    /// Resolves with the error if the broker refuses the request or its channel fails
-    /// before the confirm; stays pending otherwise (confirmed, or not yet known).
-    pub(crate) async fn failure(&self) -> RpcError {
+    /// Resolves if the broker refuses the request or its channel fails before the
+    /// confirm; stays pending otherwise (confirmed, or not yet known).
+    pub(crate) async fn failure(&self) -> Unconfirmed {
         let Some(shared) = &self.pending else {
             return std::future::pending().await;
         };
@@ -104,12 +115,22 @@ impl ConfirmOutcome {
         *self.0.state() = State::Confirmed;
     }
 
-    /// The broker refused the request, or its channel failed first: the call fails.
-    pub(crate) fn failed(self, error: RpcError) {
-        self.fail(error);
+    /// The broker refused the request: the call fails.
+    pub(crate) fn refused(self, error: RpcError) {
+        self.fail(Unconfirmed::Refused(error));
     }
 
-    fn fail(&self, error: RpcError) {
+    /// The request's channel or connection failed before its confirm.
+    pub(crate) fn lost(self, error: RpcError) {
+        self.fail(Unconfirmed::Lost(error));
+    }
+
+    /// Either of the above.
+    pub(crate) fn failed(self, why: Unconfirmed) {
+        self.fail(why);
+    }
+
+    fn fail(&self, error: Unconfirmed) {
         let waker = {
             let mut state = self.0.state();
             match std::mem::replace(&mut *state, State::Failed(Some(error))) {
@@ -130,9 +151,9 @@ impl Drop for ConfirmOutcome {
     fn drop(&mut self) {
         let waiting = matches!(&*self.0.state(), State::Waiting(_));
         if waiting {
-            self.fail(RpcError::transport(
+            self.fail(Unconfirmed::Lost(RpcError::transport(
                 "the transport shut down before the broker confirmed the request",
-            ));
+            )));
         }
     }
 }
@@ -155,17 +176,27 @@ mod tests {
         let (sent, outcome) = RequestSent::awaiting_confirm();
         let failing = tokio::spawn(async move { sent.failure().await });
         tokio::task::yield_now().await;
-        outcome.failed(RpcError::transport("nack"));
-        let error = failing.await.unwrap();
-        assert!(error.to_string().contains("nack"), "{error}");
+        outcome.refused(RpcError::transport("nack"));
+        let failure = failing.await.unwrap();
+        assert!(
+            matches!(&failure, Unconfirmed::Refused(e) if e.to_string().contains("nack")),
+            "{failure:?}"
+        );
+
+        let (sent, outcome) = RequestSent::awaiting_confirm();
+        outcome.lost(RpcError::transport("reset"));
+        assert!(matches!(sent.failure().await, Unconfirmed::Lost(_)));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn an_outcome_dropped_unsettled_fails_the_call() {
+    async fn an_outcome_dropped_unsettled_reports_the_request_lost() {
         let (sent, outcome) = RequestSent::awaiting_confirm();
         drop(outcome);
-        let error = sent.failure().await;
-        assert!(error.to_string().contains("shut down"), "{error}");
+        let failure = sent.failure().await;
+        assert!(
+            matches!(&failure, Unconfirmed::Lost(e) if e.to_string().contains("shut down")),
+            "{failure:?}"
+        );
         let confirmed = RequestSent::confirmed();
         assert!(
             tokio::time::timeout(Duration::from_secs(1), confirmed.failure())

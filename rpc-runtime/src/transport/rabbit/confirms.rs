@@ -5,9 +5,10 @@
 //! One task per transport settles the queue in publish order. Only the oldest entry has a
 //! waker registered, so a `basic.ack` with `multiple` that confirms twenty requests wakes
 //! this task once, where twenty waiting calls would each have been woken (and each
-//! publish's write, before its confirm). A refusal or a failed channel fails the call
-//! through its `ConfirmOutcome`; a returned message that reached one of these confirms
-//! belongs to another publish (requests are never mandatory) and is adopted.
+//! publish's write, before its confirm). A refusal or a failed channel is reported to the
+//! call through its `ConfirmOutcome` (it fails, or publishes again); a returned message
+//! that reached one of these confirms belongs to another publish (requests are never
+//! mandatory) and is adopted.
 
 use std::collections::VecDeque;
 use std::future::{Future, poll_fn};
@@ -19,10 +20,12 @@ use lapin::Confirmation;
 
 use super::RabbitInner;
 use crate::error::RpcError;
-use crate::transport::ConfirmOutcome;
+use crate::transport::{ConfirmOutcome, Unconfirmed};
 
-/// A request's publish: lapin writing it, then the broker confirming it.
-pub(super) type PendingConfirm = Pin<Box<dyn Future<Output = lapin::Result<Confirmation>> + Send>>;
+/// A request's publish: lapin writing it, then the broker confirming it; a failure comes
+/// classified for the call.
+pub(super) type PendingConfirm =
+    Pin<Box<dyn Future<Output = Result<Confirmation, Unconfirmed>> + Send>>;
 
 /// The queue of requests awaiting their confirm.
 #[derive(Default)]
@@ -74,7 +77,7 @@ impl Drop for Confirms {
 }
 
 /// Settles queued confirms, oldest first, until the transport is gone. Entries still
-/// queued then fail their calls (`ConfirmOutcome`'s drop).
+/// queued then report their requests lost (`ConfirmOutcome`'s drop).
 async fn settle(confirms: Weak<Confirms>, inner: Weak<RabbitInner>) {
     poll_fn(|cx| {
         loop {
@@ -104,22 +107,20 @@ async fn settle(confirms: Weak<Confirms>, inner: Weak<RabbitInner>) {
 
 fn settle_one(
     inner: &Weak<RabbitInner>,
-    confirmation: lapin::Result<Confirmation>,
+    confirmation: Result<Confirmation, Unconfirmed>,
     outcome: ConfirmOutcome,
 ) {
     let (acked, returned) = match confirmation {
         Ok(Confirmation::Ack(returned)) => (true, returned),
         Ok(Confirmation::Nack(returned)) => (false, returned),
         Ok(Confirmation::NotRequested) => {
-            outcome.failed(RpcError::transport(
+            outcome.lost(RpcError::transport(
                 "publisher confirms are not enabled on the channel",
             ));
             return;
         }
-        Err(error) => {
-            outcome.failed(RpcError::transport(format!(
-                "the channel failed before the broker confirmed the request: {error}"
-            )));
+        Err(failure) => {
+            outcome.failed(failure);
             return;
         }
     };
@@ -131,7 +132,7 @@ fn settle_one(
     if acked {
         outcome.confirmed();
     } else {
-        outcome.failed(RpcError::transport(
+        outcome.refused(RpcError::transport(
             "the broker refused the message (basic.nack)",
         ));
     }

@@ -30,7 +30,7 @@ use super::confirms::PendingConfirm;
 use super::declare::{self, ExchangeSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
-use crate::transport::{Destination, PublishOptions, RequestSent};
+use crate::transport::{Destination, PublishOptions, RequestSent, Unconfirmed};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -58,6 +58,7 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
 
 /// Where a message goes: the exchange to declare first (if any), the exchange to publish
 /// to and the routing key.
+#[derive(Clone)]
 struct Route {
     declare: Option<ExchangeSpec>,
     exchange: ShortString,
@@ -304,28 +305,36 @@ async fn shared_handover(
     body: &[u8],
     properties: &BasicProperties,
 ) -> Result<RequestSent, Failure> {
-    let fail = |e| classify_shared(e, route);
-    let channel = inner.pool.shared(session).await.map_err(fail)?;
-    let (exchange, routing_key) = (route.exchange.clone(), route.routing_key.clone());
+    let channel = inner
+        .pool
+        .shared(session)
+        .await
+        .map_err(|e| classify_shared(e, route))?;
     let (body, properties) = (body.to_vec(), properties.clone());
+    let (session, route) = (session.clone(), route.clone());
     let mut publish: PendingConfirm = Box::pin(async move {
-        let written = channel
-            .basic_publish(
-                exchange,
-                routing_key,
-                BasicPublishOptions::default(),
-                &body,
-                properties,
-            )
-            .await;
+        let confirmed = async {
+            channel
+                .basic_publish(
+                    route.exchange.clone(),
+                    route.routing_key.clone(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    properties,
+                )
+                .await?
+                .await
+        }
+        .await;
         crate::wire::recycle(body);
-        written?.await
+        confirmed.map_err(|error| unconfirmed(&session, &route, error))
     });
     // The first poll hands the frames to lapin, or finds the channel closed (retried as
     // any failure before the broker has the message).
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match publish.as_mut().poll(&mut context) {
-        Poll::Ready(Err(error)) => Err(fail(error)),
+        Poll::Ready(Err(Unconfirmed::Refused(error))) => Err(Failure::Refused(error.to_string())),
+        Poll::Ready(Err(Unconfirmed::Lost(error))) => Err(Failure::Connection(error.to_string())),
         Poll::Ready(Ok(confirmation)) => {
             let (sent, outcome) = RequestSent::awaiting_confirm();
             inner.confirms.push(
@@ -339,6 +348,24 @@ async fn shared_handover(
             let (sent, outcome) = RequestSent::awaiting_confirm();
             inner.confirms.push(inner, publish, outcome);
             Ok(sent)
+        }
+    }
+}
+
+/// How a handed-over request failed, for its call: refused for good, or lost with its
+/// channel (the call publishes it again). A 404 naming the request's own exchange (someone
+/// deleted it) makes the session forget the exchange, so the next attempt declares it.
+fn unconfirmed(session: &Session, route: &Route, error: lapin::Error) -> Unconfirmed {
+    match classify_shared(error, route) {
+        Failure::ExchangeMissing(text) => {
+            if let Some(exchange) = &route.declare {
+                session.forget_exchange(&exchange.name);
+            }
+            Unconfirmed::Lost(RpcError::transport(text))
+        }
+        Failure::Connection(text) => Unconfirmed::Lost(RpcError::transport(text)),
+        Failure::Unroutable(text) | Failure::DurableMismatch(text) | Failure::Refused(text) => {
+            Unconfirmed::Refused(RpcError::transport(text))
         }
     }
 }
