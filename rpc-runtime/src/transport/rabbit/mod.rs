@@ -10,9 +10,9 @@
 //!   other's confirm and the broker confirms them in batches; a returned mandatory message
 //!   is sorted out by body. A call's request does not wait for its confirm on that channel
 //!   (`Driver::send_call`): the reply proves delivery, and the transport settles request
-//!   confirms in one task, in order, failing a call at once if its request is refused or
-//!   its channel fails first (`confirms.rs`). Casts, replies and heartbeats resolve on
-//!   their confirm. Publishes that could meet a vanished exchange (the first
+//!   confirms in one task, in order (`confirms.rs`); a refused request fails its call at
+//!   once, one lost with its channel is published again by the call. Casts, replies and
+//!   heartbeats resolve on their confirm. Publishes that could meet a vanished exchange (the first
 //!   publish to an exchange, which declares it; fanout casts; auto-delete exchanges) use
 //!   pooled channels, one publish each at a time, at most `rpc_conn_pool_size`, idle ones
 //!   closed after `conn_pool_ttl` down to `conn_pool_min_size` (`pool.rs`, spec §9.1).
