@@ -77,9 +77,15 @@ pub use rpc_runtime::*;
 #[doc = include_str!("rpc_endpoint.md")]
 pub use rpc_macros::rpc_endpoint;
 
+#[doc = include_str!("notification_endpoint.md")]
+pub use rpc_macros::notification_endpoint;
+
 /// The names most programs need: `use oslo_rpc::prelude::*;`.
 pub mod prelude {
-    pub use rpc_macros::rpc_endpoint;
+    pub use rpc_macros::{notification_endpoint, rpc_endpoint};
+    pub use rpc_runtime::notify::{
+        Notification, NotificationFilter, NotificationListener, Notifier, Outcome, Priority,
+    };
     pub use rpc_runtime::{
         CallOptions, Context, DynamicEndpoint, Endpoint, RemoteError, RemoteException, RpcClient,
         RpcError, RpcServer, RpcVersion, Target, Transport,

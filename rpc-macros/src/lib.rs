@@ -13,6 +13,7 @@ mod check;
 mod codegen;
 mod ctxt;
 mod model;
+mod notify;
 mod parse;
 mod schema;
 mod version;
@@ -25,4 +26,12 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn rpc_endpoint(attr: TokenStream, item: TokenStream) -> TokenStream {
     codegen::expand(attr.into(), item.into()).into()
+}
+
+/// Turns an `impl` block of notification handlers into a notification endpoint.
+///
+/// See `oslo_rpc::notification_endpoint` for the documentation.
+#[proc_macro_attribute]
+pub fn notification_endpoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    notify::expand(attr.into(), item.into()).into()
 }

@@ -5,9 +5,11 @@
 //! cite its sections as "spec §N".
 
 pub mod client;
+pub mod config;
 pub mod context;
 pub mod dispatch;
 pub mod error;
+pub mod notify;
 pub mod rabbit_options;
 pub mod schema;
 pub mod server;

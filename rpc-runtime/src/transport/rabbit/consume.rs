@@ -82,6 +82,10 @@ pub(super) struct ConsumerGroup {
     link: Arc<Link>,
     status: watch::Receiver<GroupStatus>,
     stop: watch::Sender<bool>,
+    /// For groups whose deliveries are settled after they are handled (notification
+    /// listeners): stopping only cancels the consumers, and the channel stays open for the
+    /// in-flight acknowledgements until this is set.
+    release: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -95,8 +99,29 @@ impl ConsumerGroup {
         prefetch: u16,
         deliver: Deliver,
     ) -> Self {
+        ConsumerGroup::start_with(link, declared, backoff, plan, prefetch, deliver, false)
+    }
+
+    /// Like [`ConsumerGroup::start`]; with `settle_after_stop`, [`ConsumerGroup::cancel`]
+    /// stops the deliveries while the channel stays open for settling the ones in flight,
+    /// until [`ConsumerGroup::stop`] closes it.
+    pub(super) fn start_with(
+        link: Arc<Link>,
+        declared: Arc<Declared>,
+        backoff: Backoff,
+        plan: Vec<ConsumeSpec>,
+        prefetch: u16,
+        deliver: Deliver,
+        settle_after_stop: bool,
+    ) -> Self {
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
         let (stop, stop_rx) = watch::channel(false);
+        let (release, release_rx) = if settle_after_stop {
+            let (tx, rx) = watch::channel(false);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         let task = GroupTask {
             link: link.clone(),
             declared,
@@ -106,13 +131,22 @@ impl ConsumerGroup {
             deliver,
             status: status_tx,
             stop: stop_rx,
+            release: release_rx,
         };
         ConsumerGroup {
             link,
             status,
             stop,
+            release,
             task: Some(tokio::spawn(task.run())),
         }
+    }
+
+    /// Stops the deliveries (`basic.cancel`) without closing the channel, so deliveries
+    /// already handed out can still be acknowledged or requeued. Only for groups started
+    /// with `settle_after_stop`; others stop altogether.
+    pub(super) fn cancel(&mut self) {
+        let _ = self.stop.send(true);
     }
 
     /// Waits until the group consumes. When no broker can be reached (a whole cycle of
@@ -151,6 +185,9 @@ impl ConsumerGroup {
     /// unacknowledged delivery back to its queue. Bounded by [`SETTLE_TIMEOUT`].
     pub(super) async fn stop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
         if let Some(task) = self.task.take() {
             if timeout(SETTLE_TIMEOUT, task).await.is_err() {
                 tracing::warn!("a consumer did not stop in time");
@@ -163,6 +200,9 @@ impl Drop for ConsumerGroup {
     fn drop(&mut self) {
         // The task cancels and closes in the background.
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
     }
 }
 
@@ -181,6 +221,8 @@ struct GroupTask {
     deliver: Deliver,
     status: watch::Sender<GroupStatus>,
     stop: watch::Receiver<bool>,
+    /// See [`ConsumerGroup::release`].
+    release: Option<watch::Receiver<bool>>,
 }
 
 impl GroupTask {
@@ -208,6 +250,15 @@ impl GroupTask {
                     let _ = self.status.send(GroupStatus::Consuming);
                     match self.pump(&channel, consumers, session.generation).await {
                         PumpEnd::Stopped => {
+                            if let Some(release) = &mut self.release {
+                                // Cancel first; close once the deliveries in flight are
+                                // settled (or the connection is gone).
+                                cancel_consumers(&channel, &plan).await;
+                                tokio::select! {
+                                    _ = stopped(release) => {}
+                                    _ = self.link.lost(session.generation) => {}
+                                }
+                            }
                             self.cancel_and_close(&channel, &plan).await;
                             break;
                         }
@@ -403,16 +454,8 @@ impl GroupTask {
 
     async fn cancel_and_close(&self, channel: &Channel, plan: &[ConsumeSpec]) {
         let settle = async {
-            for spec in plan
-                .iter()
-                .filter(|spec| spec.mode != ConsumeMode::BindOnly)
-            {
-                let _ = channel
-                    .basic_cancel(
-                        spec.consumer_tag.as_str().into(),
-                        BasicCancelOptions::default(),
-                    )
-                    .await;
+            if self.release.is_none() {
+                cancel_consumers(channel, plan).await;
             }
             // Closing the channel requeues what was delivered but never acknowledged.
             let _ = channel.close(200, "OK".into()).await;
@@ -420,6 +463,26 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Cancels a group's consumers (bounded by [`SETTLE_TIMEOUT`]); the channel stays open.
+async fn cancel_consumers(channel: &Channel, plan: &[ConsumeSpec]) {
+    let cancel = async {
+        for spec in plan
+            .iter()
+            .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+        {
+            let _ = channel
+                .basic_cancel(
+                    spec.consumer_tag.as_str().into(),
+                    BasicCancelOptions::default(),
+                )
+                .await;
+        }
+    };
+    if timeout(SETTLE_TIMEOUT, cancel).await.is_err() {
+        tracing::warn!("cancelling consumers timed out");
     }
 }
 
@@ -546,14 +609,30 @@ pub(super) struct RabbitListener {
     pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
     pub(super) current: Option<ConsumerSet>,
     /// The queue the listener declared for itself and deletes on close: a server's
-    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue.
-    pub(super) own_queue: String,
+    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. Notification listeners
+    /// leave their queues (notify §2.2).
+    pub(super) own_queue: Option<String>,
     /// A tap: deliveries are auto-acknowledged and carry their route.
     pub(super) tap: bool,
+    /// Deliveries are settled after they are handled (notification listeners): `stop`
+    /// only cancels the consumers; `close` closes the channel.
+    pub(super) settle_after_stop: bool,
     pub(super) stopped: bool,
 }
 
 impl RabbitListener {
+    /// Stops taking deliveries; with `settle_after_stop` the channel stays open for the
+    /// ones in flight until `close`.
+    async fn stop(&mut self) {
+        if !self.settle_after_stop {
+            return self.stop_consuming().await;
+        }
+        self.group.cancel();
+        self.current = None;
+        self.sessions.close();
+        while self.sessions.try_recv().is_ok() {}
+    }
+
     async fn stop_consuming(&mut self) {
         if self.stopped {
             return;
@@ -632,7 +711,7 @@ impl Listener for RabbitListener {
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(self.stop_consuming())
+        Box::pin(RabbitListener::stop(self))
     }
 
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
@@ -640,21 +719,25 @@ impl Listener for RabbitListener {
             self.stop_consuming().await;
             // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes"); a tap's
             // queue would go with its connection anyway, but not before.
-            match delete_queue(&self.link, &self.own_queue).await {
-                Ok(()) => self.declared.forget_queue(&self.own_queue),
+            let Some(queue) = self.own_queue.take() else {
+                return;
+            };
+            match delete_queue(&self.link, &queue).await {
+                Ok(()) => self.declared.forget_queue(&queue),
                 Err(error) => tracing::warn!(%error, "could not delete the listener's own queue"),
             }
         })
     }
 }
 
-/// Settles one delivery of a server's queues.
+/// Settles one delivery of a server's (or notification listener's) queues.
 struct RabbitAcker {
     /// The channel of the delivery: acks go straight to it (see [`queue_ack`]).
     channel: Channel,
     delivery_tag: u64,
-    /// Rejects go through lapin's acker (rare: undecodable messages). Acks are single,
-    /// never `multiple`, so the order of the two paths does not matter.
+    /// Rejects and requeues go through lapin's acker (rare: undecodable messages, a
+    /// requeueing notification handler). Acks are single, never `multiple`, so the order
+    /// of the two paths does not matter.
     acker: lapin::Acker,
 }
 
@@ -684,6 +767,14 @@ impl Acker for RabbitAcker {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: false };
             settled(self.acker.reject(options).await, "reject")
+        })
+    }
+
+    /// `basic.reject(requeue=true)`, as kombu's `Message.requeue` (notify §2.4).
+    fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(async move {
+            let options = BasicRejectOptions { requeue: true };
+            settled(self.acker.reject(options).await, "requeue")
         })
     }
 }

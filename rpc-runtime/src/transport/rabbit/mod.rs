@@ -38,6 +38,7 @@ mod confirms;
 mod consume;
 mod declare;
 mod link;
+mod notify;
 mod pool;
 mod publish;
 
@@ -48,8 +49,8 @@ use tokio::sync::mpsc;
 
 use super::topology;
 use super::{
-    BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink, RequestSent,
-    TapSpec,
+    BoxFuture, Destination, Driver, ListenSpec, Listener, NotificationListenSpec, PublishOptions,
+    ReplySink, RequestSent, TapSpec,
 };
 use crate::error::RpcError;
 use crate::url::TransportUrl;
@@ -131,8 +132,8 @@ impl RabbitDriver {
         &self,
         plan: Vec<declare::ConsumeSpec>,
         prefetch: u16,
-        own_queue: String,
-        tap: bool,
+        own_queue: Option<String>,
+        kind: ListenerKind,
     ) -> Result<Box<dyn Listener>, RpcError> {
         let inner = &self.inner;
         inner.check_open()?;
@@ -140,13 +141,15 @@ impl RabbitDriver {
             consumer.check_names()?;
         }
         let (tx, sessions) = mpsc::unbounded_channel();
-        let mut group = ConsumerGroup::start(
+        let settle_after_stop = kind == ListenerKind::Notifications;
+        let mut group = ConsumerGroup::start_with(
             inner.consume.clone(),
             inner.declared.clone(),
             inner.config.backoff,
             plan,
             prefetch,
             Deliver::Requests(tx),
+            settle_after_stop,
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -156,7 +159,8 @@ impl RabbitDriver {
             sessions,
             current: None,
             own_queue,
-            tap,
+            tap: kind == ListenerKind::Tap,
+            settle_after_stop,
             stopped: false,
         }))
     }
@@ -285,7 +289,7 @@ impl Driver for RabbitDriver {
             let fanout_queue = topology::fanout_queue(&spec.topic);
             let plan = self.inner.config.topology.listener(spec, &fanout_queue);
             let prefetch = self.inner.config.prefetch;
-            self.start_listener(plan, prefetch, fanout_queue, false)
+            self.start_listener(plan, prefetch, Some(fanout_queue), ListenerKind::Server)
                 .await
         })
     }
@@ -295,7 +299,24 @@ impl Driver for RabbitDriver {
             let queue = format!("tap_{}", crate::wire::new_id());
             let plan = self.inner.config.topology.tap(spec, &queue);
             // No prefetch: a tap's deliveries are settled on sending (auto-ack).
-            self.start_listener(plan, 0, queue, true).await
+            self.start_listener(plan, 0, Some(queue), ListenerKind::Tap)
+                .await
+        })
+    }
+
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        Box::pin(async move {
+            let plan = self.inner.config.topology.notification_listener(spec);
+            // 0 is unlimited; otherwise enough for every batch in flight to fill up.
+            let prefetch = match self.inner.config.prefetch {
+                0 => 0,
+                configured => configured.max(spec.min_prefetch),
+            };
+            self.start_listener(plan, prefetch, None, ListenerKind::Notifications)
+                .await
         })
     }
 
@@ -319,6 +340,17 @@ impl Driver for RabbitDriver {
             tokio::join!(inner.publish.close(), inner.consume.close());
         })
     }
+}
+
+/// What a listener's deliveries are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListenerKind {
+    /// A server's requests: acknowledged before dispatch.
+    Server,
+    /// A tap's copies: auto-acknowledged, with their route.
+    Tap,
+    /// Notifications: settled after dispatch, so stopping keeps the channel open for them.
+    Notifications,
 }
 
 impl Drop for RabbitDriver {
