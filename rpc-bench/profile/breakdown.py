@@ -73,14 +73,8 @@ def parse(path):
                     pending_call = False
                 else:
                     self_cost[fn] += cost
-            elif line.startswith(("cfi=", "cfl=", "fi=", "fe=", "fl=", "ob=", "cob=")):
-                if line.startswith(("fi=", "fe=")):
-                    pass
-                if line.startswith(("cfi=", "cfl=", "fi=", "fe=", "fl=")):
-                    resolve_file = line.split("=", 1)[1].strip()
-                    # file names share the compression scheme only within their kind;
-                    # they are not function names, so keep them out of `names`.
-                    del resolve_file
+            # Other lines (fl=, fi=, fe=, ob=, cfi=, cob=: files and objects, which have
+            # their own name compression) do not matter here.
     io = any("lapin::io_loop" in name for name in self_cost)
     return self_cost, calls, io
 
