@@ -14,12 +14,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_core::Stream;
+use lapin::tcp::AMQPUriTcpExt;
 use lapin::uri::AMQPUri;
 use lapin::{Connection, ConnectionProperties, Event};
 use tokio::sync::{Notify, watch};
 use tokio::time::{sleep, timeout};
 
 use super::config::RabbitConfig;
+use super::tls::{self, TlsConnector};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::rabbit_options::FailoverStrategy;
 
@@ -407,21 +409,32 @@ impl Supervisor {
             uuid::Uuid::new_v4().hyphenated()
         );
         let properties = ConnectionProperties::default().with_connection_name(name.clone().into());
-        match timeout(
-            self.config.connect_timeout,
-            Connection::connect_uri(uri.clone(), properties),
-        )
-        .await
-        {
+        let connect = async {
+            match &self.config.tls {
+                None => Connection::connect_uri(uri.clone(), properties).await,
+                Some(tls) => connect_tls(uri.clone(), properties, tls.clone()).await,
+            }
+        };
+        match timeout(self.config.connect_timeout, connect).await {
             Ok(Ok(connection)) => Ok((connection, name, host_port(uri))),
             Ok(Err(error)) => Err(ConnectFailure {
                 refused: is_refused(&error),
-                message: error.to_string(),
+                message: tls::describe_connect_error(
+                    &error,
+                    &host_port(uri),
+                    self.config.tls.as_ref(),
+                ),
             }),
             Err(_) => Err(ConnectFailure {
                 refused: false,
                 message: format!(
-                    "no AMQP handshake within {} s",
+                    "{}: no {}AMQP handshake within {} s",
+                    host_port(uri),
+                    if self.config.tls.is_some() {
+                        "TLS and "
+                    } else {
+                        ""
+                    },
                     self.config.connect_timeout.as_secs()
                 ),
             }),
@@ -457,6 +470,29 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// Opens an AMQP connection over TLS: lapin's TCP connect, then rustls with the driver's
+/// configuration, checking the certificate against the URL's host name (or address).
+async fn connect_tls(
+    uri: AMQPUri,
+    properties: ConnectionProperties,
+    tls: TlsConnector,
+) -> lapin::Result<Connection> {
+    let runtime = lapin::runtime::default_runtime()?;
+    Connection::connector(
+        uri,
+        runtime,
+        async move |uri: AMQPUri, runtime| {
+            let plain = AMQPUriTcpExt::connect_async(&uri, &runtime).await?;
+            let stream = plain
+                .into_rustls(&tls.connector, &uri.authority.host)
+                .await?;
+            Ok(stream)
+        },
+        properties,
+    )
+    .await
 }
 
 async fn close_session(session: &Session) {
