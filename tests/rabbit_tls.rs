@@ -328,6 +328,45 @@ async fn bad_tls_peers_fail_fast_with_the_host_and_the_cause() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tls_peer_that_never_answers_fails_at_the_connect_timeout() {
+    // A host that accepts the TCP connection and then stays silent (a hung broker, or a
+    // black hole behind a load balancer): the handshake is abandoned at the connect
+    // timeout, with the host named, and lapin's I/O thread is not left waiting on it.
+    let cluster = cluster();
+    let silent = support::proxy::Proxy::start(std::net::SocketAddr::from((
+        [127, 0, 0, 1],
+        cluster.nodes[0].amqps_port,
+    )))
+    .await;
+    silent.black_hole();
+    let url = format!(
+        "rabbit://guest:guest@localhost:{}/?ssl=1&ssl_ca_file={}",
+        silent.port,
+        path(&cluster.ca)
+    );
+    let transport = Transport::connect(&url).await.unwrap();
+    let started = Instant::now();
+    let error = RpcClient::new(transport.clone(), Target::topic(unique("tls-silent")))
+        .retry(Some(0))
+        .cast(&Context::new(), "x", json!({}))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    transport.shutdown().await;
+    let text = error.to_string();
+    assert!(
+        text.contains(&format!("localhost:{}: no TLS", silent.port))
+            && text.contains("handshake within 10 s"),
+        "{text}"
+    );
+    assert!(
+        elapsed >= CONNECT_TIMEOUT && elapsed < CONNECT_TIMEOUT + Duration::from_secs(3),
+        "{elapsed:?}"
+    );
+    assert_eq!(silent.accepted(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_tls_files_are_refused_when_the_transport_is_built() {
     let cluster = cluster();
     let port = cluster.nodes[0].amqps_port;

@@ -412,7 +412,10 @@ impl Supervisor {
         let connect = async {
             match &self.config.tls {
                 None => Connection::connect_uri(uri.clone(), properties).await,
-                Some(tls) => connect_tls(uri.clone(), properties, tls.clone()).await,
+                Some(tls) => {
+                    let limit = self.config.connect_timeout;
+                    connect_tls(uri.clone(), properties, tls.clone(), limit).await
+                }
             }
         };
         match timeout(self.config.connect_timeout, connect).await {
@@ -474,21 +477,34 @@ impl Supervisor {
 
 /// Opens an AMQP connection over TLS: lapin's TCP connect, then rustls with the driver's
 /// configuration, checking the certificate against the URL's host name (or address).
+///
+/// lapin runs this on its I/O thread and waits for it there: the caller's timeout would
+/// give up on the connection but leave that thread waiting on a peer that accepted the
+/// TCP connection and never answers, so the TCP connect and the handshake are bounded by
+/// `limit` here too.
 async fn connect_tls(
     uri: AMQPUri,
     properties: ConnectionProperties,
     tls: TlsConnector,
+    limit: Duration,
 ) -> lapin::Result<Connection> {
     let runtime = lapin::runtime::default_runtime()?;
     Connection::connector(
         uri,
         runtime,
         async move |uri: AMQPUri, runtime| {
-            let plain = AMQPUriTcpExt::connect_async(&uri, &runtime).await?;
-            let stream = plain
-                .into_rustls(&tls.connector, &uri.authority.host)
-                .await?;
-            Ok(stream)
+            let open = async {
+                let plain = AMQPUriTcpExt::connect_async(&uri, &runtime).await?;
+                plain.into_rustls(&tls.connector, &uri.authority.host).await
+            };
+            match timeout(limit, open).await {
+                Ok(stream) => Ok(stream?),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no TLS handshake within {} s", limit.as_secs()),
+                )
+                .into()),
+            }
         },
         properties,
     )

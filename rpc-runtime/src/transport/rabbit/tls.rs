@@ -218,7 +218,7 @@ impl TlsOptions {
             Some(path) => ca_roots(path)?,
             None => system_roots()?,
         };
-        // ring, not aws-lc-rs: it builds with a C compiler alone (Cargo.toml). rustls
+        // ring, not aws-lc-rs: cheaper to build (Cargo.toml). rustls
         // 0.23.48 deprecates ring's provider because ring has no post-quantum key exchange;
         // RabbitMQ's TLS (Erlang/OTP 25) offers none either.
         #[allow(deprecated)]
