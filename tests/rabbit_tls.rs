@@ -4,6 +4,7 @@
 //! multi-host URL moving on to the next host. What oslo does with each option and where we
 //! differ: `rpc-runtime/src/transport/rabbit/tls.rs`.
 
+mod python;
 mod support;
 
 use std::path::Path;
@@ -364,6 +365,115 @@ async fn a_tls_peer_that_never_answers_fails_at_the_connect_timeout() {
         "{elapsed:?}"
     );
     assert_eq!(silent.accepted(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oslo_verifies_as_tls_rs_documents_and_we_refuse_what_it_lets_through() {
+    // oslo.messaging 18.3.1's own _fetch_ssl_params and kombu/py-amqp, with the test CA as
+    // the "system" roots (SSL_CERT_FILE), against the cluster's TLS endpoints.
+    let cluster = cluster();
+    let python = python::python();
+    let expired = cluster.expired_port.unwrap();
+    let wrong_host = cluster.wrong_host_port.unwrap();
+    let run = tokio::process::Command::new(&python.python)
+        .args(["-W", "ignore"])
+        .arg(python.peers.join("tls_semantics.py"))
+        .arg(&cluster.certs)
+        .args([expired, wrong_host, cluster.nodes[0].amqps_port].map(|p| p.to_string()))
+        .env("SSL_CERT_FILE", &cluster.ca)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("tls_semantics.py finished within 120 s")
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let observed: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "tls_semantics.py printed no JSON: {stdout}\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    assert_eq!(
+        observed,
+        json!({
+            "ca, one host, good node": "ok",
+            "ca, one host, wrong host name":
+                "verify: Hostname mismatch, certificate is not valid for 'localhost'.",
+            "ca, one host, expired": "verify: certificate has expired",
+            "ca, two hosts, wrong host name":
+                "verify: IP address mismatch, certificate is not valid for '127.0.0.1'.",
+            // No ssl_ca_file: the chain is checked against the system's roots, the name is not.
+            "no ca, wrong host name": "handshake",
+            "no ca, expired": "verify: certificate has expired",
+            // ssl_version without ssl_ca_file: nothing is verified.
+            "ssl_version TLSv1_2, no ca, expired": "handshake",
+            "ssl_version SSLv3": "error: RuntimeError: Invalid SSL version : SSLv3",
+        })
+    );
+    // What oslo lets through, we refuse: ssl_version without a CA still verifies the chain
+    // (here against the real system roots, which do not know the test CA).
+    let error = cast_error(&format!(
+        "rabbit://guest:guest@localhost:{expired}/?ssl=1&ssl_version=TLSv1_2"
+    ))
+    .await;
+    assert!(
+        error.contains(&format!(
+            "localhost:{expired}: TLS handshake failed: the broker's certificate"
+        )),
+        "{error}"
+    );
+    // With several hosts we check each host's name as written (localhost), not 127.0.0.1.
+    let error = cast_error(&cluster.tls_url_to(
+        "localhost",
+        &[wrong_host, wrong_host],
+        &format!("ssl=1&ssl_ca_file={}", path(&cluster.ca)),
+    ))
+    .await;
+    assert!(
+        error.contains("certificate not valid for name \"localhost\""),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_that_times_out_on_a_bad_tls_host_says_why() {
+    // With the default retry the driver keeps trying, as oslo does, so a call ends in its
+    // timeout; the error carries the last connection error.
+    let cluster = cluster();
+    let expired = cluster.expired_port.unwrap();
+    let url = format!(
+        "rabbit://guest:guest@localhost:{expired}/?ssl=1&ssl_ca_file={}",
+        path(&cluster.ca)
+    );
+    let transport = Transport::connect(&url).await.unwrap();
+    let error = RpcClient::new(transport.clone(), Target::topic(unique("tls-timeout")))
+        .timeout(Duration::from_secs(2))
+        .call(&Context::new(), "x", json!({}))
+        .await
+        .unwrap_err();
+    transport.shutdown().await;
+    match &error {
+        RpcError::Timeout {
+            unreachable: Some(cause),
+            ..
+        } => assert!(
+            cause.starts_with(&format!("localhost:{expired}: TLS handshake failed"))
+                && cause.contains("has expired"),
+            "{cause}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        error
+            .to_string()
+            .contains("; the broker could not be reached: localhost:"),
+        "{error}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

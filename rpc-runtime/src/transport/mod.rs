@@ -161,6 +161,12 @@ pub trait Driver: Send + Sync + 'static {
         ))))
     }
 
+    /// Why the broker cannot be reached now, when the driver has no connection and knows
+    /// its last connection error; callers that gave up waiting report it.
+    fn connection_problem(&self) -> Option<String> {
+        None
+    }
+
     /// Closes connections; later operations fail with a transport error.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }

@@ -165,6 +165,16 @@ impl Link {
         }
     }
 
+    /// The last connection error while the link is down (none while it is up or closed).
+    pub(super) fn problem(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            LinkState::Down {
+                error: Some(error), ..
+            } => Some(error.to_string()),
+            _ => None,
+        }
+    }
+
     /// The number of hosts: a cycle of this many failed attempts means none is reachable.
     pub(super) fn hosts(&self) -> u32 {
         u32::try_from(self.config.hosts.len())

@@ -302,6 +302,13 @@ impl Driver for RabbitDriver {
         })
     }
 
+    fn connection_problem(&self) -> Option<String> {
+        let inner = &self.inner;
+        [&inner.publish, &inner.replies, &inner.consume]
+            .into_iter()
+            .find_map(|link| link.problem())
+    }
+
     fn shutdown(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move {
             let inner = &self.inner;

@@ -7,7 +7,9 @@
 //! Read in `impl_rabbit.py` (`Connection.__init__`, `_fetch_ssl_params`,
 //! `_get_ssl_server_hostname`, `validate_ssl_version`), kombu 5.7 (`Connection`,
 //! `transport/pyamqp.py`), py-amqp 5.4 (`SSLTransport._wrap_socket_sni`) and Python 3.11's
-//! `ssl` module:
+//! `ssl` module (OpenSSL 3.0). The verification rules below are also observed:
+//! `tests/rabbit_tls.rs` runs oslo's own `_fetch_ssl_params` and kombu against the test
+//! cluster's endpoints (`tests/interop/peers/tls_semantics.py`) and pins the outcomes.
 //!
 //! * The `ssl_*` options are read only when `ssl` is true. `ssl=true` alone hands kombu
 //!   `ssl=True`; otherwise a dict of `keyfile`, `certfile`, `ca_certs` (+ `cert_reqs =
@@ -22,9 +24,10 @@
 //!   - `ssl_ca_file` set: the chain is verified against that file **only**
 //!     (`load_verify_locations`, no system roots), and the host name is checked: with one
 //!     host against `url.hosts[0].hostname`; with several hosts oslo passes
-//!     `server_hostname=None`, which kombu replaces with the host being connected to (after
-//!     rewriting `localhost` to `127.0.0.1`), in the dict oslo passed, so after a failover
-//!     the first host's name stays (code reading);
+//!     `server_hostname=None`, which kombu replaces with the host being connected to after
+//!     rewriting `localhost` to `127.0.0.1` (so a certificate naming `localhost` only fails
+//!     for a multi-host URL of `localhost`s), in the dict oslo passed, so after a failover
+//!     the first host's name stays (that last point from reading the code only);
 //!   - `ssl_version` set without `ssl_ca_file`: `SSLContext(PROTOCOL_TLSv1_2)` (or
 //!     `PROTOCOL_SSLv23`...) defaults to `CERT_NONE`: **nothing is verified**.
 //!   - Python matches host names as OpenSSL does: DNS names of the subjectAltName with a
