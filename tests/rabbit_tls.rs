@@ -572,7 +572,7 @@ fn captured_logs() -> &'static Mutex<String> {
     })
 }
 
-/// A minimal tracing subscriber that appends every event's fields (DEBUG and above) to
+/// A minimal tracing subscriber that appends every event's fields (all levels) to
 /// [`captured_logs`].
 mod logs {
     use std::fmt::Write;
@@ -596,7 +596,7 @@ mod logs {
 
     impl Subscriber for Capture {
         fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-            *metadata.level() <= Level::DEBUG
+            *metadata.level() <= Level::TRACE
         }
         fn new_span(&self, span: &Attributes<'_>) -> Id {
             let mut line = Line(String::new());
