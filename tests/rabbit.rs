@@ -735,7 +735,7 @@ async fn heartbeat_is_negotiated_from_heartbeat_timeout_threshold() {
 async fn unsupported_options_are_refused_when_the_transport_is_built() {
     let url = rabbit_url().await;
     for option in [
-        "ssl=true",
+        "ssl_enforce_fips_mode=true",
         "kombu_compression=gzip",
         "rabbit_stream_fanout=true&rabbit_transient_quorum_queue=true&rabbit_qos_prefetch_count=1",
     ] {

@@ -56,6 +56,23 @@ def rusage():
     return ru.ru_utime, ru.ru_stime, ru.ru_maxrss
 
 
+def _ssl_options(query, host):
+    """py-amqp's ``ssl`` for a URL's oslo TLS options, as impl_rabbit builds it."""
+    if str(query.get('ssl', '')).lower() not in ('1', 'true', 'yes', 'on'):
+        return False
+    import ssl
+    options = {}
+    if query.get('ssl_cert_file'):
+        options['certfile'] = query['ssl_cert_file']
+        if query.get('ssl_key_file'):
+            options['keyfile'] = query['ssl_key_file']
+    if query.get('ssl_ca_file'):
+        options['ca_certs'] = query['ssl_ca_file']
+        options['cert_reqs'] = ssl.CERT_REQUIRED
+        options['server_hostname'] = host.hostname if host else None
+    return options or True
+
+
 def delete_queues(url, names, timeout=5.0):
     """Delete the named queues if nobody consumes them (if_unused); best effort.
 
@@ -71,7 +88,8 @@ def delete_queues(url, names, timeout=5.0):
         userid=(host.username if host else None) or 'guest',
         password=(host.password if host else None) or 'guest',
         virtual_host=parsed.virtual_host or '/', connect_timeout=timeout,
-        read_timeout=timeout, write_timeout=timeout)
+        read_timeout=timeout, write_timeout=timeout,
+        ssl=_ssl_options(parsed.query or {}, host))
     conn.connect()
     out = {}
     try:

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use crate::measure::{self, Op};
 use crate::rabbit::{Layout, OursClient, OursServer};
-use crate::raw_lapin::{RawClient, RawLayout, RawServer, amqp_uri};
+use crate::raw_lapin::{RawClient, RawLayout, RawServer, RawTarget};
 use crate::usage;
 
 /// A client of an echo server: `call` sends `echo(payload)` and checks the result; `cast`
@@ -234,8 +234,9 @@ pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
                 Started::Ours(server, transport)
             }
             System::Raw => {
-                let uri = amqp_uri(&peer.broker.url)?;
-                let server = RawServer::start(&uri, &peer.name, peer.raw, counters.clone()).await?;
+                let target = RawTarget::of(&peer.broker.url)?;
+                let server =
+                    RawServer::start(&target, &peer.name, peer.raw, counters.clone()).await?;
                 Started::Raw(server)
             }
         };
@@ -308,8 +309,8 @@ pub(crate) fn client(args: ClientArgs) -> Result<(), String> {
             }
             System::Raw => {
                 let connected = async {
-                    let uri = amqp_uri(&peer.broker.url)?;
-                    RawClient::connect(&uri, &peer.name, peer.raw).await
+                    let target = RawTarget::of(&peer.broker.url)?;
+                    RawClient::connect(&target, &peer.name, peer.raw).await
                 };
                 let client = match connected.await {
                     Ok(client) => client,

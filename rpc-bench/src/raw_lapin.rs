@@ -20,6 +20,7 @@ use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
     QueueDeclareOptions, QueueDeleteOptions,
 };
+use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
 use tokio::sync::oneshot;
@@ -188,25 +189,64 @@ async fn publish(
     Ok(())
 }
 
-/// The AMQP URI of the first host of a `rabbit://` URL.
-pub(crate) fn amqp_uri(url: &str) -> Result<String, String> {
-    let parsed = oslo_rpc::TransportUrl::parse(url).map_err(|e| e.to_string())?;
-    let host = parsed.hosts().first();
-    let text = |value: Option<String>| {
-        value
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "guest".to_owned())
-    };
-    let user = text(host.and_then(|h| h.username.clone()));
-    let pass = text(host.and_then(|h| h.password.as_ref().map(|p| p.expose().to_owned())));
-    let (hostname, port) = host
-        .map(|h| (h.hostname.clone(), h.port_or_default()))
-        .unwrap_or_else(|| ("localhost".to_owned(), 5672));
-    let vhost = parsed
-        .effective_virtual_host()
-        .replace('%', "%25")
-        .replace('/', "%2f");
-    Ok(format!("amqp://{user}:{pass}@{hostname}:{port}/{vhost}"))
+/// Where the raw loop connects: the first host of a `rabbit://` URL, over TLS when the
+/// URL says `ssl=true`.
+#[derive(Clone, Debug)]
+pub(crate) struct RawTarget {
+    uri: String,
+    /// lapin's own TLS settings (its `amqps://` support): the URL's `ssl_ca_file` as the
+    /// extra trusted chain, `ssl_cert_file` and `ssl_key_file` as the client identity.
+    tls: OwnedTLSConfig,
+}
+
+impl RawTarget {
+    /// The target of a `rabbit://` URL.
+    pub(crate) fn of(url: &str) -> Result<RawTarget, String> {
+        let parsed = oslo_rpc::TransportUrl::parse(url).map_err(|e| e.to_string())?;
+        let host = parsed.hosts().first();
+        let text = |value: Option<String>| {
+            value
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "guest".to_owned())
+        };
+        let user = text(host.and_then(|h| h.username.clone()));
+        let pass = text(host.and_then(|h| h.password.as_ref().map(|p| p.expose().to_owned())));
+        let (hostname, port) = host
+            .map(|h| (h.hostname.clone(), h.port_or_default()))
+            .unwrap_or_else(|| ("localhost".to_owned(), 5672));
+        let vhost = parsed
+            .effective_virtual_host()
+            .replace('%', "%25")
+            .replace('/', "%2f");
+        let options = parsed.rabbit_options().cloned().unwrap_or_default();
+        let read =
+            |path: &str| std::fs::read(path).map_err(|e| format!("raw lapin TLS: {path}: {e}"));
+        let tls = if options.ssl {
+            OwnedTLSConfig {
+                cert_chain: match options.ssl_ca_file.as_str() {
+                    "" => None,
+                    path => Some(String::from_utf8_lossy(&read(path)?).into_owned()),
+                },
+                identity: match options.ssl_cert_file.as_str() {
+                    "" => None,
+                    cert => Some(OwnedIdentity::PKCS8 {
+                        pem: read(cert)?,
+                        key: read(match options.ssl_key_file.as_str() {
+                            "" => cert,
+                            key => key,
+                        })?,
+                    }),
+                },
+            }
+        } else {
+            OwnedTLSConfig::default()
+        };
+        let scheme = if options.ssl { "amqps" } else { "amqp" };
+        Ok(RawTarget {
+            uri: format!("{scheme}://{user}:{pass}@{hostname}:{port}/{vhost}"),
+            tls,
+        })
+    }
 }
 
 /// How long closing a connection or deleting the benchmark's queues may take. lapin
@@ -218,9 +258,11 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 /// Deletes queues (best effort, bounded), for the benchmarks' cleanup. A queue that cannot
 /// be deleted is reported and the others are still tried.
 pub(crate) async fn delete_queues(url: &str, queues: &[String]) {
-    let Ok(uri) = amqp_uri(url) else { return };
+    let Ok(target) = RawTarget::of(url) else {
+        return;
+    };
     let delete = async {
-        let connection = Connection::connect(&uri, ConnectionProperties::default()).await?;
+        let connection = open_connection(&target).await?;
         if let Ok(channel) = connection.create_channel().await {
             for queue in queues {
                 if let Err(error) = channel
@@ -252,8 +294,18 @@ fn lapin_error(error: lapin::Error) -> String {
     error.to_string()
 }
 
-async fn connect(uri: &str) -> Result<Arc<Connection>, String> {
-    Connection::connect(uri, ConnectionProperties::default())
+async fn open_connection(target: &RawTarget) -> lapin::Result<Connection> {
+    Connection::connect_with_config(
+        &target.uri,
+        ConnectionProperties::default(),
+        target.tls.clone(),
+        lapin::runtime::default_runtime()?,
+    )
+    .await
+}
+
+async fn connect(target: &RawTarget) -> Result<Arc<Connection>, String> {
+    open_connection(target)
         .await
         .map(Arc::new)
         .map_err(lapin_error)
@@ -300,14 +352,14 @@ async fn consume(
 /// One side of the loop: its connections (one, or a consuming and a publishing one with
 /// `--split`), its publisher, and a consumer on `queue`.
 async fn open_side(
-    uri: &str,
+    target: &RawTarget,
     queue: &str,
     exclusive: bool,
     layout: RawLayout,
 ) -> Result<(Vec<Arc<Connection>>, Publisher, lapin::Consumer), String> {
-    let consuming = connect(uri).await?;
+    let consuming = connect(target).await?;
     let publishing = if layout.split {
-        connect(uri).await?
+        connect(target).await?
     } else {
         consuming.clone()
     };
@@ -332,12 +384,12 @@ pub(crate) struct RawServer {
 
 impl RawServer {
     pub(crate) async fn start(
-        uri: &str,
+        target: &RawTarget,
         queue: &str,
         layout: RawLayout,
         counters: Arc<ServerCounters>,
     ) -> Result<Self, String> {
-        let (connections, out, mut requests) = open_side(uri, queue, false, layout).await?;
+        let (connections, out, mut requests) = open_side(target, queue, false, layout).await?;
         let confirms = layout.confirms();
         let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = next(&mut requests).await {
@@ -407,13 +459,13 @@ struct RawClientInner {
 
 impl RawClient {
     pub(crate) async fn connect(
-        uri: &str,
+        target: &RawTarget,
         request_queue: &str,
         layout: RawLayout,
     ) -> Result<Self, String> {
         let reply_queue = format!("{request_queue}-reply-{}", uuid::Uuid::new_v4().simple());
         let (connections, out, mut replies) =
-            open_side(uri, &reply_queue, layout.minimal, layout).await?;
+            open_side(target, &reply_queue, layout.minimal, layout).await?;
         let pending: Pending = Arc::default();
         let confirms = layout.confirms();
         let reply_task = {
@@ -510,10 +562,10 @@ async fn close_all(connections: &[Arc<Connection>]) {
 pub(crate) fn run(args: Args) -> Result<(), String> {
     let runtime = measure::runtime(args.workers).map_err(|e| e.to_string())?;
     runtime.block_on(async move {
-        let uri = amqp_uri(&args.broker.url)?;
+        let target = RawTarget::of(&args.broker.url)?;
         let queue = format!("rpc-bench-raw-{}", uuid::Uuid::new_v4().simple());
-        let server = RawServer::start(&uri, &queue, args.layout, Arc::default()).await?;
-        let client = match RawClient::connect(&uri, &queue, args.layout).await {
+        let server = RawServer::start(&target, &queue, args.layout, Arc::default()).await?;
+        let client = match RawClient::connect(&target, &queue, args.layout).await {
             Ok(client) => client,
             Err(error) => {
                 server.stop(&args.broker.url).await;

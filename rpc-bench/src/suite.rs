@@ -99,6 +99,13 @@ pub(crate) struct Args {
     /// Only these workloads (seq, inflight-K, casts, echo-64k); default all.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Every system over TLS with a client certificate, to the first node of the test
+    /// cluster (`scripts/test-cluster.sh start`, started if needed) instead of `--url`:
+    /// raw lapin through lapin's own `amqps://` support, oslo-rpc and Python through
+    /// oslo's `ssl=true`, `ssl_ca_file`, `ssl_cert_file`, `ssl_key_file`. (A `--url` with
+    /// those options runs over TLS too, to any broker.)
+    #[arg(long)]
+    tls: bool,
 }
 
 /// One workload as the suite runs it.
@@ -201,7 +208,65 @@ struct Run {
     figures: Figures,
 }
 
-pub(crate) fn run(args: Args) -> Result<(), String> {
+/// The URL of the test cluster's first node over TLS, with its CA and client certificate.
+fn test_cluster_tls_url() -> Result<String, String> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/test-cluster.sh");
+    eprintln!("rpc-bench suite: starting (or reusing) the test cluster for --tls");
+    let output = Command::new("timeout")
+        .arg("1200")
+        .arg("bash")
+        .arg(&script)
+        .arg("start")
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "{} start: {}\n{stdout}",
+            script.display(),
+            output.status
+        ));
+    }
+    // `printf %q` escapes with backslashes; the values have no other quoting.
+    let var = |key: &str| {
+        stdout.lines().find_map(|line| {
+            let value = line.strip_prefix(key)?.strip_prefix('=')?;
+            Some(value.replace('\\', ""))
+        })
+    };
+    let missing = |key: &str| format!("test-cluster.sh printed no {key}");
+    let port = var("TEST_CLUSTER_AMQPS_PORTS")
+        .and_then(|ports| ports.split_whitespace().next().map(str::to_owned))
+        .ok_or_else(|| missing("TEST_CLUSTER_AMQPS_PORTS"))?;
+    let file = |key: &str| var(key).ok_or_else(|| missing(key));
+    Ok(format!(
+        "rabbit://guest:guest@localhost:{port}/?ssl=true&ssl_ca_file={}&ssl_cert_file={}&ssl_key_file={}",
+        file("TEST_CLUSTER_CA")?,
+        file("TEST_CLUSTER_CLIENT_CERT")?,
+        file("TEST_CLUSTER_CLIENT_KEY")?
+    ))
+}
+
+/// The port of the broker a URL names first (whose node's CPU the suite reads).
+fn broker_port(url: &str) -> Option<u16> {
+    let parsed = oslo_rpc::TransportUrl::parse(url).ok()?;
+    Some(parsed.hosts().first().map_or(5672, |h| h.port_or_default()))
+}
+
+/// Whether a URL asks for TLS (`ssl=true`).
+fn is_tls(url: &str) -> bool {
+    oslo_rpc::TransportUrl::parse(url)
+        .ok()
+        .and_then(|parsed| parsed.rabbit_options().map(|o| o.ssl))
+        .unwrap_or(false)
+}
+
+pub(crate) fn run(mut args: Args) -> Result<(), String> {
+    if args.tls {
+        args.broker.url = test_cluster_tls_url()?;
+    }
+    let tls = is_tls(&args.broker.url);
     let repeats = args.repeat.unwrap_or(if args.quick { 1 } else { 3 }).max(1);
     let idle_wait = Duration::from_secs(args.idle_wait.unwrap_or(if args.quick { 0 } else { 120 }));
     if cfg!(debug_assertions) {
@@ -264,7 +329,7 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
     }
     let medians = medians(&runs);
     let targets = targets(&medians);
-    print_table(&cases, &args.systems, &medians, repeats);
+    print_table(&cases, &args.systems, &medians, repeats, tls);
     print_targets(&targets, vm_speed(&medians));
     println!(
         "\n{} runs in {:.0} s",
@@ -285,6 +350,8 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
             "repeats": repeats,
             "ours_connections": format!("{:?}", args.ours_connections),
             "ours_workers": args.ours_workers,
+            "tls": tls,
+            "broker_port": broker_port(&args.broker.url),
             "cases": cases,
             "runs": runs,
             "medians": medians,
@@ -560,7 +627,8 @@ fn run_rust(system: SuiteSystem, case: &Case, args: &Args) -> Result<Figures, St
     if reset != "ok" {
         return Err(format!("server reset: {reset:?}"));
     }
-    let broker_before = usage::broker_cpu_seconds();
+    let port = broker_port(&args.broker.url).unwrap_or(5672);
+    let broker_before = usage::broker_cpu_seconds(port);
     client.send("GO")?;
     let line = client.read(Duration::from_secs(900))?;
     let result: Value =
@@ -582,7 +650,7 @@ fn run_rust(system: SuiteSystem, case: &Case, args: &Args) -> Result<Figures, St
     } else {
         server_stats(&mut server)?
     };
-    let broker_after = usage::broker_cpu_seconds();
+    let broker_after = usage::broker_cpu_seconds(port);
     client.finish()?;
     server.finish()?;
 
@@ -767,7 +835,7 @@ fn target(what: &'static str, value: Option<f64>, relation: &'static str, bound:
 
 /// The targets of issue 16 (and issue 7's memory bound), from the medians.
 fn targets(medians: &Medians) -> Vec<Target> {
-    use SuiteSystem::{LapinMinimal, OsloRpc, RawLapin};
+    use SuiteSystem::{LapinMinimal, OsloRpc, Python, RawLapin};
     let peak_rss_mib = |field: &str| {
         medians
             .values()
@@ -821,6 +889,12 @@ fn targets(medians: &Medians) -> Vec<Target> {
             0.5,
         ),
         target(
+            "32 in flight calls/s, oslo-rpc / python",
+            ratio(medians, "inflight-32", "calls_per_s", OsloRpc, Python),
+            ">=",
+            10.0,
+        ),
+        target(
             "peak RSS of an oslo-rpc client process, MiB",
             peak_rss_mib("client_max_rss_kb"),
             "<=",
@@ -839,10 +913,17 @@ fn targets(medians: &Medians) -> Vec<Target> {
     targets
 }
 
-fn print_table(cases: &[Case], systems: &[SuiteSystem], medians: &Medians, repeats: usize) {
+fn print_table(
+    cases: &[Case],
+    systems: &[SuiteSystem],
+    medians: &Medians,
+    repeats: usize,
+    tls: bool,
+) {
     println!(
-        "rpc-bench suite: medians of {repeats} run(s); latency µs, rates per second, \
-         CPU µs per operation (client + server, and the broker's), peak RSS MiB"
+        "rpc-bench suite{}: medians of {repeats} run(s); latency µs, rates per second, \
+         CPU µs per operation (client + server, and the broker's), peak RSS MiB",
+        if tls { " over TLS" } else { "" }
     );
     println!(
         "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
@@ -889,7 +970,7 @@ fn print_targets(targets: &[Target], vm_speed: Option<f64>) {
     let speed = vm_speed.map_or("not measured (no seq run)".to_owned(), |p50| {
         format!("{p50:.0} µs")
     });
-    println!("\ntargets (issue 16); this VM's speed, raw lapin's sequential p50: {speed}");
+    println!("\ntargets (issues 11 and 16); this VM's speed, raw lapin's sequential p50: {speed}");
     for t in targets {
         let value = t.value.map_or("-".to_owned(), |v| format!("{v:.2}"));
         let verdict = match t.met {
@@ -955,6 +1036,16 @@ mod tests {
     }
 
     #[test]
+    fn tls_urls_and_broker_ports() {
+        assert!(is_tls("rabbit://h:5671/?ssl=true&ssl_ca_file=/ca.pem"));
+        assert!(!is_tls("rabbit://h/"));
+        assert_eq!(broker_port("rabbit://h:23664,h2:1/?ssl=1"), Some(23664));
+        assert_eq!(broker_port("rabbit://h/"), Some(5672));
+        assert_eq!(broker_port("not a url"), None);
+        assert!(args(&["--tls"]).tls);
+    }
+
+    #[test]
     fn medians_of_odd_and_even_counts() {
         assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
@@ -982,7 +1073,7 @@ mod tests {
 
     #[test]
     fn targets_compare_the_medians() {
-        use SuiteSystem::{LapinMinimal, OsloRpc, RawLapin};
+        use SuiteSystem::{LapinMinimal, OsloRpc, Python, RawLapin};
         let runs = [
             run("seq", RawLapin, &[("p50_us", 100.0)]),
             run("seq", OsloRpc, &[("p50_us", 104.0)]),
@@ -1000,6 +1091,7 @@ mod tests {
                 &[("calls_per_s", 950.0), ("cpu_per_call_us", 130.0)],
             ),
             run("casts", OsloRpc, &[("sent_per_s", 1000.0)]),
+            run("inflight-32", Python, &[("calls_per_s", 95.0)]),
         ];
         let targets = targets(&medians(&runs));
         let find = |what: &str| targets.iter().find(|t| t.what.starts_with(what)).unwrap();
@@ -1024,5 +1116,7 @@ mod tests {
             ratios(&medians(&runs))["seq"]["vm_raw_lapin_seq_p50_us"],
             100.0
         );
+        let python = find("32 in flight calls/s, oslo-rpc / python");
+        assert_eq!((python.value, python.met), (Some(10.0), Some(true)));
     }
 }

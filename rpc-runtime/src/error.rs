@@ -21,7 +21,9 @@ pub enum RpcError {
     /// (no heartbeat from the server for that long) expired.
     #[error(
         "timed out after {seconds}s waiting for a reply to {method} on {target} \
-         (message ID {msg_id}){}", if *.call_monitor { ", no call-monitor heartbeat" } else { "" }
+         (message ID {msg_id}){}{}",
+        if *.call_monitor { ", no call-monitor heartbeat" } else { "" },
+        .unreachable.as_ref().map(|e| format!("; the broker could not be reached: {e}")).unwrap_or_default()
     )]
     Timeout {
         /// The target the call went to, as `Target`'s `Display` renders it.
@@ -34,6 +36,10 @@ pub enum RpcError {
         msg_id: String,
         /// True when the call-monitor timeout expired rather than the overall timeout.
         call_monitor: bool,
+        /// When the transport had no connection to the broker as the time ran out, its last
+        /// connection error (e.g. a TLS certificate refused): the request may never have
+        /// been sent.
+        unreachable: Option<String>,
     },
     /// The server raised an exception; its class, module, message and traceback as sent.
     #[error("{0}")]

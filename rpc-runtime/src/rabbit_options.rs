@@ -78,19 +78,22 @@ pub struct RabbitOptions {
     pub conn_pool_min_size: i64,
     /// Seconds an idle pooled connection lives before expiry (§9.1). Default 1200.
     pub conn_pool_ttl: i64,
-    /// Connect over TLS (§1.2). Default false. Not supported yet.
+    /// Connect over TLS (§1.2). Default false. The driver's TLS and how it differs from
+    /// oslo's: `transport::rabbit::TlsOptions`.
     pub ssl: bool,
-    /// TLS protocol version name, e.g. `TLSv1_2`; empty means the library default. Not supported yet.
+    /// TLS protocol version name: empty or `SSLv23` (highest both sides support), `TLSv1_2`.
     pub ssl_version: String,
-    /// Path of the client TLS key file; empty for none. Not supported yet.
+    /// Path of the client TLS key file; empty for none (then `ssl_cert_file` holds the key).
     pub ssl_key_file: String,
-    /// Path of the client TLS certificate file; empty for none. Not supported yet.
+    /// Path of the client TLS certificate file; empty for none.
     pub ssl_cert_file: String,
-    /// Path of the CA bundle used to verify the broker; empty for none. Not supported yet.
+    /// Path of the CA bundle used to verify the broker; empty for the system's roots.
     pub ssl_ca_file: String,
-    /// Deprecated: verify the broker host name when `ssl_ca_file` is set. Default true.
+    /// Deprecated and never read by oslo 18.3.1 ("verification is always enabled"). Default
+    /// true; false has no effect here either (a warning says so).
     pub ssl_enforce_hostname_verification: bool,
-    /// Deprecated and without effect in oslo 18.3.1 (OpenSSL 3 removed FIPS_mode_set). Default false.
+    /// Deprecated and without effect in oslo 18.3.1 (OpenSSL 3 removed FIPS_mode_set). Default
+    /// false; the driver refuses true, since its TLS is not FIPS-validated.
     pub ssl_enforce_fips_mode: bool,
     /// Seconds slept before reconnecting after an error during an operation (§7.4).
     /// Default 1.0, between 0 and 4.5.
@@ -321,22 +324,13 @@ impl RabbitOptions {
     /// Options set to a value whose behaviour the driver does not implement yet, in
     /// [`OPTION_NAMES`] order. The driver refuses a configuration where this is not empty.
     ///
-    /// `ssl_enforce_fips_mode` (no effect in oslo 18.3.1), `kombu_reconnect_splay` (never slept
-    /// by oslo, §7.4) and `hostname`/`processname` (only read by the queue manager) are honoured
-    /// by ignoring them, exactly as oslo does, so they are never listed.
+    /// `kombu_reconnect_splay` (never slept by oslo, §7.4) and `hostname`/`processname` (only
+    /// read by the queue manager) are honoured by ignoring them, exactly as oslo does, so they
+    /// are never listed. The `ssl*` options are implemented (`transport::rabbit::TlsOptions`),
+    /// `ssl_enforce_fips_mode=true` refused there with its own error.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let defaults = Self::default();
         [
-            ("ssl", self.ssl != defaults.ssl),
-            ("ssl_version", !self.ssl_version.is_empty()),
-            ("ssl_key_file", !self.ssl_key_file.is_empty()),
-            ("ssl_cert_file", !self.ssl_cert_file.is_empty()),
-            ("ssl_ca_file", !self.ssl_ca_file.is_empty()),
-            (
-                "ssl_enforce_hostname_verification",
-                self.ssl_enforce_hostname_verification
-                    != defaults.ssl_enforce_hostname_verification,
-            ),
             ("kombu_compression", self.kombu_compression.is_some()),
             (
                 "direct_mandatory_flag",
@@ -970,12 +964,6 @@ mod tests {
         assert_eq!(
             o.map(|o| o.unsupported()),
             Ok(vec![
-                "ssl",
-                "ssl_version",
-                "ssl_key_file",
-                "ssl_cert_file",
-                "ssl_ca_file",
-                "ssl_enforce_hostname_verification",
                 "kombu_compression",
                 "direct_mandatory_flag",
                 "enable_cancel_on_failover",

@@ -6,8 +6,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use oslo_rpc::transport::Driver;
+use oslo_rpc::transport::rabbit::RabbitDriver;
 
 /// One node of the test cluster.
 #[derive(Debug, Clone)]
@@ -222,5 +225,58 @@ impl TestCluster {
             .map(|port| format!("guest:guest@{host}:{port}"))
             .collect();
         format!("rabbit://{}/?{query}", hosts.join(","))
+    }
+}
+
+impl TestCluster {
+    /// `rabbitmqctl -n <node> list_<what> <fields>` as rows of fields.
+    pub fn list(&self, node: &ClusterNode, what: &str, fields: &[&str]) -> Vec<Vec<String>> {
+        let mut args = vec![what, "--quiet", "--no-table-headers"];
+        args.extend_from_slice(fields);
+        self.ctl(node, &args)
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| line.split('\t').map(str::to_owned).collect())
+            .collect()
+    }
+
+    /// The AMQP URI of the first node's plain listener, for raw lapin connections.
+    pub fn amqp_uri(&self) -> String {
+        format!(
+            "amqp://guest:guest@127.0.0.1:{}/%2f",
+            self.nodes[0].amqp_port
+        )
+    }
+
+    /// Deletes what `driver` declared on the cluster: its queues, and its exchanges but the
+    /// control exchange `openstack`.
+    pub async fn delete_declared(&self, driver: &RabbitDriver) {
+        let (queues, exchanges) = super::rabbit::declared_by(driver, &["openstack"]);
+        super::rabbit::delete_entities_at(&self.amqp_uri(), &queues, &exchanges).await;
+    }
+}
+
+/// Shuts a driver down and deletes what it declared on the cluster when dropped, so a test
+/// that panics leaves nothing behind.
+pub struct ClusterCleanup {
+    pub cluster: &'static TestCluster,
+    pub driver: Arc<RabbitDriver>,
+}
+
+impl Drop for ClusterCleanup {
+    fn drop(&mut self) {
+        let (cluster, driver) = (self.cluster, self.driver.clone());
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
+                let cleanup = cluster.delete_declared(&driver);
+                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
+            });
+        });
+        let _ = cleanup.join();
     }
 }

@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cluster;
+pub mod proxy;
 pub mod rabbit;
 
 use std::sync::Arc;

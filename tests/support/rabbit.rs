@@ -135,7 +135,14 @@ pub async fn close_connection(connection: &Connection) {
 
 /// Deletes queues and exchanges by name (missing ones are fine).
 pub async fn delete_entities(queues: &[String], exchanges: &[String]) {
-    let connection = raw_connection().await;
+    delete_entities_at(&amqp_uri(&broker_url()), queues, exchanges).await;
+}
+
+/// Deletes queues and exchanges by name on the broker of an AMQP URI (missing ones are fine).
+pub async fn delete_entities_at(uri: &str, queues: &[String], exchanges: &[String]) {
+    let connection = Connection::connect(uri, ConnectionProperties::default())
+        .await
+        .expect("raw AMQP connection");
     for queue in queues {
         let channel = connection.create_channel().await.expect("channel");
         if let Err(error) = channel
@@ -162,6 +169,12 @@ pub async fn delete_entities(queues: &[String], exchanges: &[String]) {
 /// Deletes what a driver declared: every queue, and every exchange but the shared control
 /// exchanges (`keep`) — those belong to every peer on the broker.
 pub async fn delete_declared(driver: &RabbitDriver, keep: &[&str]) {
+    let (queues, exchanges) = declared_by(driver, keep);
+    delete_entities(&queues, &exchanges).await;
+}
+
+/// The queues and the exchanges but `keep` that a driver declared.
+pub fn declared_by(driver: &RabbitDriver, keep: &[&str]) -> (Vec<String>, Vec<String>) {
     let mut queues = Vec::new();
     let mut exchanges = Vec::new();
     for (kind, name) in driver.declared() {
@@ -171,7 +184,7 @@ pub async fn delete_declared(driver: &RabbitDriver, keep: &[&str]) {
             EntityKind::Exchange => {}
         }
     }
-    delete_entities(&queues, &exchanges).await;
+    (queues, exchanges)
 }
 
 /// [`delete_declared`] from synchronous code (a `Drop`), on a thread of its own.

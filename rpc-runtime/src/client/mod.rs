@@ -420,6 +420,7 @@ impl RpcClient {
             seconds: seconds.as_secs_f64(),
             msg_id: msg_id.to_owned(),
             call_monitor: which == WaitExpired::CallMonitor,
+            unreachable: self.transport.driver().connection_problem(),
         }
     }
 }

@@ -228,6 +228,12 @@ pub trait Driver: Send + Sync + 'static {
         ))))
     }
 
+    /// Why the broker cannot be reached now, when the driver has no connection and knows
+    /// its last connection error; callers that gave up waiting report it.
+    fn connection_problem(&self) -> Option<String> {
+        None
+    }
+
     /// Closes connections; later operations fail with a transport error.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
@@ -288,6 +294,7 @@ impl Transport {
             reply_retry_timeout: None,
             file_options: Vec::new(),
             driver: None,
+            tls: None,
         }
     }
 
@@ -374,6 +381,7 @@ pub struct TransportBuilder {
     /// `[oslo_messaging_rabbit]` values from config files, under the URL's query.
     file_options: Vec<(String, String)>,
     driver: Option<Arc<dyn Driver>>,
+    tls: Option<rabbit::TlsOptions>,
 }
 
 impl TransportBuilder {
@@ -420,16 +428,37 @@ impl TransportBuilder {
         self
     }
 
+    /// Connects to RabbitMQ over TLS with these settings, in place of the URL's `ssl*`
+    /// options (oslo's `ssl=true`, `ssl_ca_file`, ... in the URL query work too). Only for
+    /// `rabbit://` and `kombu://` URLs and the driver the builder makes; a driver given to
+    /// [`TransportBuilder::driver`] has its own (`RabbitDriver::with_tls`).
+    pub fn tls(mut self, tls: rabbit::TlsOptions) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Parses the URL and builds the driver. No connection is opened yet: the RabbitMQ
     /// driver connects on first use, as oslo does.
     pub async fn connect(self) -> Result<Transport, RpcError> {
         let url = TransportUrl::parse_with_file_options(&self.url, &self.file_options)?;
         let mut config = self.config;
+        if self.tls.is_some() && (self.driver.is_some() || !url.is_rabbit()) {
+            return Err(RpcError::InvalidArgument(
+                "TransportBuilder::tls applies to the rabbit driver the builder makes: a \
+                 rabbit:// or kombu:// URL and no TransportBuilder::driver"
+                    .to_owned(),
+            ));
+        }
         let driver: Arc<dyn Driver> = match self.driver {
             Some(driver) => driver,
             None => match url.driver() {
                 "memory" => Arc::new(memory::MemoryDriver::new(&url)),
-                "rabbit" | "kombu" => Arc::new(rabbit::RabbitDriver::new(&url)?),
+                "rabbit" | "kombu" => Arc::new(match &self.tls {
+                    Some(tls) => {
+                        rabbit::RabbitDriver::with_tls(&url, rabbit::Connections::default(), tls)?
+                    }
+                    None => rabbit::RabbitDriver::new(&url)?,
+                }),
                 other => {
                     return Err(RpcError::InvalidArgument(format!(
                         "no transport driver for scheme {other:?}; supported schemes: {}",

@@ -9,6 +9,7 @@ use lapin::uri::{
     AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
 };
 
+use super::tls::{TlsConnector, TlsOptions};
 use crate::error::RpcError;
 use crate::rabbit_options::{FailoverStrategy, LoginMethod, QueueArg, RabbitOptions};
 use crate::url::{DEFAULT_PORT, TransportUrl};
@@ -44,11 +45,15 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the TCP connect of an attempt may take (lapin's `connection_timeout`).
 const TCP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The driver's resolved configuration.
-#[derive(Debug, Clone)]
+/// The driver's resolved configuration. Its `Debug` hides the passwords the host URIs
+/// carry (lapin's `AMQPUserInfo` prints them).
+#[derive(Clone)]
 pub(super) struct RabbitConfig {
     /// One lapin URI per broker, in URL order (spec §1.1: each host keeps its credentials).
+    /// With TLS the port stays the URL's or 5672, as in oslo (see `tls.rs`).
     pub(super) hosts: Vec<AMQPUri>,
+    /// TLS for every host (`ssl=true` or `TransportBuilder::tls`), its files already read.
+    pub(super) tls: Option<TlsConnector>,
     /// How the next broker is chosen after a failure.
     pub(super) failover: FailoverStrategy,
     /// `<basename(argv[0])>:<pid>`; each connection appends `:<uuid4>` (spec §1.2).
@@ -70,6 +75,34 @@ pub(super) struct RabbitConfig {
     /// to wait (`retry = None`): `kombu_missing_consumer_retry_timeout`, the budget oslo
     /// gives a reply (spec §4.5). Callers with a shorter deadline drop the send earlier.
     pub(super) send_limit: Duration,
+}
+
+impl std::fmt::Debug for RabbitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hosts: Vec<String> = self
+            .hosts
+            .iter()
+            .map(|uri| {
+                format!(
+                    "{}:***@{}:{}/{}",
+                    uri.authority.userinfo.username,
+                    uri.authority.host,
+                    uri.authority.port,
+                    uri.vhost
+                )
+            })
+            .collect();
+        f.debug_struct("RabbitConfig")
+            .field("hosts", &hosts)
+            .field("tls", &self.tls)
+            .field("failover", &self.failover)
+            .field("backoff", &self.backoff)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("pool", &self.pool)
+            .field("prefetch", &self.prefetch)
+            .field("topology", &self.topology)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Pauses between connection attempts: `first`, `first + step`, ... capped at `max`
@@ -119,8 +152,8 @@ pub(super) struct TopologyConfig {
 
 impl RabbitConfig {
     /// Resolves the configuration of a `rabbit://` or `kombu://` URL, refusing options the
-    /// driver does not implement.
-    pub(super) fn from_url(url: &TransportUrl) -> Result<Self, RpcError> {
+    /// driver does not implement. `tls` replaces the URL's `ssl*` options when given.
+    pub(super) fn from_url(url: &TransportUrl, tls: Option<&TlsOptions>) -> Result<Self, RpcError> {
         let options = url.rabbit_options().ok_or_else(|| {
             RpcError::InvalidArgument(format!("{url} is not a RabbitMQ transport URL"))
         })?;
@@ -144,6 +177,11 @@ impl RabbitConfig {
                  lapin adopts the broker's proposal instead"
             );
         }
+        let from_url = TlsOptions::from_oslo(options).map_err(tls_error)?;
+        let tls = match tls.or(from_url.as_ref()) {
+            Some(tls) => Some(tls.load().map_err(tls_error)?),
+            None => None,
+        };
         let prefetch = if url.option_given("rabbit_qos_prefetch_count") {
             clamp_u16(options.rabbit_qos_prefetch_count)
         } else {
@@ -151,6 +189,7 @@ impl RabbitConfig {
         };
         Ok(RabbitConfig {
             hosts: host_uris(url, options),
+            tls,
             failover: options.kombu_failover_strategy,
             connection_name_prefix: connection_name_prefix(),
             backoff: Backoff {
@@ -172,6 +211,10 @@ impl RabbitConfig {
                 .max(Duration::from_secs(1)),
         })
     }
+}
+
+fn tls_error(error: super::tls::TlsError) -> RpcError {
+    RpcError::InvalidArgument(format!("TLS to the broker: {error}"))
 }
 
 impl TopologyConfig {
@@ -296,7 +339,7 @@ mod tests {
     use super::*;
 
     fn config(url: &str) -> RabbitConfig {
-        RabbitConfig::from_url(&TransportUrl::parse(url).unwrap()).unwrap()
+        RabbitConfig::from_url(&TransportUrl::parse(url).unwrap(), None).unwrap()
     }
 
     #[test]
@@ -380,7 +423,7 @@ mod tests {
         let file = |value: &str| vec![("rabbit_qos_prefetch_count".to_owned(), value.to_owned())];
         let prefetch = |url: &str, file: &[(String, String)]| {
             let url = TransportUrl::parse_with_file_options(url, file).unwrap();
-            RabbitConfig::from_url(&url).unwrap().prefetch
+            RabbitConfig::from_url(&url, None).unwrap().prefetch
         };
         assert_eq!(prefetch("rabbit://h/", &file("1")), 1);
         assert_eq!(prefetch("rabbit://h/", &file("0")), 0);
@@ -410,20 +453,73 @@ mod tests {
     #[test]
     fn unsupported_options_and_kombu_transports_are_refused() {
         for url in [
-            "rabbit://h/?ssl=true",
             "rabbit://h/?kombu_compression=gzip",
             "rabbit://h/?use_queue_manager=true",
             "kombu+memory:///",
         ] {
-            let error = RabbitConfig::from_url(&TransportUrl::parse(url).unwrap()).unwrap_err();
+            let error =
+                RabbitConfig::from_url(&TransportUrl::parse(url).unwrap(), None).unwrap_err();
             assert!(
                 matches!(error, RpcError::InvalidArgument(_)),
                 "{url}: {error}"
             );
         }
-        let error =
-            RabbitConfig::from_url(&TransportUrl::parse("rabbit://h/?ssl=1").unwrap()).unwrap_err();
-        assert!(error.to_string().contains("ssl"), "{error}");
+        let error = RabbitConfig::from_url(
+            &TransportUrl::parse("rabbit://h/?kombu_compression=gzip").unwrap(),
+            None,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("kombu_compression"), "{error}");
+    }
+
+    #[test]
+    fn debug_hides_passwords() {
+        let shown = format!("{:?}", config("rabbit://nova:S3cr%40t@h1,u2:pw2@h2/"));
+        assert!(shown.contains("nova:***@h1:5672"), "{shown}");
+        assert!(!shown.contains("S3cr") && !shown.contains("pw2"), "{shown}");
+    }
+
+    #[test]
+    fn tls_keeps_oslo_ports_and_is_off_unless_ssl() {
+        // oslo writes `host.port or 5672` into kombu's URL: TLS does not move the default
+        // port to 5671 (tls.rs).
+        let tls = config("rabbit://h,h2:5671/?ssl=true");
+        assert!(tls.tls.is_some());
+        let ports: Vec<u16> = tls.hosts.iter().map(|uri| uri.authority.port).collect();
+        assert_eq!(ports, [5672, 5671]);
+        // The ssl_* options mean nothing without ssl=true, as in oslo.
+        let plain = config("rabbit://h/?ssl_ca_file=/nonexistent&ssl_version=bogus");
+        assert!(plain.tls.is_none());
+    }
+
+    #[test]
+    fn tls_input_errors_name_the_option() {
+        for (url, expected) in [
+            (
+                "rabbit://h/?ssl=1&ssl_enforce_fips_mode=1",
+                "ssl_enforce_fips_mode=true cannot be honoured",
+            ),
+            (
+                "rabbit://h/?ssl_enforce_fips_mode=1",
+                "ssl_enforce_fips_mode=true cannot be honoured",
+            ),
+            (
+                "rabbit://h/?ssl=1&ssl_ca_file=/nonexistent/ca.pem",
+                "ssl_ca_file /nonexistent/ca.pem: cannot be read",
+            ),
+            (
+                "rabbit://h/?ssl=1&ssl_version=TLSv1",
+                "invalid ssl_version \"TLSv1\"",
+            ),
+        ] {
+            let error =
+                RabbitConfig::from_url(&TransportUrl::parse(url).unwrap(), None).unwrap_err();
+            assert!(
+                matches!(error, RpcError::InvalidArgument(_))
+                    && error.to_string().contains(expected),
+                "{url}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -14,12 +14,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use futures_core::Stream;
+use lapin::tcp::AMQPUriTcpExt;
 use lapin::uri::AMQPUri;
 use lapin::{Connection, ConnectionProperties, Event};
 use tokio::sync::{Notify, watch};
 use tokio::time::{sleep, timeout};
 
 use super::config::RabbitConfig;
+use super::tls::{self, TlsConnector};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::rabbit_options::FailoverStrategy;
 
@@ -178,6 +180,16 @@ impl Link {
     pub(super) fn current(&self) -> Option<Arc<Session>> {
         match &*self.state.borrow() {
             LinkState::Up(session) if session.is_alive() => Some(session.clone()),
+            _ => None,
+        }
+    }
+
+    /// The last connection error while the link is down (none while it is up or closed).
+    pub(super) fn problem(&self) -> Option<String> {
+        match &*self.state.borrow() {
+            LinkState::Down {
+                error: Some(error), ..
+            } => Some(error.to_string()),
             _ => None,
         }
     }
@@ -427,21 +439,35 @@ impl Supervisor {
             uuid::Uuid::new_v4().hyphenated()
         );
         let properties = ConnectionProperties::default().with_connection_name(name.clone().into());
-        match timeout(
-            self.config.connect_timeout,
-            Connection::connect_uri(uri.clone(), properties),
-        )
-        .await
-        {
+        let connect = async {
+            match &self.config.tls {
+                None => Connection::connect_uri(uri.clone(), properties).await,
+                Some(tls) => {
+                    let limit = self.config.connect_timeout;
+                    connect_tls(uri.clone(), properties, tls.clone(), limit).await
+                }
+            }
+        };
+        match timeout(self.config.connect_timeout, connect).await {
             Ok(Ok(connection)) => Ok((connection, name, host_port(uri))),
             Ok(Err(error)) => Err(ConnectFailure {
                 refused: is_refused(&error),
-                message: error.to_string(),
+                message: tls::describe_connect_error(
+                    &error,
+                    &host_port(uri),
+                    self.config.tls.as_ref(),
+                ),
             }),
             Err(_) => Err(ConnectFailure {
                 refused: false,
                 message: format!(
-                    "no AMQP handshake within {} s",
+                    "{}: no {}AMQP handshake within {} s",
+                    host_port(uri),
+                    if self.config.tls.is_some() {
+                        "TLS and "
+                    } else {
+                        ""
+                    },
                     self.config.connect_timeout.as_secs()
                 ),
             }),
@@ -477,6 +503,42 @@ impl Supervisor {
             }
         }
     }
+}
+
+/// Opens an AMQP connection over TLS: lapin's TCP connect, then rustls with the driver's
+/// configuration, checking the certificate against the URL's host name (or address).
+///
+/// lapin runs this on its I/O thread and waits for it there: the caller's timeout would
+/// give up on the connection but leave that thread waiting on a peer that accepted the
+/// TCP connection and never answers, so the TCP connect and the handshake are bounded by
+/// `limit` here too.
+async fn connect_tls(
+    uri: AMQPUri,
+    properties: ConnectionProperties,
+    tls: TlsConnector,
+    limit: Duration,
+) -> lapin::Result<Connection> {
+    let runtime = lapin::runtime::default_runtime()?;
+    Connection::connector(
+        uri,
+        runtime,
+        async move |uri: AMQPUri, runtime| {
+            let open = async {
+                let plain = AMQPUriTcpExt::connect_async(&uri, &runtime).await?;
+                plain.into_rustls(&tls.connector, &uri.authority.host).await
+            };
+            match timeout(limit, open).await {
+                Ok(stream) => Ok(stream?),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no TLS handshake within {} s", limit.as_secs()),
+                )
+                .into()),
+            }
+        },
+        properties,
+    )
+    .await
 }
 
 async fn close_session(session: &Session) {

@@ -41,6 +41,7 @@ mod link;
 mod notify;
 mod pool;
 mod publish;
+mod tls;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -62,6 +63,7 @@ use pool::ChannelPool;
 
 pub use config::DEFAULT_PREFETCH;
 pub use declare::EntityKind;
+pub use tls::{TlsError, TlsOptions, TlsVersion};
 
 /// The RabbitMQ driver. `Transport::connect("rabbit://...")` builds one; build it yourself
 /// to keep a handle for diagnostics ([`RabbitDriver::declared`],
@@ -166,10 +168,21 @@ impl RabbitDriver {
     }
 
     /// A driver for a `rabbit://` or `kombu://` URL. Nothing connects until first use.
-    /// Options the driver does not implement (TLS, compression, queue manager, stream
-    /// fanout, ...) are refused here with an error naming them.
+    /// Options the driver does not implement (compression, queue manager, stream fanout,
+    /// ...) are refused here with an error naming them; with `ssl=true` the TLS files are
+    /// read and checked here too ([`TlsOptions`]).
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
         RabbitDriver::with_connections(url, Connections::Separate)
+    }
+
+    /// A driver that connects over TLS with these settings, whatever the URL's `ssl*`
+    /// options say.
+    pub fn with_tls(
+        url: &TransportUrl,
+        connections: Connections,
+        tls: &TlsOptions,
+    ) -> Result<RabbitDriver, RpcError> {
+        RabbitDriver::build(url, connections, Some(tls))
     }
 
     /// A driver whose publishing and consuming share one connection. Faster on few cores
@@ -180,7 +193,15 @@ impl RabbitDriver {
         url: &TransportUrl,
         connections: Connections,
     ) -> Result<RabbitDriver, RpcError> {
-        let config = Arc::new(RabbitConfig::from_url(url)?);
+        RabbitDriver::build(url, connections, None)
+    }
+
+    fn build(
+        url: &TransportUrl,
+        connections: Connections,
+        tls: Option<&TlsOptions>,
+    ) -> Result<RabbitDriver, RpcError> {
+        let config = Arc::new(RabbitConfig::from_url(url, tls)?);
         let publish = Arc::new(Link::new(Role::Publish, config.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
@@ -318,6 +339,13 @@ impl Driver for RabbitDriver {
             self.start_listener(plan, prefetch, None, ListenerKind::Notifications)
                 .await
         })
+    }
+
+    fn connection_problem(&self) -> Option<String> {
+        let inner = &self.inner;
+        [&inner.publish, &inner.replies, &inner.consume]
+            .into_iter()
+            .find_map(|link| link.problem())
     }
 
     fn shutdown(&self) -> BoxFuture<'_, ()> {
