@@ -145,6 +145,12 @@ pub trait Driver: Send + Sync + 'static {
         sink: Arc<dyn ReplySink>,
     ) -> BoxFuture<'a, Result<(), RpcError>>;
 
+    /// The name of the client's reply queue, asked once per transport at its first call:
+    /// `reply_<uuid4 hex>` unless the driver names queues otherwise (oslo's queue manager).
+    fn reply_queue_name(&self) -> Result<String, RpcError> {
+        Ok(topology::reply_queue_name())
+    }
+
     /// Declares and consumes a server's queues.
     fn listen<'a>(
         &'a self,
@@ -240,7 +246,7 @@ impl Transport {
         self.inner
             .reply_waiter
             .get_or_try_init(|| async {
-                let waiter = Arc::new(ReplyWaiter::new(topology::reply_queue_name()));
+                let waiter = Arc::new(ReplyWaiter::new(self.inner.driver.reply_queue_name()?));
                 let sink: Arc<dyn ReplySink> = waiter.clone();
                 self.inner
                     .driver

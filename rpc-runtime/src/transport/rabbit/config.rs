@@ -9,6 +9,7 @@ use lapin::uri::{
     AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
 };
 
+use super::queue_manager::QueueManager;
 use crate::error::RpcError;
 use crate::rabbit_options::{FailoverStrategy, LoginMethod, QueueArg, RabbitOptions};
 use crate::url::{DEFAULT_PORT, TransportUrl};
@@ -69,6 +70,8 @@ pub(super) struct RabbitConfig {
     /// to wait (`retry = None`): `kombu_missing_consumer_retry_timeout`, the budget oslo
     /// gives a reply (spec §4.5). Callers with a shorter deadline drop the send earlier.
     pub(super) send_limit: Duration,
+    /// `use_queue_manager`: names reply and fanout queues (spec-production-topology §4).
+    pub(super) queue_manager: Option<QueueManager>,
 }
 
 /// Pauses between connection attempts: `first`, `first + step`, ... capped at `max`
@@ -114,6 +117,10 @@ pub(super) struct TopologyConfig {
     pub(super) topic_queue_args: FieldTable,
     /// Arguments of fanout and reply queues.
     pub(super) transient_queue_args: FieldTable,
+    /// With `rabbit_stream_fanout`: the arguments of the shared stream `<topic>_fanout`.
+    pub(super) stream_fanout_args: Option<FieldTable>,
+    /// `enable_cancel_on_failover`: consume with `x-cancel-on-ha-failover: true`.
+    pub(super) cancel_on_failover: bool,
 }
 
 impl RabbitConfig {
@@ -173,6 +180,14 @@ impl RabbitConfig {
             topology: TopologyConfig::from_options(options),
             send_limit: seconds(options.kombu_missing_consumer_retry_timeout)
                 .max(Duration::from_secs(1)),
+            queue_manager: match options.use_queue_manager {
+                true => Some(QueueManager::new(
+                    options.hostname.as_deref(),
+                    options.processname.as_deref(),
+                    None,
+                )?),
+                false => None,
+            },
         })
     }
 }
@@ -185,6 +200,10 @@ impl TopologyConfig {
             transient_durable: options.transient_queues_durable(),
             topic_queue_args: field_table(options.topic_queue_args()),
             transient_queue_args: field_table(options.transient_queue_args()),
+            stream_fanout_args: options
+                .rabbit_stream_fanout
+                .then(|| field_table(options.stream_fanout_args())),
+            cancel_on_failover: options.enable_cancel_on_failover,
         }
     }
 }
@@ -271,15 +290,20 @@ fn sasl_mechanism(method: LoginMethod) -> SASLMechanism {
 
 /// `<basename(argv[0])>:<pid>`, the prefix of oslo's `connection_name` (spec §1.2).
 fn connection_name_prefix() -> String {
-    let program = std::env::args_os()
+    format!("{}:{}", program_name(), std::process::id())
+}
+
+/// `basename(argv[0])`: oslo's program name in connection names and its default
+/// `processname` (queue manager).
+pub(super) fn program_name() -> String {
+    std::env::args_os()
         .next()
         .and_then(|arg0| {
             Path::new(&arg0)
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned())
         })
-        .unwrap_or_else(|| "oslo-rpc".to_owned());
-    format!("{program}:{}", std::process::id())
+        .unwrap_or_else(|| "oslo-rpc".to_owned())
 }
 
 fn seconds(value: i64) -> Duration {

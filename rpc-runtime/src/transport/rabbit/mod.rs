@@ -35,6 +35,8 @@ mod declare;
 mod link;
 mod pool;
 mod publish;
+mod queue_manager;
+mod stream;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -123,7 +125,7 @@ impl RabbitDriver {
         &self,
         plan: Vec<declare::ConsumeSpec>,
         prefetch: u16,
-        own_queue: String,
+        own_queue: Option<String>,
         tap: bool,
     ) -> Result<Box<dyn Listener>, RpcError> {
         let inner = &self.inner;
@@ -132,6 +134,10 @@ impl RabbitDriver {
             consumer.check_names()?;
         }
         let (tx, sessions) = mpsc::unbounded_channel();
+        let stream = plan
+            .iter()
+            .any(|spec| spec.consumer_args == declare::ConsumerArgs::StreamOffset)
+            .then(Default::default);
         let mut group = ConsumerGroup::start(
             inner.consume.clone(),
             inner.declared.clone(),
@@ -139,6 +145,7 @@ impl RabbitDriver {
             plan,
             prefetch,
             Deliver::Requests(tx),
+            stream,
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -154,8 +161,9 @@ impl RabbitDriver {
     }
 
     /// A driver for a `rabbit://` or `kombu://` URL. Nothing connects until first use.
-    /// Options the driver does not implement (TLS, compression, queue manager, stream
-    /// fanout, ...) are refused here with an error naming them.
+    /// Options the driver does not implement (TLS, compression, ...) are refused here with
+    /// an error naming them. With `use_queue_manager`, oslo.concurrency's lock directory
+    /// must be in `OSLO_LOCK_PATH`, as a Python service needs it.
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
         RabbitDriver::with_connections(url, Connections::Separate)
     }
@@ -249,6 +257,7 @@ impl Driver for RabbitDriver {
                 plan,
                 0,
                 Deliver::Replies(sink),
+                None,
             );
             group.ready().await?;
             let previous = inner.reply().replace((queue.to_owned(), group));
@@ -259,15 +268,32 @@ impl Driver for RabbitDriver {
         })
     }
 
+    fn reply_queue_name(&self) -> Result<String, RpcError> {
+        match &self.inner.config.queue_manager {
+            Some(manager) => Ok(format!("reply_{}", manager.next_name()?)),
+            None => Ok(topology::reply_queue_name()),
+        }
+    }
+
     fn listen<'a>(
         &'a self,
         spec: &'a ListenSpec,
     ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
         Box::pin(async move {
-            let fanout_queue = topology::fanout_queue(&spec.topic);
-            let plan = self.inner.config.topology.listener(spec, &fanout_queue);
-            let prefetch = self.inner.config.prefetch;
-            self.start_listener(plan, prefetch, fanout_queue, false)
+            let config = &self.inner.config;
+            // oslo's `declare_fanout_consumer`: the shared stream, a queue-manager name
+            // (kept for the next start), or a uuid (deleted on close).
+            let (fanout_queue, own) = if config.topology.stream_fanout() {
+                (topology::fanout_exchange(&spec.topic), false)
+            } else if let Some(manager) = &config.queue_manager {
+                let unique = manager.next_name()?;
+                (topology::fanout_queue_named(&spec.topic, &unique), false)
+            } else {
+                (topology::fanout_queue(&spec.topic), true)
+            };
+            let plan = config.topology.listener(spec, &fanout_queue);
+            let own_queue = own.then_some(fanout_queue);
+            self.start_listener(plan, config.prefetch, own_queue, false)
                 .await
         })
     }
@@ -277,7 +303,7 @@ impl Driver for RabbitDriver {
             let queue = format!("tap_{}", crate::wire::new_id());
             let plan = self.inner.config.topology.tap(spec, &queue);
             // No prefetch: a tap's deliveries are settled on sending (auto-ack).
-            self.start_listener(plan, 0, queue, true).await
+            self.start_listener(plan, 0, Some(queue), true).await
         })
     }
 
@@ -290,11 +316,15 @@ impl Driver for RabbitDriver {
             let reply = inner.reply().take();
             if let Some((queue, mut group)) = reply {
                 group.stop().await;
-                // oslo leaves reply queues to expire 30 min later (spec §10.2 bug 15); a
-                // graceful shutdown deletes ours.
-                match consume::delete_queue(&inner.replies, &queue).await {
-                    Ok(()) => inner.declared.forget_queue(&queue),
-                    Err(error) => tracing::info!(%error, "reply queue left to expire"),
+                // With the queue manager the next start takes the same name
+                // (spec-production-topology §4): the queue is left for it, as oslo does.
+                if inner.config.queue_manager.is_none() {
+                    // oslo leaves reply queues to expire 30 min later (spec §10.2 bug 15);
+                    // a graceful shutdown deletes ours.
+                    match consume::delete_queue(&inner.replies, &queue).await {
+                        Ok(()) => inner.declared.forget_queue(&queue),
+                        Err(error) => tracing::info!(%error, "reply queue left to expire"),
+                    }
                 }
             }
             inner.pool.clear();
