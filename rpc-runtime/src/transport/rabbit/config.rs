@@ -126,7 +126,14 @@ pub(super) struct TopologyConfig {
 impl RabbitConfig {
     /// Resolves the configuration of a `rabbit://` or `kombu://` URL, refusing options the
     /// driver does not implement.
+    #[cfg(test)]
     pub(super) fn from_url(url: &TransportUrl) -> Result<Self, RpcError> {
+        Self::resolve(url, None)
+    }
+
+    /// [`RabbitConfig::from_url`] with the queue manager's lock directory, if given
+    /// (otherwise `OSLO_LOCK_PATH`).
+    pub(super) fn resolve(url: &TransportUrl, lock_dir: Option<&Path>) -> Result<Self, RpcError> {
         let options = url.rabbit_options().ok_or_else(|| {
             RpcError::InvalidArgument(format!("{url} is not a RabbitMQ transport URL"))
         })?;
@@ -184,7 +191,7 @@ impl RabbitConfig {
                 true => Some(QueueManager::new(
                     options.hostname.as_deref(),
                     options.processname.as_deref(),
-                    None,
+                    lock_dir,
                 )?),
                 false => None,
             },

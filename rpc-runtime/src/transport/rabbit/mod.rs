@@ -38,6 +38,7 @@ mod publish;
 mod queue_manager;
 mod stream;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -176,7 +177,24 @@ impl RabbitDriver {
         url: &TransportUrl,
         connections: Connections,
     ) -> Result<RabbitDriver, RpcError> {
-        let config = Arc::new(RabbitConfig::from_url(url)?);
+        RabbitDriver::builder(url).connections(connections).build()
+    }
+
+    /// A builder for the settings that are not in the URL.
+    pub fn builder(url: &TransportUrl) -> RabbitDriverBuilder<'_> {
+        RabbitDriverBuilder {
+            url,
+            connections: Connections::Separate,
+            lock_path: None,
+        }
+    }
+
+    fn build(
+        url: &TransportUrl,
+        connections: Connections,
+        lock_path: Option<&Path>,
+    ) -> Result<RabbitDriver, RpcError> {
+        let config = Arc::new(RabbitConfig::resolve(url, lock_path)?);
         let publish = Arc::new(Link::new(Role::Publish, config.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
@@ -224,6 +242,35 @@ impl RabbitDriver {
     /// The `basic.qos` prefetch count of server listeners (0: unlimited).
     pub fn prefetch(&self) -> u16 {
         self.inner.config.prefetch
+    }
+}
+
+/// Builds a [`RabbitDriver`] with settings that are not in the transport URL.
+#[derive(Debug, Clone)]
+pub struct RabbitDriverBuilder<'a> {
+    url: &'a TransportUrl,
+    connections: Connections,
+    lock_path: Option<PathBuf>,
+}
+
+impl RabbitDriverBuilder<'_> {
+    /// How traffic is spread over connections (default [`Connections::Separate`]).
+    pub fn connections(mut self, connections: Connections) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    /// The directory of oslo.concurrency's lock files (`[oslo_concurrency] lock_path`), which
+    /// `use_queue_manager` locks its counter with; default `$OSLO_LOCK_PATH`. Give the
+    /// directory the host's Python services use, so that their names never collide.
+    pub fn lock_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lock_path = Some(dir.into());
+        self
+    }
+
+    /// The driver; fails on options it does not implement or cannot honour.
+    pub fn build(self) -> Result<RabbitDriver, RpcError> {
+        RabbitDriver::build(self.url, self.connections, self.lock_path.as_deref())
     }
 }
 
