@@ -56,6 +56,14 @@ pub fn python() -> &'static Python {
     })
 }
 
+/// oslo.concurrency's lock directory for every peer (`use_queue_manager` needs one), shared
+/// with the Rust side of the tests.
+pub fn lock_dir() -> PathBuf {
+    let dir = repo_root().join("target/interop-locks");
+    std::fs::create_dir_all(&dir).expect("target/interop-locks");
+    dir
+}
+
 /// The broker URL the tests use.
 pub fn rabbit_url() -> String {
     std::env::var("RABBIT_URL")
@@ -72,6 +80,11 @@ pub struct PyServer {
 impl PyServer {
     /// Starts a Python calc server on `topic` as `name`; returns once it printed READY.
     pub async fn start(topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
+        PyServer::start_at(&rabbit_url(), topic, name, exchange).await
+    }
+
+    /// [`PyServer::start`] on the broker (and with the options) of `url`.
+    pub async fn start_at(url: &str, topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
         let py = python();
         // Python's tracebacks of the failures the tests provoke go to a log, not the test
         // output; a server that does not start shows its log in the panic.
@@ -81,8 +94,9 @@ impl PyServer {
         let mut command = Command::new(&py.python);
         command
             .arg(py.peers.join("server.py"))
-            .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
+            .args(["--url", url, "--topic", topic, "--server", name])
             .args(["--delete-queues", "--exit-on-stdin-eof"])
+            .env("OSLO_LOCK_PATH", lock_dir())
             .arg("--log-file")
             .arg(&log)
             .stdin(Stdio::piped())
@@ -201,6 +215,7 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         .arg(py.peers.join("client.py"))
         .args(["--url", &rabbit_url()])
         .args(args)
+        .env("OSLO_LOCK_PATH", lock_dir())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
