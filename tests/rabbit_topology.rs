@@ -322,6 +322,45 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     server.stop().await.expect("stop");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_against_a_non_durable_control_exchange_fails_as_in_oslo() {
+    // spec-production-topology §2.3: oslo's fallback after "inequivalent arg 'durable'"
+    // declares the queue non-durable, which a quorum queue cannot be: Python 18.3.1's
+    // server fails with "invalid property 'non-durable'" [observed]; so does ours, at start.
+    let deployment = Deployment::new("").await;
+    let topic = unique("prodnd");
+    let connection = rabbit::raw_connection().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            deployment.exchange.as_str().into(),
+            lapin::ExchangeKind::Topic,
+            lapin::options::ExchangeDeclareOptions::default(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let driver = deployment.driver();
+    let _cleanup = rabbit::Cleanup(driver.clone());
+    let transport = deployment.transport(&driver).await;
+    let started = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
+        .endpoint(ping_endpoint())
+        .build()
+        .expect("server")
+        .start()
+        .await;
+    let Err(error) = started else {
+        panic!("a non-durable quorum queue was accepted");
+    };
+    assert!(
+        error.to_string().contains("invalid property 'non-durable'"),
+        "{error}"
+    );
+    assert!(queue(&topic).is_none());
+    transport.shutdown().await;
+    rabbit::close_connection(&connection).await;
+}
+
 #[tokio::test]
 async fn options_oslo_refuses_are_refused_before_connecting() {
     // impl_rabbit.Connection.__init__ and _get_queue_arguments raise RuntimeError for these.
