@@ -101,7 +101,13 @@ fn tag(event: &Value) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_and_rust_share_a_production_topic_both_ways() {
-    let deployment = Deployment::new("").await;
+    // The quorum limits too: py-amqp sends 3000000000 as a signed 64-bit 'L', lapin as 'l';
+    // the broker must find them equivalent (no 406 when the other side joins).
+    let deployment = Deployment::new(
+        "rabbit_quorum_delivery_limit=5&rabbit_quorum_max_memory_length=100\
+         &rabbit_quorum_max_memory_bytes=3000000000",
+    )
+    .await;
     let topic = unique("prodinterop");
     let rust_first = format!("{topic}-r");
     let _leftovers = Leftovers {
@@ -249,6 +255,7 @@ async fn python_and_rust_share_a_production_topic_both_ways() {
     for (python_queue, rust_queue) in &pairs {
         let python_row = queue(python_queue).unwrap_or_else(|| panic!("{python_queue}"));
         let rust_row = queue(rust_queue).unwrap_or_else(|| panic!("{rust_queue}"));
+        eprintln!("declared by Python: {python_row}\ndeclared by Rust:   {rust_row}");
         assert_eq!(
             shape(python_row),
             shape(rust_row),
@@ -265,6 +272,7 @@ async fn python_and_rust_share_a_production_topic_both_ways() {
     ] {
         let python_row = exchange_row(&python_exchange);
         let rust_row = exchange_row(&rust_exchange);
+        eprintln!("exchange by Python: {python_row}\nexchange by Rust:   {rust_row}");
         assert_eq!(python_row, rust_row, "{python_exchange} vs {rust_exchange}");
     }
     // The reply queues: Rust's client took the queue manager's first name; each Python
@@ -284,6 +292,7 @@ async fn python_and_rust_share_a_production_topic_both_ways() {
         "Rust's (1) and three Python calls' (2-4)"
     );
     let rust_reply = shape(queue(&deployment.reply_queue(1)).unwrap());
+    eprintln!("reply queue by Rust: {rust_reply}");
     for name in &replies {
         assert_eq!(shape(queue(name).unwrap()), rust_reply, "{name}");
     }
