@@ -209,6 +209,50 @@ async fn queue_manager_names_fanout_queues_and_keeps_them() {
     assert!(queue(&name).is_some(), "kept for the next start");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_on_failover_is_a_consumer_argument_quorum_queues_refuse() {
+    // spec-production-topology §2.4: every consumer carries x-cancel-on-ha-failover: true
+    // (a boolean). RabbitMQ 3.10 refuses it on quorum queues ("invalid arg"): Python
+    // 18.3.1's server then logs the 406 and retries forever [observed]; ours fails to start.
+    let deployment = Deployment::with_options("enable_cancel_on_failover=true").await;
+    let topic = unique("prodcancel");
+    let recorder = Recorder::default();
+    let (transport, driver, server) = serve(&deployment, &topic, "s1", &recorder).await;
+    let _cleanup = rabbit::Cleanup(driver.clone());
+    let cancel = json!([["x-cancel-on-ha-failover", "bool", true]]);
+    for name in [topic.clone(), format!("{topic}.s1")] {
+        assert_eq!(consumers(&name)[0]["arguments"], cancel, "{name}");
+    }
+    server.stop().await.expect("stop");
+
+    let quorum =
+        Deployment::with_options("enable_cancel_on_failover=true&rabbit_quorum_queue=true").await;
+    let quorum_driver = quorum.driver();
+    let _quorum_cleanup = rabbit::Cleanup(quorum_driver.clone());
+    let quorum_transport = quorum.transport(&quorum_driver).await;
+    let quorum_topic = format!("{topic}-q");
+    let started = RpcServer::builder(
+        quorum_transport.clone(),
+        Target::server(&quorum_topic, "q1"),
+    )
+    .endpoint(ping_endpoint())
+    .build()
+    .expect("server")
+    .start()
+    .await;
+    let Err(error) = started else {
+        panic!("the broker accepted x-cancel-on-ha-failover on a quorum queue");
+    };
+    assert!(
+        error
+            .to_string()
+            .contains("invalid arg 'x-cancel-on-ha-failover'"),
+        "{error}"
+    );
+    transport.shutdown().await;
+    quorum_transport.shutdown().await;
+}
+
 /// The broker's ids of a driver's connections, for `close_connection`.
 fn broker_pids(driver: &RabbitDriver) -> Vec<String> {
     let names = driver.connection_names();
