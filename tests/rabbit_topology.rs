@@ -19,14 +19,16 @@ use support::production::{self, Deployment, consumers, exchange, queue};
 use support::rabbit::{self, list, rabbitmqctl};
 use support::{Recorder, calc_endpoint, ping_endpoint, unique};
 
-/// A server of the deployment in this process, with what it records.
+/// A server of the deployment in this process, with what it records. The cleanup guard
+/// exists before the server starts, so a failed start leaves nothing behind either.
 async fn serve(
     deployment: &Deployment,
     topic: &str,
     name: &str,
     recorder: &Recorder,
-) -> (Transport, Arc<RabbitDriver>, ServerHandle) {
+) -> (Transport, rabbit::Cleanup, ServerHandle) {
     let driver = deployment.driver();
+    let cleanup = rabbit::Cleanup(driver.clone());
     let transport = deployment.transport(&driver).await;
     let gauge = Arc::default();
     let handle = RpcServer::builder(transport.clone(), Target::server(topic, name))
@@ -37,7 +39,7 @@ async fn serve(
         .start()
         .await
         .expect("start");
-    (transport, driver, handle)
+    (transport, cleanup, handle)
 }
 
 fn calc(transport: &Transport, topic: &str) -> RpcClient {
@@ -59,9 +61,8 @@ async fn rust_declares_the_production_topology_as_oslo_does() {
     let deployment = Deployment::new("rabbit_quorum_delivery_limit=5").await;
     let topic = unique("prod");
     let recorder = Recorder::default();
-    let (server_transport, server_driver, server) =
+    let (server_transport, _server_cleanup, server) =
         serve(&deployment, &topic, "s1", &recorder).await;
-    let _server_cleanup = rabbit::Cleanup(server_driver.clone());
     let client_driver = deployment.driver();
     let _client_cleanup = rabbit::Cleanup(client_driver.clone());
     let client_transport = deployment.transport(&client_driver).await;
@@ -182,8 +183,7 @@ async fn queue_manager_names_fanout_queues_and_keeps_them() {
     .await;
     let topic = unique("prodqm");
     let recorder = Recorder::default();
-    let (transport, driver, server) = serve(&deployment, &topic, "s1", &recorder).await;
-    let _cleanup = rabbit::Cleanup(driver.clone());
+    let (transport, _cleanup, server) = serve(&deployment, &topic, "s1", &recorder).await;
     let name = format!(
         "{topic}_fanout_{}:{}:1",
         deployment.hostname, deployment.processname
@@ -217,8 +217,7 @@ async fn cancel_on_failover_is_a_consumer_argument_quorum_queues_refuse() {
     let deployment = Deployment::with_options("enable_cancel_on_failover=true").await;
     let topic = unique("prodcancel");
     let recorder = Recorder::default();
-    let (transport, driver, server) = serve(&deployment, &topic, "s1", &recorder).await;
-    let _cleanup = rabbit::Cleanup(driver.clone());
+    let (transport, _cleanup, server) = serve(&deployment, &topic, "s1", &recorder).await;
     let cancel = json!([["x-cancel-on-ha-failover", "bool", true]]);
     for name in [topic.clone(), format!("{topic}.s1")] {
         assert_eq!(consumers(&name)[0]["arguments"], cancel, "{name}");
@@ -284,9 +283,9 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     let deployment = Deployment::new("").await;
     let topic = unique("prodstream");
     let recorder = Recorder::default();
-    let (_server_transport, server_driver, server) =
+    let (_server_transport, server_cleanup, server) =
         serve(&deployment, &topic, "s1", &recorder).await;
-    let _server_cleanup = rabbit::Cleanup(server_driver.clone());
+    let server_driver = server_cleanup.0.clone();
     let client_driver = deployment.driver();
     let _client_cleanup = rabbit::Cleanup(client_driver.clone());
     let client_transport = deployment.transport(&client_driver).await;
