@@ -64,6 +64,27 @@ pub fn lock_dir() -> PathBuf {
     dir
 }
 
+/// Whether this test process's process group still has its leader. oslo 18.3.1's queue
+/// manager reads `/proc/<pgrp>/stat` and raises `FileNotFoundError` when the leader has
+/// exited (tests started in the background by a shell that quit); Python peers then run
+/// in a process group of their own (see `docs/spec-production-topology.md` §4).
+pub fn group_leader_alive() -> bool {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // `pid (comm) state ppid pgrp ...`: the fields after the command name's last ')'.
+    let pgrp = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+        .unwrap_or("0");
+    Path::new(&format!("/proc/{pgrp}/stat")).exists()
+}
+
+/// Puts a Python peer in a process group of its own when ours has lost its leader.
+fn own_group_if_orphaned(command: &mut Command) {
+    if !group_leader_alive() {
+        command.process_group(0);
+    }
+}
+
 /// The broker URL the tests use.
 pub fn rabbit_url() -> String {
     std::env::var("RABBIT_URL")
@@ -106,6 +127,7 @@ impl PyServer {
         if let Some(exchange) = exchange {
             command.args(["--exchange", exchange]);
         }
+        own_group_if_orphaned(&mut command);
         let mut child = command.spawn().expect("start server.py");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
@@ -224,6 +246,7 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    own_group_if_orphaned(&mut command);
     let mut child = command.spawn().expect("start client.py");
     if let Some(input) = stdin {
         use tokio::io::AsyncWriteExt;

@@ -171,6 +171,13 @@ fn parse_counter(text: &str) -> Option<(Identity, i64)> {
 impl Identity {
     /// `QManager._service_identity`: the process group (our pid when it is 0) and field 22
     /// of `/proc/<that id>/stat`, split on whitespace as oslo splits it.
+    ///
+    /// When the group's leader has exited (an orphaned process group: a launcher that
+    /// started the service in the background and quit), its `/proc` entry is gone and
+    /// oslo 18.3.1 raises `FileNotFoundError` from every `get()` [observed]. We do not copy
+    /// that: the start time is then 0, the same for every member of the group, so they
+    /// still share one counter; a later group reusing the id continues the count (new
+    /// names) instead of restarting it.
     fn current() -> std::io::Result<Identity> {
         let pgrp = i64::from(rustix::process::getpgrp().as_raw_nonzero().get());
         let leader = if pgrp == 0 {
@@ -179,7 +186,16 @@ impl Identity {
             pgrp
         };
         let stat_path = PathBuf::from(format!("/proc/{leader}/stat"));
-        let stat = std::fs::read_to_string(&stat_path).map_err(|e| with_path(e, &stat_path))?;
+        let stat = match std::fs::read_to_string(&stat_path) {
+            Ok(stat) => stat,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Identity {
+                    pgrp,
+                    start_time: 0,
+                });
+            }
+            Err(error) => return Err(with_path(error, &stat_path)),
+        };
         let start_time = stat
             .split_whitespace()
             .nth(21)
