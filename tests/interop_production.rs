@@ -18,7 +18,7 @@ use oslo_rpc::transport::rabbit::RabbitDriver;
 use python::{PyServer, py_client};
 use serde_json::{Value, json};
 
-use support::production::{Deployment, consumers, exchange, listing, queue, shape};
+use support::production::{Deployment, consumers, exchange, listing, queue, shape, try_listing};
 use support::rabbit::{self, DeleteOnDrop};
 use support::{Recorder, calc_endpoint, ping_endpoint, unique};
 
@@ -39,9 +39,10 @@ impl Drop for Leftovers {
         let _ = std::fs::remove_file(
             support::production::lock_dir().join(format!("oslo_read_shm_{host}_{python_name}")),
         );
-        let queues: Vec<String> = listing("list_queues", &["name"], "name", |name| {
+        let queues = try_listing("list_queues", &["name"], "name", |name| {
             self.prefixes.iter().any(|p| name.starts_with(p.as_str())) || name.contains(&needle)
         })
+        .unwrap_or_default()
         .into_iter()
         .filter_map(|row| row["name"].as_str().map(str::to_owned))
         .collect();

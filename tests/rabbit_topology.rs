@@ -16,7 +16,7 @@ use oslo_rpc::transport::rabbit::RabbitDriver;
 use serde_json::{Value, json};
 
 use support::production::{self, Deployment, consumers, exchange, queue};
-use support::rabbit::{self, list, rabbitmqctl};
+use support::rabbit;
 use support::{Recorder, calc_endpoint, ping_endpoint, unique};
 
 /// A server of the deployment in this process, with what it records. The cleanup guard
@@ -255,14 +255,23 @@ async fn cancel_on_failover_is_a_consumer_argument_quorum_queues_refuse() {
 /// The broker's ids of a driver's connections, for `close_connection`.
 fn broker_pids(driver: &RabbitDriver) -> Vec<String> {
     let names = driver.connection_names();
-    list("list_connections", &["pid", "client_properties"])
-        .into_iter()
-        .filter(|row| {
+    let listing = production::ctl(&[
+        "list_connections",
+        "--quiet",
+        "--no-table-headers",
+        "pid",
+        "client_properties",
+    ])
+    .expect("list_connections");
+    listing
+        .lines()
+        .filter_map(|line| line.split_once('\t'))
+        .filter(|(_, properties)| {
             names
                 .iter()
-                .any(|name| row[1].contains(&format!("{{\"connection_name\",\"{name}\"}}")))
+                .any(|name| properties.contains(&format!("{{\"connection_name\",\"{name}\"}}")))
         })
-        .map(|row| row[0].clone())
+        .map(|(pid, _)| pid.to_owned())
         .collect()
 }
 
@@ -310,7 +319,8 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
 
     let pids = broker_pids(&server_driver);
     assert_eq!(pids.len(), 1, "a server without replies has one connection");
-    rabbitmqctl(&["close_connection", &pids[0], "oslo-rpc stream resume test"]);
+    production::ctl(&["close_connection", &pids[0], "oslo-rpc stream resume test"])
+        .expect("close_connection");
     // Cast while the server is away (it reconnects after kombu_reconnect_delay, 1 s).
     for i in 0..5 {
         cast(format!("b{i}")).await;

@@ -12,7 +12,7 @@ use oslo_rpc::prelude::*;
 use oslo_rpc::transport::rabbit::RabbitDriver;
 use serde_json::Value;
 
-use super::rabbit::{self, rabbitmqctl};
+use super::rabbit;
 use super::unique;
 
 /// The `[oslo_messaging_rabbit]` options of the deployment, as URL query pairs.
@@ -124,14 +124,47 @@ pub fn hostname() -> String {
 /// `rabbitmqctl list_<what> <fields> --formatter json`, keeping the rows whose `key`
 /// field satisfies `keep`.
 pub fn listing(what: &str, fields: &[&str], key: &str, keep: impl Fn(&str) -> bool) -> Vec<Value> {
+    try_listing(what, fields, key, keep).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// `rabbitmqctl <args>` on the node named by `RABBITMQCTL_NODE` (a test cluster's node,
+/// e.g. `n1@localhost`), else the default node: stdout, or an error with stderr.
+pub fn ctl(args: &[&str]) -> Result<String, String> {
+    let mut command = std::process::Command::new("timeout");
+    command.args(["60", "rabbitmqctl"]);
+    if let Ok(node) = std::env::var("RABBITMQCTL_NODE") {
+        command.args(["-n", &node]);
+    }
+    let output = command
+        .args(args)
+        .output()
+        .map_err(|e| format!("rabbitmqctl {args:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "rabbitmqctl {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// [`listing`] without panicking (for cleanup in `Drop`, where a panic while unwinding
+/// aborts the process and skips the rest of the cleanup).
+pub fn try_listing(
+    what: &str,
+    fields: &[&str],
+    key: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Value>, String> {
     let mut args = vec![what, "--quiet", "--formatter", "json"];
     args.extend_from_slice(fields);
-    let text = rabbitmqctl(&args);
-    let rows: Vec<Value> = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("rabbitmqctl {what} JSON: {e}: {text}"));
-    rows.into_iter()
+    let text = ctl(&args)?;
+    let rows: Vec<Value> =
+        serde_json::from_str(&text).map_err(|e| format!("rabbitmqctl {what} JSON: {e}: {text}"))?;
+    Ok(rows
+        .into_iter()
         .filter(|row| row[key].as_str().is_some_and(&keep))
-        .collect()
+        .collect())
 }
 
 /// One queue as the broker lists it: `type`, `durable`, `auto_delete`, `exclusive`,
