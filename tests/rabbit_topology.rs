@@ -5,6 +5,7 @@
 //! name, and deletes what it declared (durable quorum and stream queues outlive
 //! connections). `RABBIT_URL` picks the broker.
 
+mod python;
 mod support;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use oslo_rpc::prelude::*;
 use oslo_rpc::transport::rabbit::RabbitDriver;
 use serde_json::{Value, json};
 
+use python::RustServerProcess;
 use support::production::{self, Deployment, consumers, exchange, queue};
 use support::rabbit;
 use support::{Recorder, calc_endpoint, ping_endpoint, unique};
@@ -207,6 +209,46 @@ async fn queue_manager_names_fanout_queues_and_keeps_them() {
     server.stop().await.expect("stop");
     transport.shutdown().await;
     assert!(queue(&name).is_some(), "kept for the next start");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_service_takes_the_same_queue_manager_names() {
+    // spec-production-topology §4: a service restarted by its manager is a new generation
+    // (a new process group): the counter starts over, the fanout queue gets the name it had,
+    // and the queue the first run left is consumed again; no second queue appears.
+    let deployment = Deployment::with_options(
+        "rabbit_transient_quorum_queue=true&use_queue_manager=true&rabbit_qos_prefetch_count=1",
+    )
+    .await;
+    let topic = unique("prodrestart");
+    let fanout = format!(
+        "{topic}_fanout_{}:{}:1",
+        deployment.hostname, deployment.processname
+    );
+    let _cleanup = rabbit::DeleteOnDrop {
+        queues: std::sync::Mutex::new(vec![topic.clone(), format!("{topic}.s1"), fanout.clone()]),
+        exchanges: vec![format!("{topic}_fanout")],
+    };
+    let fanout_queues = || {
+        production::listing("list_queues", &["name"], "name", |name| {
+            name.starts_with(&format!("{topic}_fanout_"))
+        })
+        .len()
+    };
+    let first =
+        RustServerProcess::start_service(&deployment.url, &topic, "s1", &deployment.exchange).await;
+    assert_eq!(consumers(&fanout).len(), 1, "{fanout}");
+    assert_eq!(first.stop("TERM").await.0, Some(0));
+    assert!(queue(&fanout).is_some(), "kept for the next start");
+    let second =
+        RustServerProcess::start_service(&deployment.url, &topic, "s1", &deployment.exchange).await;
+    assert_eq!(
+        consumers(&fanout).len(),
+        1,
+        "the same queue, consumed again"
+    );
+    assert_eq!(fanout_queues(), 1);
+    assert_eq!(second.stop("TERM").await.0, Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -318,6 +318,34 @@ impl RustServerProcess {
         }
     }
 
+    /// Starts `calc_server` on `url` (options in its query) with `exchange`, in a process
+    /// group of its own, as a service manager starts a service (a new service generation
+    /// for the queue manager), with `OSLO_LOCK_PATH` set; returns once it printed READY.
+    pub async fn start_service(
+        url: &str,
+        topic: &str,
+        name: &str,
+        exchange: &str,
+    ) -> RustServerProcess {
+        let mut child = Command::new(example_binary("calc_server"))
+            .args(["--url", url, "--topic", topic, "--server", name])
+            .args(["--exchange", exchange])
+            .env("OSLO_LOCK_PATH", lock_dir())
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start calc_server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        match ready {
+            Ok(Ok(Some(line))) if line == "READY" => RustServerProcess { child },
+            other => panic!("calc_server did not print READY: {other:?}"),
+        }
+    }
+
     /// Stops gracefully with `signal` (`TERM` or `INT`); returns the exit code and stderr.
     pub async fn stop(self, signal: &str) -> (Option<i32>, String) {
         if let Some(pid) = self.child.id() {
