@@ -5,6 +5,7 @@
 //! cite its sections as "spec §N".
 
 pub mod client;
+pub mod config;
 pub mod context;
 pub mod dispatch;
 pub mod error;

@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use crate::client::reply_waiter::ReplyWaiter;
+use crate::config::{ConfigSource, OsloConfig};
 use crate::error::RpcError;
 use crate::url::TransportUrl;
 
@@ -171,6 +172,9 @@ pub trait Driver: Send + Sync + 'static {
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
+/// oslo's `transport_url` default: RabbitMQ on localhost, as guest.
+const OSLO_DEFAULT_URL: &str = "rabbit://";
+
 /// Transport-wide settings (oslo's `[DEFAULT]` options that are not in the URL).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TransportConfig {
@@ -222,8 +226,35 @@ impl Transport {
             url: url.to_owned(),
             config: TransportConfig::default(),
             reply_retry_timeout: None,
+            file_options: Vec::new(),
+            lock_path: None,
             driver: None,
         }
+    }
+
+    /// A builder for the bus that oslo config files describe: their `[DEFAULT]
+    /// transport_url` (oslo's default `rabbit://` when they have none), with the rest of
+    /// `config` applied as [`TransportBuilder::config`] applies it. See [`crate::config`].
+    pub fn from_config(config: &OsloConfig) -> TransportBuilder {
+        let url = config
+            .transport_url()
+            .map_or(OSLO_DEFAULT_URL, |url| url.expose());
+        Transport::builder(url).config(config)
+    }
+
+    /// Reads oslo config files, in order (`--config-file a --config-file b`), and connects
+    /// to the bus they describe. Warnings about the files are logged with `tracing`; use
+    /// [`OsloConfig::load`] and [`Transport::from_config`] to see them or to read a config
+    /// directory too.
+    pub async fn from_config_files<P: AsRef<std::path::Path>>(
+        files: &[P],
+    ) -> Result<Transport, RpcError> {
+        let sources: Vec<ConfigSource> = files
+            .iter()
+            .map(|path| ConfigSource::file(path.as_ref()))
+            .collect();
+        let config = OsloConfig::load(&sources)?;
+        Transport::from_config(&config).connect().await
     }
 
     /// The parsed URL (its `Display` hides the password).
@@ -281,10 +312,35 @@ pub struct TransportBuilder {
     url: String,
     config: TransportConfig,
     reply_retry_timeout: Option<Duration>,
+    /// `[oslo_messaging_rabbit]` values from config files, under the URL's query.
+    file_options: Vec<(String, String)>,
+    /// `[oslo_concurrency] lock_path` from config files (the queue manager's lock).
+    lock_path: Option<std::path::PathBuf>,
     driver: Option<Arc<dyn Driver>>,
 }
 
 impl TransportBuilder {
+    /// Applies what oslo config files set besides the URL: `control_exchange` and
+    /// `rpc_response_timeout` when they set them, and their `[oslo_messaging_rabbit]`
+    /// options, which the URL's query overrides option by option (spec §1.1). The URL
+    /// stays the builder's: use [`Transport::from_config`] for the files' `transport_url`.
+    ///
+    /// Settings made after this call override the files', as an explicit argument
+    /// overrides a config file.
+    pub fn config(mut self, config: &OsloConfig) -> Self {
+        if let Some(exchange) = config.control_exchange() {
+            self.config.control_exchange = exchange.to_owned();
+        }
+        if let Some(timeout) = config.rpc_response_timeout() {
+            self.config.default_timeout = timeout;
+        }
+        self.file_options = config.rabbit_values().to_vec();
+        if let Some(dir) = config.lock_path() {
+            self.lock_path = Some(dir.to_owned());
+        }
+        self
+    }
+
     /// Sets the control exchange (oslo `set_transport_defaults(control_exchange=...)`).
     pub fn control_exchange(mut self, exchange: impl Into<String>) -> Self {
         self.config.control_exchange = exchange.into();
@@ -313,13 +369,19 @@ impl TransportBuilder {
     /// Parses the URL and builds the driver. No connection is opened yet: the RabbitMQ
     /// driver connects on first use, as oslo does.
     pub async fn connect(self) -> Result<Transport, RpcError> {
-        let url = TransportUrl::parse(&self.url)?;
+        let url = TransportUrl::parse_with_file_options(&self.url, &self.file_options)?;
         let mut config = self.config;
         let driver: Arc<dyn Driver> = match self.driver {
             Some(driver) => driver,
             None => match url.driver() {
                 "memory" => Arc::new(memory::MemoryDriver::new(&url)),
-                "rabbit" | "kombu" => Arc::new(rabbit::RabbitDriver::new(&url)?),
+                "rabbit" | "kombu" => {
+                    let mut builder = rabbit::RabbitDriver::builder(&url);
+                    if let Some(dir) = self.lock_path {
+                        builder = builder.lock_path(dir);
+                    }
+                    Arc::new(builder.build()?)
+                }
                 other => {
                     return Err(RpcError::InvalidArgument(format!(
                         "no transport driver for scheme {other:?}; supported schemes: {}",
