@@ -2,6 +2,7 @@
 
 mod measure;
 mod memory;
+mod notify;
 mod peer;
 mod rabbit;
 mod raw_lapin;
@@ -29,6 +30,9 @@ enum Command {
     Rabbit(rabbit::Args),
     /// The baseline: a minimal request/reply loop on lapin, same broker, same payload.
     RawLapin(raw_lapin::Args),
+    /// Notifications sent (confirmed) and consumed per second, oslo-rpc against Python
+    /// oslo.messaging in one run.
+    Notify(notify::Args),
     /// An echo server in a process of its own, driven by `suite` over stdin/stdout.
     PeerServer(peer::ServerArgs),
     /// One workload against a `peer-server`, driven by `suite` over stdin/stdout.
@@ -42,6 +46,7 @@ fn main() {
         Command::Memory(args) => memory::run(args),
         Command::Rabbit(args) => rabbit::run(args),
         Command::RawLapin(args) => raw_lapin::run(args),
+        Command::Notify(args) => notify::run(args),
         Command::PeerServer(args) => peer::serve(args),
         Command::PeerClient(args) => peer::client(args),
     };

@@ -3,6 +3,7 @@
 
 mod failure;
 mod kwargs;
+mod notify;
 mod schema_check;
 mod tap;
 
@@ -17,7 +18,7 @@ use oslo_rpc::{Context, RpcClient, RpcVersion, Target, Transport};
 
 use failure::Failure;
 
-const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
+pub(crate) const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
 const URL_VARIABLE: &str = "OSLO_RPC_URL";
 
 const AFTER_HELP: &str = "\
@@ -31,7 +32,10 @@ Examples:
   oslo-rpc cast --topic calc --fanout --namespace calc record tag=hello
   oslo-rpc call --topic compute --context '{\"request_id\": \"req-1\"}' ping
   oslo-rpc call --config-file /etc/nova/nova.conf --topic compute --server host-1 ping
-  oslo-rpc tap --topic calc";
+  oslo-rpc tap --topic calc
+  oslo-rpc notify --topic notifications --event-type compute.instance.create.end --priority info \
+      --publisher-id compute.host1 id=1 state=active
+  oslo-rpc listen --topic notifications --pool billing --priority info --count 10";
 
 #[derive(Parser)]
 #[command(
@@ -75,6 +79,14 @@ enum Command {
         #[arg(long)]
         count: Option<u64>,
     },
+    /// Send one notification; returns once the broker confirmed it.
+    #[command(after_help = AFTER_HELP)]
+    Notify(notify::NotifyCommand),
+    /// Print every notification received as one JSON line (priority, publisher_id,
+    /// event_type, payload, ctxt, metadata), as oslo's listener hands them to endpoints.
+    /// The queues stay when it stops, as oslo's listener leaves them.
+    #[command(after_help = AFTER_HELP)]
+    Listen(notify::ListenCommand),
     /// Interface schemas (as `#[rpc_endpoint]` generates them).
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -240,6 +252,8 @@ fn main() -> ExitCode {
                 let transport = bus.connect(&bus.sources(subcommand), json).await?;
                 tap::run(transport, &topic, bus.exchange.as_deref(), count).await
             }
+            Command::Notify(command) => notify::notify(command).await,
+            Command::Listen(command) => notify::listen(command).await,
             Command::Schema(SchemaCommand::Check { old, new, strict }) => {
                 match schema_check::run(&old, &new, strict, json)? {
                     schema_check::Verdict::Compatible => Ok(()),

@@ -13,6 +13,7 @@ use tokio::time::{Instant, timeout_at};
 
 use crate::context::Context;
 use crate::error::RpcError;
+use crate::objects::VersionManifest;
 use crate::target::Target;
 use crate::transport::{Destination, PublishOptions, Transport, topology};
 use crate::version::RpcVersion;
@@ -46,6 +47,8 @@ pub struct RpcClient {
     transport: Transport,
     target: Arc<Target>,
     options: CallOptions,
+    /// The versioned-object versions the receiving side understands (issue 15).
+    version_manifest: Option<Arc<VersionManifest>>,
 }
 
 impl RpcClient {
@@ -55,6 +58,7 @@ impl RpcClient {
             transport,
             target: Arc::new(target),
             options: CallOptions::default(),
+            version_manifest: None,
         }
     }
 
@@ -66,6 +70,19 @@ impl RpcClient {
     /// The per-call options in force.
     pub fn options(&self) -> &CallOptions {
         &self.options
+    }
+
+    /// The object version manifest typed clients downgrade arguments by, if any.
+    pub fn version_manifest(&self) -> Option<&Arc<VersionManifest>> {
+        self.version_manifest.as_ref()
+    }
+
+    /// Downgrades the versioned objects among the arguments of typed calls and casts to the
+    /// versions in `manifest` (what the server understands; see [`crate::objects`]), as
+    /// oslo's `obj_to_primitive(version_manifest=...)`.
+    pub fn with_version_manifest(mut self, manifest: VersionManifest) -> Self {
+        self.version_manifest = Some(Arc::new(manifest));
+        self
     }
 
     /// The transport.

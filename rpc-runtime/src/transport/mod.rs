@@ -45,6 +45,16 @@ pub enum Destination<'a> {
         /// The queue name (`_reply_q`).
         queue: &'a str,
     },
+    /// A notification to a topic exchange, routed by `<topic>.<priority>`. Before the first
+    /// one of a routing key on a connection the driver declares the exchange and the
+    /// "default queue" named like the routing key, bound with it, so that notifications
+    /// sent before any listener exists are kept (notify §1.5).
+    Notification {
+        /// The exchange.
+        exchange: &'a str,
+        /// The routing key, also the default queue's name.
+        routing_key: &'a str,
+    },
 }
 
 /// How a message is published.
@@ -80,6 +90,20 @@ pub struct TapSpec {
     pub topic: String,
 }
 
+/// What a notification listener consumes (notify §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationListenSpec {
+    /// `(exchange, routing key)` pairs, the key being `<topic>.<priority>`, in order.
+    pub bindings: Vec<(String, String)>,
+    /// The pool: one queue of this name bound with every pair and consumed once. Without a
+    /// pool, each pair has its own queue named like the routing key.
+    pub pool: Option<String>,
+    /// How many unsettled deliveries the listener may hold at once (its concurrency times
+    /// its batch size): a driver with a smaller prefetch raises it to this, so a batch can
+    /// fill up (oslo caps the batch at the prefetch instead).
+    pub min_prefetch: u16,
+}
+
 /// A message taken from a server's queues, not yet acknowledged.
 pub struct Incoming {
     /// The body bytes.
@@ -108,6 +132,13 @@ pub trait Acker: Send {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
     /// Rejects the delivery without requeue: it is dropped or dead-lettered (spec §8.3).
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
+    /// Gives the delivery back to its queue, to be delivered again (a notification handler's
+    /// requeue, notify §2.4). Drivers that cannot requeue refuse.
+    fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
+            "this transport cannot requeue a message".to_owned(),
+        ))))
+    }
 }
 
 /// Receives the bodies that arrive on a client's reply queue.
@@ -165,6 +196,20 @@ pub trait Driver: Send + Sync + 'static {
         let _ = spec;
         Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
             "this transport cannot tap a topic".to_owned(),
+        ))))
+    }
+
+    /// Declares and consumes a notification listener's queues (notify §2.2). Deliveries
+    /// carry an acker, settled after dispatch; `stop` stops the deliveries while the
+    /// in-flight ones can still be settled, and `close` gives back what was not settled.
+    /// Nothing is deleted: the queues outlive the listener, as oslo's do.
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        let _ = spec;
+        Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
+            "this transport cannot listen for notifications".to_owned(),
         ))))
     }
 

@@ -102,23 +102,49 @@ pub(super) struct ConsumerGroup {
     link: Arc<Link>,
     status: watch::Receiver<GroupStatus>,
     stop: watch::Sender<bool>,
+    /// For groups whose deliveries are settled after they are handled (notification
+    /// listeners): stopping only cancels the consumers, and the channel stays open for the
+    /// in-flight acknowledgements until this is set.
+    release: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
+/// How a consumer group consumes, beyond its plan.
+#[derive(Debug, Default)]
+pub(super) struct GroupOptions {
+    /// `basic.qos` prefetch of the channel; 0 sends none.
+    pub(super) prefetch: u16,
+    /// The offset of the plan's stream consumer, if it has one (stream fanout).
+    pub(super) stream: Option<Arc<StreamOffset>>,
+    /// Deliveries are settled after they are handled (notification listeners):
+    /// [`ConsumerGroup::cancel`] stops the deliveries while the channel stays open for
+    /// settling the ones in flight, until [`ConsumerGroup::stop`] closes it.
+    pub(super) settle_after_stop: bool,
+}
+
 impl ConsumerGroup {
-    /// Starts setting up and consuming `plan` on the link's sessions. `stream` is the
-    /// offset of the plan's stream consumer, if it has one.
+    /// Starts setting up and consuming `plan` on the link's sessions.
     pub(super) fn start(
         link: Arc<Link>,
         declared: Arc<Declared>,
         backoff: Backoff,
         plan: Vec<ConsumeSpec>,
-        prefetch: u16,
         deliver: Deliver,
-        stream: Option<Arc<StreamOffset>>,
+        options: GroupOptions,
     ) -> Self {
+        let GroupOptions {
+            prefetch,
+            stream,
+            settle_after_stop,
+        } = options;
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
         let (stop, stop_rx) = watch::channel(false);
+        let (release, release_rx) = if settle_after_stop {
+            let (tx, rx) = watch::channel(false);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         let task = GroupTask {
             link: link.clone(),
             declared,
@@ -129,13 +155,22 @@ impl ConsumerGroup {
             stream,
             status: status_tx,
             stop: stop_rx,
+            release: release_rx,
         };
         ConsumerGroup {
             link,
             status,
             stop,
+            release,
             task: Some(tokio::spawn(task.run())),
         }
+    }
+
+    /// Stops the deliveries (`basic.cancel`) without closing the channel, so deliveries
+    /// already handed out can still be acknowledged or requeued. Only for groups started
+    /// with `settle_after_stop`; others stop altogether.
+    pub(super) fn cancel(&mut self) {
+        let _ = self.stop.send(true);
     }
 
     /// Waits until the group consumes. When no broker can be reached (a whole cycle of
@@ -174,6 +209,9 @@ impl ConsumerGroup {
     /// unacknowledged delivery back to its queue. Bounded by [`SETTLE_TIMEOUT`].
     pub(super) async fn stop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
         if let Some(task) = self.task.take() {
             if timeout(SETTLE_TIMEOUT, task).await.is_err() {
                 tracing::warn!("a consumer did not stop in time");
@@ -186,6 +224,9 @@ impl Drop for ConsumerGroup {
     fn drop(&mut self) {
         // The task cancels and closes in the background.
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
     }
 }
 
@@ -205,6 +246,8 @@ struct GroupTask {
     stream: Option<Arc<StreamOffset>>,
     status: watch::Sender<GroupStatus>,
     stop: watch::Receiver<bool>,
+    /// See [`ConsumerGroup::release`].
+    release: Option<watch::Receiver<bool>>,
 }
 
 impl GroupTask {
@@ -232,6 +275,15 @@ impl GroupTask {
                     let _ = self.status.send(GroupStatus::Consuming);
                     match self.pump(consumers, session.generation).await {
                         PumpEnd::Stopped => {
+                            if let Some(release) = &mut self.release {
+                                // Cancel first; close once the deliveries in flight are
+                                // settled (or the connection is gone).
+                                cancel_consumers(&channel, &plan).await;
+                                tokio::select! {
+                                    _ = stopped(release) => {}
+                                    _ = self.link.lost(session.generation) => {}
+                                }
+                            }
                             self.cancel_and_close(&channel, &plan).await;
                             break;
                         }
@@ -427,16 +479,8 @@ impl GroupTask {
 
     async fn cancel_and_close(&self, channel: &Channel, plan: &[ConsumeSpec]) {
         let settle = async {
-            for spec in plan
-                .iter()
-                .filter(|spec| spec.mode != ConsumeMode::BindOnly)
-            {
-                let _ = channel
-                    .basic_cancel(
-                        spec.consumer_tag.as_str().into(),
-                        BasicCancelOptions::default(),
-                    )
-                    .await;
+            if self.release.is_none() {
+                cancel_consumers(channel, plan).await;
             }
             // Closing the channel requeues what was delivered but never acknowledged.
             let _ = channel.close(200, "OK".into()).await;
@@ -444,6 +488,26 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Cancels a group's consumers (bounded by [`SETTLE_TIMEOUT`]); the channel stays open.
+async fn cancel_consumers(channel: &Channel, plan: &[ConsumeSpec]) {
+    let cancel = async {
+        for spec in plan
+            .iter()
+            .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+        {
+            let _ = channel
+                .basic_cancel(
+                    spec.consumer_tag.as_str().into(),
+                    BasicCancelOptions::default(),
+                )
+                .await;
+        }
+    };
+    if timeout(SETTLE_TIMEOUT, cancel).await.is_err() {
+        tracing::warn!("cancelling consumers timed out");
     }
 }
 
@@ -553,14 +617,30 @@ pub(super) struct RabbitListener {
     pub(super) current: Option<ConsumerSet>,
     /// The queue the listener declared for itself and deletes on close: a server's
     /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. `None` for a shared stream
-    /// and for queue-manager names, which oslo leaves for the next start (or to expire).
+    /// and for queue-manager names, which oslo leaves for the next start (or to expire);
+    /// notification listeners leave their queues too (notify §2.2).
     pub(super) own_queue: Option<String>,
     /// A tap: deliveries are auto-acknowledged and carry their route.
     pub(super) tap: bool,
+    /// Deliveries are settled after they are handled (notification listeners): `stop`
+    /// only cancels the consumers; `close` closes the channel.
+    pub(super) settle_after_stop: bool,
     pub(super) stopped: bool,
 }
 
 impl RabbitListener {
+    /// Stops taking deliveries; with `settle_after_stop` the channel stays open for the
+    /// ones in flight until `close`.
+    async fn stop(&mut self) {
+        if !self.settle_after_stop {
+            return self.stop_consuming().await;
+        }
+        self.group.cancel();
+        self.current = None;
+        self.sessions.close();
+        while self.sessions.try_recv().is_ok() {}
+    }
+
     async fn stop_consuming(&mut self) {
         if self.stopped {
             return;
@@ -643,7 +723,7 @@ impl Listener for RabbitListener {
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(self.stop_consuming())
+        Box::pin(RabbitListener::stop(self))
     }
 
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
@@ -651,11 +731,11 @@ impl Listener for RabbitListener {
             self.stop_consuming().await;
             // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes"); a tap's
             // queue would go with its connection anyway, but not before.
-            let Some(queue) = &self.own_queue else {
+            let Some(queue) = self.own_queue.take() else {
                 return;
             };
-            match delete_queue(&self.link, queue).await {
-                Ok(()) => self.declared.forget_queue(queue),
+            match delete_queue(&self.link, &queue).await {
+                Ok(()) => self.declared.forget_queue(&queue),
                 Err(error) => tracing::warn!(%error, "could not delete the listener's own queue"),
             }
         })
@@ -697,6 +777,14 @@ impl Acker for RabbitAcker {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: false };
             settled(self.0.reject(options).await, "reject")
+        })
+    }
+
+    /// `basic.reject(requeue=true)`, as kombu's `Message.requeue` (notify §2.4).
+    fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(async move {
+            let options = BasicRejectOptions { requeue: true };
+            settled(self.0.reject(options).await, "requeue")
         })
     }
 }

@@ -123,7 +123,7 @@ impl TopologyConfig {
     }
 
     /// The consumer arguments of a queue that is not the stream.
-    fn consumer_args(&self) -> ConsumerArgs {
+    pub(super) fn consumer_args(&self) -> ConsumerArgs {
         if self.cancel_on_failover {
             ConsumerArgs::CancelOnFailover
         } else {

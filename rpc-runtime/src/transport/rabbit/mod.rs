@@ -33,6 +33,7 @@ mod config;
 mod consume;
 mod declare;
 mod link;
+mod notify;
 mod pool;
 mod publish;
 mod queue_manager;
@@ -46,12 +47,13 @@ use tokio::sync::mpsc;
 
 use super::topology;
 use super::{
-    BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink, TapSpec,
+    BoxFuture, Destination, Driver, ListenSpec, Listener, NotificationListenSpec, PublishOptions,
+    ReplySink, TapSpec,
 };
 use crate::error::RpcError;
 use crate::url::TransportUrl;
 use config::RabbitConfig;
-use consume::{ConsumerGroup, Deliver, RabbitListener};
+use consume::{ConsumerGroup, Deliver, GroupOptions, RabbitListener};
 use declare::Declared;
 use link::{Link, Role};
 use pool::ChannelPool;
@@ -127,7 +129,7 @@ impl RabbitDriver {
         plan: Vec<declare::ConsumeSpec>,
         prefetch: u16,
         own_queue: Option<String>,
-        tap: bool,
+        kind: ListenerKind,
     ) -> Result<Box<dyn Listener>, RpcError> {
         let inner = &self.inner;
         inner.check_open()?;
@@ -139,14 +141,18 @@ impl RabbitDriver {
             .iter()
             .any(|spec| spec.consumer_args == declare::ConsumerArgs::StreamOffset)
             .then(Default::default);
+        let settle_after_stop = kind == ListenerKind::Notifications;
         let mut group = ConsumerGroup::start(
             inner.consume.clone(),
             inner.declared.clone(),
             inner.config.backoff,
             plan,
-            prefetch,
             Deliver::Requests(tx),
-            stream,
+            GroupOptions {
+                prefetch,
+                stream,
+                settle_after_stop,
+            },
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -156,7 +162,8 @@ impl RabbitDriver {
             sessions,
             current: None,
             own_queue,
-            tap,
+            tap: kind == ListenerKind::Tap,
+            settle_after_stop,
             stopped: false,
         }))
     }
@@ -302,9 +309,8 @@ impl Driver for RabbitDriver {
                 inner.declared.clone(),
                 inner.config.backoff,
                 plan,
-                0,
                 Deliver::Replies(sink),
-                None,
+                GroupOptions::default(),
             );
             group.ready().await?;
             let previous = inner.reply().replace((queue.to_owned(), group));
@@ -340,7 +346,7 @@ impl Driver for RabbitDriver {
             };
             let plan = config.topology.listener(spec, &fanout_queue);
             let own_queue = own.then_some(fanout_queue);
-            self.start_listener(plan, config.prefetch, own_queue, false)
+            self.start_listener(plan, config.prefetch, own_queue, ListenerKind::Server)
                 .await
         })
     }
@@ -350,7 +356,24 @@ impl Driver for RabbitDriver {
             let queue = format!("tap_{}", crate::wire::new_id());
             let plan = self.inner.config.topology.tap(spec, &queue);
             // No prefetch: a tap's deliveries are settled on sending (auto-ack).
-            self.start_listener(plan, 0, Some(queue), true).await
+            self.start_listener(plan, 0, Some(queue), ListenerKind::Tap)
+                .await
+        })
+    }
+
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        Box::pin(async move {
+            let plan = self.inner.config.topology.notification_listener(spec);
+            // 0 is unlimited; otherwise enough for every batch in flight to fill up.
+            let prefetch = match self.inner.config.prefetch {
+                0 => 0,
+                configured => configured.max(spec.min_prefetch),
+            };
+            self.start_listener(plan, prefetch, None, ListenerKind::Notifications)
+                .await
         })
     }
 
@@ -378,6 +401,17 @@ impl Driver for RabbitDriver {
             tokio::join!(inner.publish.close(), inner.consume.close());
         })
     }
+}
+
+/// What a listener's deliveries are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListenerKind {
+    /// A server's requests: acknowledged before dispatch.
+    Server,
+    /// A tap's copies: auto-acknowledged, with their route.
+    Tap,
+    /// Notifications: settled after dispatch, so stopping keeps the channel open for them.
+    Notifications,
 }
 
 impl Drop for RabbitDriver {

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
-use super::declare::{self, ExchangeSpec};
+use super::declare::{self, ExchangeSpec, QueueSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::transport::{Destination, PublishOptions};
@@ -57,6 +57,8 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
 /// to and the routing key.
 struct Route {
     declare: Option<ExchangeSpec>,
+    /// A notification's default queue, declared and bound once per connection (notify §1.5).
+    default_queue: Option<QueueSpec>,
     exchange: ShortString,
     routing_key: ShortString,
     /// The exchange cannot vanish once declared on the connection (the default exchange,
@@ -74,6 +76,17 @@ impl Route {
                 routing_key,
             } => Route {
                 declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
+                default_queue: None,
+                exchange: declare::short("exchange", exchange)?,
+                routing_key: declare::short("routing key", routing_key)?,
+                shareable: !topology.auto_delete,
+            },
+            Destination::Notification {
+                exchange,
+                routing_key,
+            } => Route {
+                declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
+                default_queue: Some(topology.notification_queue(routing_key)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: declare::short("routing key", routing_key)?,
                 shareable: !topology.auto_delete,
@@ -81,6 +94,7 @@ impl Route {
             // Fanout casts use routing key "" (spec §2.2, observed).
             Destination::Fanout { exchange } => Route {
                 declare: Some(topology.fanout_exchange(exchange)),
+                default_queue: None,
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: ShortString::default(),
                 shareable: false,
@@ -88,6 +102,7 @@ impl Route {
             // Replies and heartbeats: the default exchange, never declared.
             Destination::Queue { queue } => Route {
                 declare: None,
+                default_queue: None,
                 exchange: ShortString::default(),
                 routing_key: declare::short("queue", queue)?,
                 shareable: true,
@@ -202,7 +217,10 @@ async fn attempt(
     let declared = route
         .declare
         .as_ref()
-        .is_none_or(|exchange| session.exchange_declared(&exchange.name));
+        .is_none_or(|exchange| session.exchange_declared(&exchange.name))
+        && route.default_queue.as_ref().is_none_or(|queue| {
+            session.default_queue_declared(route.exchange.as_str(), &queue.name)
+        });
     if route.shareable && declared {
         return shared_attempt(inner, session, route, body, properties, mandatory).await;
     }
@@ -219,6 +237,15 @@ async fn attempt(
                 .map_err(|e| classify(e, route))?;
             session.remember_exchange(&exchange.name);
             inner.declared.exchange(&exchange.name);
+        }
+        if let Some(queue) = &route.default_queue {
+            if !session.default_queue_declared(&exchange.name, &queue.name) {
+                super::notify::declare_default_queue(channel, exchange, queue)
+                    .await
+                    .map_err(|e| classify(e, route))?;
+                session.remember_default_queue(&exchange.name, &queue.name);
+                inner.declared.queue(&queue.name);
+            }
         }
     }
     let confirm = channel
@@ -344,6 +371,7 @@ async fn republish_adopted(
             let delivery = returned.delivery;
             let route = Route {
                 declare: None,
+                default_queue: None,
                 exchange: delivery.exchange,
                 routing_key: delivery.routing_key,
                 shareable: true,
