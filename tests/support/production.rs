@@ -158,7 +158,21 @@ pub fn try_listing(
 ) -> Result<Vec<Value>, String> {
     let mut args = vec![what, "--quiet", "--formatter", "json"];
     args.extend_from_slice(fields);
-    let text = ctl(&args)?;
+    // A listing walks every queue of the shared broker and fails as a whole when one of
+    // them is deleted meanwhile (`badrpc ... :normal`, another test's cleanup): try again,
+    // three times at most.
+    let mut attempt = 1;
+    let text = loop {
+        match ctl(&args) {
+            Ok(text) => break text,
+            Err(error) if attempt >= 3 => return Err(error),
+            Err(error) => {
+                eprintln!("rabbitmqctl {what}: attempt {attempt} failed, retrying: {error}");
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+        }
+    };
     let rows: Vec<Value> =
         serde_json::from_str(&text).map_err(|e| format!("rabbitmqctl {what} JSON: {e}: {text}"))?;
     Ok(rows
