@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod rabbit;
+mod sent;
 pub mod topology;
 
 use std::fmt;
@@ -20,6 +21,8 @@ use crate::client::reply_waiter::ReplyWaiter;
 use crate::config::{ConfigSource, OsloConfig};
 use crate::error::RpcError;
 use crate::url::TransportUrl;
+pub use sent::RequestSent;
+pub(crate) use sent::{ConfirmOutcome, Unconfirmed};
 
 /// A boxed future, as the object-safe `Driver` trait returns them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -168,6 +171,24 @@ pub trait Driver: Send + Sync + 'static {
         body: &'a [u8],
         options: PublishOptions,
     ) -> BoxFuture<'a, Result<(), RpcError>>;
+
+    /// Publishes a call's request. Like [`send`](Driver::send), except that it may resolve
+    /// once the broker has the message, before its publisher confirm: the call's reply
+    /// proves delivery. What comes instead of the confirm is then reported through the
+    /// [`RequestSent`] at once: a refusal fails the call, a failed channel or connection
+    /// makes the call publish the request again as its retry policy allows. The default
+    /// waits for the confirm.
+    fn send_call<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+        Box::pin(async move {
+            self.send(destination, body, options).await?;
+            Ok(RequestSent::confirmed())
+        })
+    }
 
     /// Declares the reply queue `queue` and delivers every body that arrives on it to
     /// `sink`, for the life of the transport (across reconnects, under the same name).

@@ -50,6 +50,8 @@ pub(super) enum Deliver {
 /// when they end (connection lost, or the broker cancelled them), so the group sets up
 /// again.
 pub(super) struct ConsumerSet {
+    /// The channel the consumers deliver on, where their deliveries are acknowledged.
+    channel: Channel,
     consumers: Vec<Consumer>,
     lost: Option<oneshot::Sender<Ended>>,
     next: usize,
@@ -273,7 +275,7 @@ impl GroupTask {
                     consumed = true;
                     failures = 0;
                     let _ = self.status.send(GroupStatus::Consuming);
-                    match self.pump(consumers, session.generation).await {
+                    match self.pump(&channel, consumers, session.generation).await {
                         PumpEnd::Stopped => {
                             if let Some(release) = &mut self.release {
                                 // Cancel first; close once the deliveries in flight are
@@ -414,11 +416,16 @@ impl GroupTask {
     }
 
     /// Serves one session's consumers until they end or stop is asked.
-    async fn pump(&mut self, consumers: Vec<Consumer>, generation: u64) -> PumpEnd {
+    async fn pump(
+        &mut self,
+        channel: &Channel,
+        consumers: Vec<Consumer>,
+        generation: u64,
+    ) -> PumpEnd {
         match &self.deliver {
             Deliver::Replies(sink) => {
                 let sink = sink.clone();
-                self.pump_replies(consumers, sink).await
+                self.pump_replies(channel, consumers, sink).await
             }
             Deliver::Requests(listener) => {
                 let (lost, mut lost_rx) = oneshot::channel();
@@ -428,6 +435,7 @@ impl GroupTask {
                     .filter(|spec| spec.mode != ConsumeMode::BindOnly)
                     .position(|spec| spec.consumer_args == ConsumerArgs::StreamOffset);
                 let set = ConsumerSet {
+                    channel: channel.clone(),
                     consumers,
                     lost: Some(lost),
                     next: 0,
@@ -451,18 +459,42 @@ impl GroupTask {
         }
     }
 
-    /// Hands replies to the sink until the consumer ends or stop is asked.
+    /// Hands replies to the sink until the consumer ends or stop is asked. oslo acks every
+    /// reply on receipt, wanted or not (spec §4.4); here one `basic.ack` with `multiple`
+    /// covers each run of replies that arrived together (at most [`REPLY_ACK_RUN`]), sent
+    /// once no further reply is ready. The reply consumer is alone on its channel and
+    /// acknowledges strictly in delivery order, so `multiple` covers exactly the run.
     async fn pump_replies(
         &mut self,
+        channel: &Channel,
         mut consumers: Vec<Consumer>,
         sink: Arc<dyn ReplySink>,
     ) -> PumpEnd {
         let mut start = 0usize;
+        // The last reply delivered and not yet acknowledged, and how many are.
+        let mut unacked: Option<u64> = None;
+        let mut run = 0usize;
         loop {
-            let next = tokio::select! {
-                biased;
-                _ = stopped(&mut self.stop) => return PumpEnd::Stopped,
-                next = next_delivery(&mut consumers, &mut start) => next,
+            let ready = if run < REPLY_ACK_RUN && !*self.stop.borrow() {
+                ready_delivery(&mut consumers, &mut start)
+            } else {
+                None
+            };
+            let next = match ready {
+                Some(next) => next,
+                None => {
+                    if let Some(tag) = unacked.take() {
+                        if let Err(error) = queue_ack(channel, tag, true) {
+                            tracing::debug!(%error, "could not acknowledge replies");
+                        }
+                        run = 0;
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = stopped(&mut self.stop) => return PumpEnd::Stopped,
+                        next = next_delivery(&mut consumers, &mut start) => next,
+                    }
+                }
             };
             let delivery = match next {
                 Some(Ok(delivery)) => delivery,
@@ -471,8 +503,8 @@ impl GroupTask {
             };
             let content_type = delivery.properties.content_type().as_ref();
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
-            // oslo acks every reply on receipt, wanted or not (spec §4.4).
-            ack_without_waiting(&delivery.acker);
+            unacked = Some(delivery.delivery_tag);
+            run += 1;
             crate::wire::recycle(delivery.data);
         }
     }
@@ -511,17 +543,35 @@ async fn cancel_consumers(channel: &Channel, plan: &[ConsumeSpec]) {
     }
 }
 
-/// Queues the acknowledgement of a reply without waiting for lapin to write it: the reply
-/// is already with its caller, and an ack lost with the connection only makes the broker
-/// deliver the reply again, to be dropped as unwanted. Saves a wake-up per reply.
-fn ack_without_waiting(acker: &lapin::Acker) {
-    let mut ack = std::pin::pin!(acker.ack(BasicAckOptions::default()));
+/// The most replies one `basic.ack` with `multiple` covers: a steady stream of replies is
+/// still acknowledged as it goes, and the broker's unacknowledged count stays small.
+const REPLY_ACK_RUN: usize = 64;
+
+/// Queues a `basic.ack` on `channel` without waiting for lapin to write it; fails when
+/// lapin refuses it (the channel is closed). Sent straight on the channel: lapin's `Acker`
+/// goes through its internal RPC task, which spawns a task per ack and wakes the I/O
+/// thread twice, three thread hops per delivery for the same frame.
+fn queue_ack(channel: &Channel, delivery_tag: u64, multiple: bool) -> lapin::Result<()> {
+    let mut ack = std::pin::pin!(channel.basic_ack(delivery_tag, BasicAckOptions { multiple }));
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    // The first poll hands the command to lapin's I/O loop; nobody waits for the rest.
+    // The first poll hands the frame to lapin's I/O loop (or finds the channel closed);
+    // nobody waits for the write.
     match ack.as_mut().poll(&mut context) {
-        Poll::Ready(Ok(false)) => tracing::debug!("reply not acknowledged: channel closed"),
-        Poll::Ready(Err(error)) => tracing::debug!(%error, "could not acknowledge a reply"),
-        Poll::Ready(Ok(true)) | Poll::Pending => {}
+        Poll::Ready(Err(error)) => Err(error),
+        Poll::Ready(Ok(())) | Poll::Pending => Ok(()),
+    }
+}
+
+/// A delivery that is ready now, without waiting: `None` when none is.
+fn ready_delivery(
+    consumers: &mut [Consumer],
+    start: &mut usize,
+) -> Option<Option<lapin::Result<Delivery>>> {
+    let mut next = std::pin::pin!(next_delivery(consumers, start));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match next.as_mut().poll(&mut context) {
+        Poll::Ready(item) => Some(item),
+        Poll::Pending => None,
     }
 }
 
@@ -656,7 +706,7 @@ impl RabbitListener {
 
     /// The next delivery of the current session's consumers, waiting for the next session
     /// when they end.
-    async fn next_delivery(&mut self) -> Option<Delivery> {
+    async fn next_delivery(&mut self) -> Option<(Delivery, Channel)> {
         loop {
             if self.stopped {
                 return None;
@@ -669,6 +719,7 @@ impl RabbitListener {
                 }
             };
             let ConsumerSet {
+                channel,
                 consumers,
                 next,
                 stream,
@@ -682,7 +733,7 @@ impl RabbitListener {
                             offset.record(&delivery);
                         }
                     }
-                    return Some(delivery);
+                    return Some((delivery, channel.clone()));
                 }
                 Some(Err(error)) => set.lost(Ended::Failed(error.to_string())),
                 None => set.lost(Ended::Cancelled),
@@ -695,7 +746,7 @@ impl RabbitListener {
 impl Listener for RabbitListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
-            let delivery = self.next_delivery().await?;
+            let (delivery, channel) = self.next_delivery().await?;
             let content_type = delivery
                 .properties
                 .content_type()
@@ -716,7 +767,11 @@ impl Listener for RabbitListener {
             Some(Incoming {
                 body: delivery.data,
                 content_type,
-                acker: Some(Box::new(RabbitAcker(delivery.acker))),
+                acker: Some(Box::new(RabbitAcker {
+                    channel,
+                    delivery_tag: delivery.delivery_tag,
+                    acker: delivery.acker,
+                })),
                 route: None,
             })
         })
@@ -742,8 +797,16 @@ impl Listener for RabbitListener {
     }
 }
 
-/// Settles one delivery of a server's queues.
-struct RabbitAcker(lapin::Acker);
+/// Settles one delivery of a server's (or notification listener's) queues.
+struct RabbitAcker {
+    /// The channel of the delivery: acks go straight to it (see [`queue_ack`]).
+    channel: Channel,
+    delivery_tag: u64,
+    /// Rejects and requeues go through lapin's acker (rare: undecodable messages, a
+    /// requeueing notification handler). Acks are single, never `multiple`, so the order
+    /// of the two paths does not matter.
+    acker: lapin::Acker,
+}
 
 fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {
     match outcome {
@@ -760,23 +823,17 @@ impl Acker for RabbitAcker {
     /// once the frame is in the socket: either way the broker may still lose it with the
     /// connection (then it redelivers, and the duplicate window drops the copy, spec §8.2).
     /// Waiting for lapin's own confirmation of the write would cost two thread hops per
-    /// request on the consuming loop.
+    /// request on the consuming loop. A closed channel is known at once.
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
-        let mut ack = Box::pin(async move { self.0.ack(BasicAckOptions::default()).await });
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        // The first poll hands the command to lapin; a refusal (closed or poisoned
-        // channel) is already known then.
-        let outcome = match ack.as_mut().poll(&mut context) {
-            Poll::Ready(outcome) => settled(outcome, "ack"),
-            Poll::Pending => Ok(()),
-        };
+        let outcome = queue_ack(&self.channel, self.delivery_tag, false)
+            .map_err(|error| RpcError::transport(format!("ack failed: {error}")));
         Box::pin(std::future::ready(outcome))
     }
 
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: false };
-            settled(self.0.reject(options).await, "reject")
+            settled(self.acker.reject(options).await, "reject")
         })
     }
 
@@ -784,7 +841,7 @@ impl Acker for RabbitAcker {
     fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: true };
-            settled(self.0.reject(options).await, "requeue")
+            settled(self.acker.reject(options).await, "requeue")
         })
     }
 }

@@ -8,7 +8,11 @@
 //!   heartbeats (`publish.rs`), every one in confirm mode. Most go through one shared
 //!   channel with any number in flight, so concurrent publishes never wait behind each
 //!   other's confirm and the broker confirms them in batches; a returned mandatory message
-//!   is sorted out by body. Publishes that could meet a vanished exchange (the first
+//!   is sorted out by body. A call's request does not wait for its confirm on that channel
+//!   (`Driver::send_call`): the reply proves delivery, and the transport settles request
+//!   confirms in one task, in order (`confirms.rs`); a refused request fails its call at
+//!   once, one lost with its channel is published again by the call. Casts, replies and
+//!   heartbeats resolve on their confirm. Publishes that could meet a vanished exchange (the first
 //!   publish to an exchange, which declares it; fanout casts; auto-delete exchanges) use
 //!   pooled channels, one publish each at a time, at most `rpc_conn_pool_size`, idle ones
 //!   closed after `conn_pool_ttl` down to `conn_pool_min_size` (`pool.rs`, spec §9.1).
@@ -30,6 +34,7 @@
 //! Declarations follow spec §2.1 exactly (`declare.rs`); publish properties follow §3.4.
 
 mod config;
+mod confirms;
 mod consume;
 mod declare;
 mod link;
@@ -48,7 +53,7 @@ use tokio::sync::mpsc;
 use super::topology;
 use super::{
     BoxFuture, Destination, Driver, ListenSpec, Listener, NotificationListenSpec, PublishOptions,
-    ReplySink, TapSpec,
+    ReplySink, RequestSent, TapSpec,
 };
 use crate::error::RpcError;
 use crate::url::TransportUrl;
@@ -102,6 +107,8 @@ pub(crate) struct RabbitInner {
     declared: Arc<Declared>,
     /// The reply queue's name and consumer, once a call created them.
     reply: Mutex<Option<(String, ConsumerGroup)>>,
+    /// Call requests awaiting their publisher confirm (see [`confirms`]).
+    confirms: Arc<confirms::Confirms>,
     /// Returned messages that reached another publish, to republish (see [`publish`]).
     adopted: std::sync::OnceLock<mpsc::UnboundedSender<lapin::message::BasicReturnMessage>>,
     closed: AtomicBool,
@@ -221,6 +228,7 @@ impl RabbitDriver {
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
+                confirms: Arc::default(),
                 adopted: std::sync::OnceLock::new(),
                 closed: AtomicBool::new(false),
                 config,
@@ -289,6 +297,15 @@ impl Driver for RabbitDriver {
         options: PublishOptions,
     ) -> BoxFuture<'a, Result<(), RpcError>> {
         Box::pin(publish::send(&self.inner, destination, body, options))
+    }
+
+    fn send_call<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+        Box::pin(publish::send_call(&self.inner, destination, body, options))
     }
 
     fn consume_replies<'a>(

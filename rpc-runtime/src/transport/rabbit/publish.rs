@@ -1,6 +1,7 @@
 //! Publishing (spec §2.2, §3.4): the exchange is declared before the first publish to it on
 //! a connection, the message goes out with oslo's exact properties on a confirm-mode
-//! channel, and the send resolves when the broker confirms it. A mandatory message the
+//! channel, and the send resolves when the broker confirms it (a call's request on the
+//! shared channel: once lapin has it, see [`send_call`]). A mandatory message the
 //! broker returns is `Unroutable`. Connection failures are retried as the caller's `retry`
 //! allows (spec §7.3), within the caller's deadline and the driver's `send_limit`.
 //!
@@ -13,6 +14,7 @@
 //! way every returned message is retried by exactly one party.
 
 use std::sync::{Arc, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use lapin::message::BasicReturnMessage;
@@ -24,10 +26,11 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
+use super::confirms::PendingConfirm;
 use super::declare::{self, ExchangeSpec, QueueSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
-use crate::transport::{Destination, PublishOptions};
+use crate::transport::{Destination, PublishOptions, RequestSent, Unconfirmed};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -55,6 +58,7 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
 
 /// Where a message goes: the exchange to declare first (if any), the exchange to publish
 /// to and the routing key.
+#[derive(Clone)]
 struct Route {
     declare: Option<ExchangeSpec>,
     /// A notification's default queue, declared and bound once per connection (notify §1.5).
@@ -133,6 +137,41 @@ pub(super) async fn send(
     body: &[u8],
     options: PublishOptions,
 ) -> Result<(), RpcError> {
+    publish(inner, destination, body, options, Confirm::Await)
+        .await
+        .map(drop)
+}
+
+/// Publishes a call's request like [`send`], except that on the shared channel it
+/// returns once lapin has the message, and its confirm is settled by the transport's
+/// [`Confirms`](super::confirms::Confirms) queue. Failures before that are retried as in
+/// `send`; a refusal or a channel failure after it fails the call through the returned
+/// [`RequestSent`].
+pub(super) async fn send_call(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+) -> Result<RequestSent, RpcError> {
+    publish(inner, destination, body, options, Confirm::Queue).await
+}
+
+/// Who waits for a publish's confirm.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    /// The publisher.
+    Await,
+    /// The `Confirms` queue, where the publish goes through the shared channel.
+    Queue,
+}
+
+async fn publish(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+    confirm: Confirm,
+) -> Result<RequestSent, RpcError> {
     inner.check_open()?;
     let mut route = Route::of(inner, destination)?;
     let properties = properties(options.expiration);
@@ -149,10 +188,11 @@ pub(super) async fn send(
                 body,
                 &properties,
                 options.mandatory,
+                confirm,
             )
             .await
             {
-                Ok(()) => return Ok(()),
+                Ok(sent) => return Ok(sent),
                 Err(failure) => failure,
             };
             match failure {
@@ -213,7 +253,8 @@ async fn attempt(
     body: &[u8],
     properties: &BasicProperties,
     mandatory: bool,
-) -> Result<(), Failure> {
+    confirm: Confirm,
+) -> Result<RequestSent, Failure> {
     let declared = route
         .declare
         .as_ref()
@@ -222,7 +263,12 @@ async fn attempt(
             session.default_queue_declared(route.exchange.as_str(), &queue.name)
         });
     if route.shareable && declared {
-        return shared_attempt(inner, session, route, body, properties, mandatory).await;
+        if confirm == Confirm::Queue && !mandatory {
+            return shared_handover(inner, session, route, body, properties).await;
+        }
+        return shared_attempt(inner, session, route, body, properties, mandatory)
+            .await
+            .map(|()| RequestSent::confirmed());
     }
     let pooled = inner
         .pool
@@ -264,7 +310,7 @@ async fn attempt(
     let confirmation = confirm.await.map_err(|e| classify(e, route))?;
     pooled.release();
     match confirmation {
-        Confirmation::Ack(None) => Ok(()),
+        Confirmation::Ack(None) => Ok(RequestSent::confirmed()),
         Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
             Err(unroutable(route, &returned))
         }
@@ -274,6 +320,80 @@ async fn attempt(
         Confirmation::NotRequested => Err(Failure::Connection(
             "publisher confirms are not enabled on the channel".to_owned(),
         )),
+    }
+}
+
+/// A publish on the shared channel whose confirm goes to the `Confirms` queue once lapin
+/// has the message. The body is copied into the publish, which outlives this call.
+async fn shared_handover(
+    inner: &Arc<RabbitInner>,
+    session: &Arc<Session>,
+    route: &Route,
+    body: &[u8],
+    properties: &BasicProperties,
+) -> Result<RequestSent, Failure> {
+    let channel = inner
+        .pool
+        .shared(session)
+        .await
+        .map_err(|e| classify_shared(e, route))?;
+    let (body, properties) = (body.to_vec(), properties.clone());
+    let (session, route) = (session.clone(), route.clone());
+    let mut publish: PendingConfirm = Box::pin(async move {
+        let confirmed = async {
+            channel
+                .basic_publish(
+                    route.exchange.clone(),
+                    route.routing_key.clone(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    properties,
+                )
+                .await?
+                .await
+        }
+        .await;
+        crate::wire::recycle(body);
+        confirmed.map_err(|error| unconfirmed(&session, &route, error))
+    });
+    // The first poll hands the frames to lapin, or finds the channel closed (retried as
+    // any failure before the broker has the message).
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match publish.as_mut().poll(&mut context) {
+        Poll::Ready(Err(Unconfirmed::Refused(error))) => Err(Failure::Refused(error.to_string())),
+        Poll::Ready(Err(Unconfirmed::Lost(error))) => Err(Failure::Connection(error.to_string())),
+        Poll::Ready(Ok(confirmation)) => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(
+                inner,
+                Box::pin(std::future::ready(Ok(confirmation))),
+                outcome,
+            );
+            Ok(sent)
+        }
+        Poll::Pending => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(inner, publish, outcome);
+            Ok(sent)
+        }
+    }
+}
+
+/// How a handed-over request failed, for its call: refused for good, or lost with its
+/// channel (the call publishes it again). A 404 naming the request's own exchange (someone
+/// deleted it) makes the session forget the exchange, so the next attempt declares it.
+fn unconfirmed(session: &Session, route: &Route, error: lapin::Error) -> Unconfirmed {
+    match classify_shared(error, route) {
+        Failure::ExchangeMissing(text) => {
+            if let Some(exchange) = &route.declare {
+                session.forget_exchange(&exchange.name);
+            }
+            Unconfirmed::Lost(RpcError::transport(text))
+        }
+        Failure::Connection(text) => Unconfirmed::Lost(RpcError::transport(text)),
+        Failure::Unroutable(text) | Failure::DurableMismatch(text) | Failure::Refused(text) => {
+            Unconfirmed::Refused(RpcError::transport(text))
+        }
     }
 }
 
@@ -342,7 +462,7 @@ fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
 
 /// Takes over a returned message that reached another publish's confirm: it is
 /// republished in the background (see the module documentation).
-fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
+pub(super) fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
     let adopted = inner.adopted.get_or_init(|| {
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
