@@ -462,6 +462,7 @@ fn the_nova_conf_sample_reads_as_a_deployment_expects() {
     assert_eq!(o.heartbeat_timeout_threshold, 25);
     assert_eq!(o.kombu_missing_consumer_retry_timeout, 45);
     assert_eq!(o.hostname.as_deref(), Some("compute-01"));
+    assert_eq!(config.lock_path(), Some(Path::new("/var/lock/nova")));
     // The only warning: the deprecated name in 10-rabbit.conf.
     let warnings: Vec<String> = config.warnings().iter().map(ToString::to_string).collect();
     assert_eq!(warnings.len(), 1, "{warnings:?}");

@@ -737,7 +737,7 @@ async fn unsupported_options_are_refused_when_the_transport_is_built() {
     for option in [
         "ssl_enforce_fips_mode=true",
         "kombu_compression=gzip",
-        "rabbit_stream_fanout=true&rabbit_transient_quorum_queue=true&rabbit_qos_prefetch_count=1",
+        "direct_mandatory_flag=false",
     ] {
         let error = Transport::connect(&format!("{url}?{option}"))
             .await

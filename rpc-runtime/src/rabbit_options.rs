@@ -140,16 +140,16 @@ pub struct RabbitOptions {
     pub heartbeat_rate: i64,
     /// Deprecated: publish replies with `mandatory` (§2.2). Default true; false is not supported.
     pub direct_mandatory_flag: bool,
-    /// Consume with `x-cancel-on-ha-failover: true` (§2.1). Default false. Not supported yet.
+    /// Consume with `x-cancel-on-ha-failover: true` (§2.1). Default false.
     pub enable_cancel_on_failover: bool,
     /// Name reply and fanout queues `<hostname>:<processname>:<counter>` instead of by uuid (§2.1).
-    /// Default false. Not supported yet.
+    /// Default false.
     pub use_queue_manager: bool,
     /// Host name used by the queue manager. `None` means oslo's default, `socket.gethostname()`.
     pub hostname: Option<String>,
     /// Process name used by the queue manager. `None` means oslo's default, `basename(argv[0])`.
     pub processname: Option<String>,
-    /// Replace the fanout queues by one shared stream queue (§2.1). Default false. Not supported yet.
+    /// Replace the fanout queues by one shared stream queue (§2.1). Default false.
     pub rabbit_stream_fanout: bool,
     /// Declare the control exchange and topic/server queues durable (`D` in §2.1). Default false.
     pub amqp_durable_queues: bool,
@@ -324,10 +324,10 @@ impl RabbitOptions {
     /// Options set to a value whose behaviour the driver does not implement yet, in
     /// [`OPTION_NAMES`] order. The driver refuses a configuration where this is not empty.
     ///
-    /// `kombu_reconnect_splay` (never slept by oslo, §7.4) and `hostname`/`processname` (only
-    /// read by the queue manager) are honoured by ignoring them, exactly as oslo does, so they
-    /// are never listed. The `ssl*` options are implemented (`transport::rabbit::TlsOptions`),
-    /// `ssl_enforce_fips_mode=true` refused there with its own error.
+    /// `kombu_reconnect_splay` (never slept by oslo, §7.4) is honoured by ignoring it, exactly
+    /// as oslo does, so it is never listed. The `ssl*` options are implemented
+    /// (`transport::rabbit::TlsOptions`), `ssl_enforce_fips_mode=true` refused there with its
+    /// own error.
     pub fn unsupported(&self) -> Vec<&'static str> {
         let defaults = Self::default();
         [
@@ -336,9 +336,6 @@ impl RabbitOptions {
                 "direct_mandatory_flag",
                 self.direct_mandatory_flag != defaults.direct_mandatory_flag,
             ),
-            ("enable_cancel_on_failover", self.enable_cancel_on_failover),
-            ("use_queue_manager", self.use_queue_manager),
-            ("rabbit_stream_fanout", self.rabbit_stream_fanout),
         ]
         .into_iter()
         .filter_map(|(name, set)| set.then_some(name))
@@ -374,6 +371,19 @@ impl RabbitOptions {
             self.rabbit_transient_quorum_queue,
             self.rabbit_transient_queues_ttl,
         )
+    }
+
+    /// Arguments of the shared stream queue `<topic>_fanout` when `rabbit_stream_fanout` is set
+    /// (`_get_queue_arguments`' last branch, which replaces everything before it):
+    /// `x-queue-type: "stream"`, then `x-max-age: "<rabbit_transient_queues_ttl>s"` (a string)
+    /// when the TTL is above 0. No `x-expires`, no HA or quorum keys.
+    pub fn stream_fanout_args(&self) -> Vec<(&'static str, QueueArg)> {
+        let mut args = vec![("x-queue-type", QueueArg::Str("stream".to_owned()))];
+        if self.rabbit_transient_queues_ttl > 0 {
+            let age = format!("{}s", self.rabbit_transient_queues_ttl);
+            args.push(("x-max-age", QueueArg::Str(age)));
+        }
+        args
     }
 
     /// oslo's `_get_queue_arguments` without the stream-fanout branch.
@@ -963,13 +973,7 @@ mod tests {
         ]);
         assert_eq!(
             o.map(|o| o.unsupported()),
-            Ok(vec![
-                "kombu_compression",
-                "direct_mandatory_flag",
-                "enable_cancel_on_failover",
-                "use_queue_manager",
-                "rabbit_stream_fanout",
-            ])
+            Ok(vec!["kombu_compression", "direct_mandatory_flag",])
         );
     }
 
@@ -1001,6 +1005,32 @@ mod tests {
         let o = RabbitOptions::default();
         assert_eq!(o.topic_queue_args(), vec![]);
         assert_eq!(o.transient_queue_args(), vec![int("x-expires", 1_800_000)]);
+    }
+
+    #[test]
+    fn stream_fanout_args_replace_everything_else() {
+        // impl_rabbit._get_queue_arguments: the stream branch starts over from `{}`; observed
+        // on RabbitMQ 3.10.8 as [x-queue-type longstr stream, x-max-age longstr 1800s].
+        let o = options(&[
+            ("rabbit_stream_fanout", "1"),
+            ("rabbit_transient_quorum_queue", "1"),
+            ("rabbit_qos_prefetch_count", "1"),
+            ("rabbit_quorum_delivery_limit", "5"),
+        ])
+        .unwrap();
+        assert_eq!(
+            o.stream_fanout_args(),
+            vec![
+                string("x-queue-type", "stream"),
+                string("x-max-age", "1800s")
+            ]
+        );
+        let mut o = o;
+        o.rabbit_transient_queues_ttl = 0;
+        assert_eq!(
+            o.stream_fanout_args(),
+            vec![string("x-queue-type", "stream")]
+        );
     }
 
     #[test]

@@ -56,6 +56,35 @@ pub fn python() -> &'static Python {
     })
 }
 
+/// oslo.concurrency's lock directory for every peer (`use_queue_manager` needs one), shared
+/// with the Rust side of the tests.
+pub fn lock_dir() -> PathBuf {
+    let dir = repo_root().join("target/interop-locks");
+    std::fs::create_dir_all(&dir).expect("target/interop-locks");
+    dir
+}
+
+/// Whether this test process's process group still has its leader. oslo 18.3.1's queue
+/// manager reads `/proc/<pgrp>/stat` and raises `FileNotFoundError` when the leader has
+/// exited (tests started in the background by a shell that quit); Python peers then run
+/// in a process group of their own (see `docs/spec-production-topology.md` §4).
+pub fn group_leader_alive() -> bool {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // `pid (comm) state ppid pgrp ...`: the fields after the command name's last ')'.
+    let pgrp = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+        .unwrap_or("0");
+    Path::new(&format!("/proc/{pgrp}/stat")).exists()
+}
+
+/// Puts a Python peer in a process group of its own when ours has lost its leader.
+fn own_group_if_orphaned(command: &mut Command) {
+    if !group_leader_alive() {
+        command.process_group(0);
+    }
+}
+
 /// The broker URL the tests use.
 pub fn rabbit_url() -> String {
     std::env::var("RABBIT_URL")
@@ -72,6 +101,11 @@ pub struct PyServer {
 impl PyServer {
     /// Starts a Python calc server on `topic` as `name`; returns once it printed READY.
     pub async fn start(topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
+        PyServer::start_at(&rabbit_url(), topic, name, exchange).await
+    }
+
+    /// [`PyServer::start`] on the broker (and with the options) of `url`.
+    pub async fn start_at(url: &str, topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
         let py = python();
         // Python's tracebacks of the failures the tests provoke go to a log, not the test
         // output; a server that does not start shows its log in the panic.
@@ -81,8 +115,9 @@ impl PyServer {
         let mut command = Command::new(&py.python);
         command
             .arg(py.peers.join("server.py"))
-            .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
+            .args(["--url", url, "--topic", topic, "--server", name])
             .args(["--delete-queues", "--exit-on-stdin-eof"])
+            .env("OSLO_LOCK_PATH", lock_dir())
             .arg("--log-file")
             .arg(&log)
             .stdin(Stdio::piped())
@@ -92,6 +127,7 @@ impl PyServer {
         if let Some(exchange) = exchange {
             command.args(["--exchange", exchange]);
         }
+        own_group_if_orphaned(&mut command);
         let mut child = command.spawn().expect("start server.py");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
@@ -201,6 +237,7 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         .arg(py.peers.join("client.py"))
         .args(["--url", &rabbit_url()])
         .args(args)
+        .env("OSLO_LOCK_PATH", lock_dir())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -209,6 +246,7 @@ pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcom
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
+    own_group_if_orphaned(&mut command);
     let mut child = command.spawn().expect("start client.py");
     if let Some(input) = stdin {
         use tokio::io::AsyncWriteExt;
@@ -273,6 +311,34 @@ impl RustServerProcess {
         let mut child = Command::new(example_binary("calc_server"))
             .args(args)
             .env_remove("RABBIT_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start calc_server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let ready = tokio::time::timeout(Duration::from_secs(30), lines.next_line()).await;
+        match ready {
+            Ok(Ok(Some(line))) if line == "READY" => RustServerProcess { child },
+            other => panic!("calc_server did not print READY: {other:?}"),
+        }
+    }
+
+    /// Starts `calc_server` on `url` (options in its query) with `exchange`, in a process
+    /// group of its own, as a service manager starts a service (a new service generation
+    /// for the queue manager), with `OSLO_LOCK_PATH` set; returns once it printed READY.
+    pub async fn start_service(
+        url: &str,
+        topic: &str,
+        name: &str,
+        exchange: &str,
+    ) -> RustServerProcess {
+        let mut child = Command::new(example_binary("calc_server"))
+            .args(["--url", url, "--topic", topic, "--server", name])
+            .args(["--exchange", exchange])
+            .env("OSLO_LOCK_PATH", lock_dir())
+            .process_group(0)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

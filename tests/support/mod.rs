@@ -4,6 +4,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cluster;
+pub mod production;
 pub mod proxy;
 pub mod rabbit;
 

@@ -159,6 +159,7 @@ pub struct OsloConfig {
     rpc_response_timeout: Option<Duration>,
     rabbit_values: Vec<(String, String)>,
     rabbit: RabbitOptions,
+    lock_path: Option<PathBuf>,
     files: Vec<String>,
     warnings: Vec<ConfigWarning>,
 }
@@ -235,9 +236,17 @@ impl OsloConfig {
             rpc_response_timeout: resolved.rpc_response_timeout,
             rabbit_values: resolved.rabbit_values,
             rabbit: resolved.rabbit,
+            lock_path: resolved.lock_path.map(PathBuf::from),
             files: parsed.into_iter().map(|file| file.name).collect(),
             warnings: resolved.warnings,
         })
+    }
+
+    /// `[oslo_concurrency] lock_path`, if a file sets it: the directory of oslo.concurrency's
+    /// lock files, where `use_queue_manager` locks its counter (the only option of that
+    /// group we read).
+    pub fn lock_path(&self) -> Option<&Path> {
+        self.lock_path.as_deref()
     }
 
     /// `[DEFAULT] transport_url`, if a file sets it (oslo's default is `rabbit://`: a broker

@@ -58,6 +58,8 @@ pub(crate) struct Resolved {
     /// [`OPTION_NAMES`] order, with current names and substituted values.
     pub(crate) rabbit_values: Vec<(String, String)>,
     pub(crate) rabbit: RabbitOptions,
+    /// `[oslo_concurrency] lock_path`: where `use_queue_manager` takes its lock.
+    pub(crate) lock_path: Option<String>,
     pub(crate) warnings: Vec<ConfigWarning>,
 }
 
@@ -109,12 +111,23 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         })?,
     }
 
+    // Read last, and leniently: it is not ours, and a reference we cannot resolve (nova's
+    // `$state_path/tmp` where the files leave `state_path` to nova's default) must not make
+    // the files unreadable. Without it, `OSLO_LOCK_PATH` applies, as in oslo.concurrency.
+    let lock_path = match resolver.value("oslo_concurrency", "lock_path") {
+        Ok(found) => found.map(|(_, value)| value),
+        Err(error) => {
+            tracing::warn!("[oslo_concurrency] lock_path ignored: {error}");
+            None
+        }
+    };
     Ok(Resolved {
         transport_url: transport_url.map(|(_, text)| Secret::new(text)),
         control_exchange,
         rpc_response_timeout,
         rabbit_values,
         rabbit,
+        lock_path,
         warnings: warnings(files),
     })
 }

@@ -710,3 +710,34 @@ fn mangled_files_never_panic() {
         let _ = OsloConfig::parse("mangled.conf", &mangled);
     }
 }
+
+#[test]
+fn oslo_concurrency_lock_path_is_read_for_the_queue_manager() {
+    let config = parse(
+        "[DEFAULT]\nstate_path = /var/lib/nova\n[oslo_concurrency]\nlock_path = $state_path/tmp\n",
+    );
+    assert_eq!(
+        config.lock_path(),
+        Some(std::path::Path::new("/var/lib/nova/tmp"))
+    );
+    // A reference to an option the files leave to the service's default: ignored, not an
+    // error (the files stay readable; OSLO_LOCK_PATH applies).
+    let config = parse("[oslo_concurrency]\nlock_path = $state_path/tmp\n");
+    assert_eq!(config.lock_path(), None);
+    assert_eq!(parse("[DEFAULT]\n").lock_path(), None);
+}
+
+#[tokio::test]
+async fn the_files_lock_path_reaches_the_queue_manager() {
+    // Without a lock directory a queue-manager driver cannot be built (oslo needs one
+    // too); the files' [oslo_concurrency] lock_path is one.
+    let dir = std::env::temp_dir();
+    let config = parse(&format!(
+        "[DEFAULT]\ntransport_url = rabbit://h/\n[oslo_messaging_rabbit]\n\
+         use_queue_manager = true\n[oslo_concurrency]\nlock_path = {}\n",
+        dir.display()
+    ));
+    assert_eq!(config.lock_path(), Some(dir.as_path()));
+    let transport = crate::Transport::from_config(&config).connect().await;
+    assert!(transport.is_ok(), "{:?}", transport.err());
+}

@@ -198,6 +198,12 @@ pub trait Driver: Send + Sync + 'static {
         sink: Arc<dyn ReplySink>,
     ) -> BoxFuture<'a, Result<(), RpcError>>;
 
+    /// The name of the client's reply queue, asked once per transport at its first call:
+    /// `reply_<uuid4 hex>` unless the driver names queues otherwise (oslo's queue manager).
+    fn reply_queue_name(&self) -> Result<String, RpcError> {
+        Ok(topology::reply_queue_name())
+    }
+
     /// Declares and consumes a server's queues.
     fn listen<'a>(
         &'a self,
@@ -293,6 +299,7 @@ impl Transport {
             config: TransportConfig::default(),
             reply_retry_timeout: None,
             file_options: Vec::new(),
+            lock_path: None,
             driver: None,
             tls: None,
         }
@@ -343,7 +350,7 @@ impl Transport {
         self.inner
             .reply_waiter
             .get_or_try_init(|| async {
-                let waiter = Arc::new(ReplyWaiter::new(topology::reply_queue_name()));
+                let waiter = Arc::new(ReplyWaiter::new(self.inner.driver.reply_queue_name()?));
                 let sink: Arc<dyn ReplySink> = waiter.clone();
                 self.inner
                     .driver
@@ -380,6 +387,8 @@ pub struct TransportBuilder {
     reply_retry_timeout: Option<Duration>,
     /// `[oslo_messaging_rabbit]` values from config files, under the URL's query.
     file_options: Vec<(String, String)>,
+    /// `[oslo_concurrency] lock_path` from config files (the queue manager's lock).
+    lock_path: Option<std::path::PathBuf>,
     driver: Option<Arc<dyn Driver>>,
     tls: Option<rabbit::TlsOptions>,
 }
@@ -400,6 +409,9 @@ impl TransportBuilder {
             self.config.default_timeout = timeout;
         }
         self.file_options = config.rabbit_values().to_vec();
+        if let Some(dir) = config.lock_path() {
+            self.lock_path = Some(dir.to_owned());
+        }
         self
     }
 
@@ -431,7 +443,7 @@ impl TransportBuilder {
     /// Connects to RabbitMQ over TLS with these settings, in place of the URL's `ssl*`
     /// options (oslo's `ssl=true`, `ssl_ca_file`, ... in the URL query work too). Only for
     /// `rabbit://` and `kombu://` URLs and the driver the builder makes; a driver given to
-    /// [`TransportBuilder::driver`] has its own (`RabbitDriver::with_tls`).
+    /// [`TransportBuilder::driver`] has its own (`RabbitDriverBuilder::tls`).
     pub fn tls(mut self, tls: rabbit::TlsOptions) -> Self {
         self.tls = Some(tls);
         self
@@ -453,12 +465,16 @@ impl TransportBuilder {
             Some(driver) => driver,
             None => match url.driver() {
                 "memory" => Arc::new(memory::MemoryDriver::new(&url)),
-                "rabbit" | "kombu" => Arc::new(match &self.tls {
-                    Some(tls) => {
-                        rabbit::RabbitDriver::with_tls(&url, rabbit::Connections::default(), tls)?
+                "rabbit" | "kombu" => {
+                    let mut builder = rabbit::RabbitDriver::builder(&url);
+                    if let Some(dir) = self.lock_path {
+                        builder = builder.lock_path(dir);
                     }
-                    None => rabbit::RabbitDriver::new(&url)?,
-                }),
+                    if let Some(tls) = self.tls {
+                        builder = builder.tls(tls);
+                    }
+                    Arc::new(builder.build()?)
+                }
                 other => {
                     return Err(RpcError::InvalidArgument(format!(
                         "no transport driver for scheme {other:?}; supported schemes: {}",

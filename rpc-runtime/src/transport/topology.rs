@@ -26,6 +26,11 @@ pub fn fanout_queue(topic: &str) -> String {
     format!("{topic}_fanout_{}", new_id())
 }
 
+/// A fanout queue named by oslo's queue manager: `<topic>_fanout_<host>:<process>:<n>`.
+pub fn fanout_queue_named(topic: &str, unique: &str) -> String {
+    format!("{topic}_fanout_{unique}")
+}
+
 /// A fresh reply queue name: `reply_<uuid4 hex>`.
 pub fn reply_queue_name() -> String {
     format!("reply_{}", new_id())

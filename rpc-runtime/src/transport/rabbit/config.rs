@@ -9,6 +9,7 @@ use lapin::uri::{
     AMQPAuthority, AMQPQueryString, AMQPScheme, AMQPUri, AMQPUserInfo, SASLMechanism,
 };
 
+use super::queue_manager::QueueManager;
 use super::tls::{TlsConnector, TlsOptions};
 use crate::error::RpcError;
 use crate::rabbit_options::{FailoverStrategy, LoginMethod, QueueArg, RabbitOptions};
@@ -75,6 +76,8 @@ pub(super) struct RabbitConfig {
     /// to wait (`retry = None`): `kombu_missing_consumer_retry_timeout`, the budget oslo
     /// gives a reply (spec §4.5). Callers with a shorter deadline drop the send earlier.
     pub(super) send_limit: Duration,
+    /// `use_queue_manager`: names reply and fanout queues (spec-production-topology §4).
+    pub(super) queue_manager: Option<QueueManager>,
 }
 
 impl std::fmt::Debug for RabbitConfig {
@@ -148,12 +151,27 @@ pub(super) struct TopologyConfig {
     pub(super) topic_queue_args: FieldTable,
     /// Arguments of fanout and reply queues.
     pub(super) transient_queue_args: FieldTable,
+    /// With `rabbit_stream_fanout`: the arguments of the shared stream `<topic>_fanout`.
+    pub(super) stream_fanout_args: Option<FieldTable>,
+    /// `enable_cancel_on_failover`: consume with `x-cancel-on-ha-failover: true`.
+    pub(super) cancel_on_failover: bool,
 }
 
 impl RabbitConfig {
     /// Resolves the configuration of a `rabbit://` or `kombu://` URL, refusing options the
     /// driver does not implement. `tls` replaces the URL's `ssl*` options when given.
+    #[cfg(test)]
     pub(super) fn from_url(url: &TransportUrl, tls: Option<&TlsOptions>) -> Result<Self, RpcError> {
+        Self::resolve(url, tls, None)
+    }
+
+    /// [`RabbitConfig::from_url`] with the queue manager's lock directory, if given
+    /// (otherwise `OSLO_LOCK_PATH`).
+    pub(super) fn resolve(
+        url: &TransportUrl,
+        tls: Option<&TlsOptions>,
+        lock_dir: Option<&Path>,
+    ) -> Result<Self, RpcError> {
         let options = url.rabbit_options().ok_or_else(|| {
             RpcError::InvalidArgument(format!("{url} is not a RabbitMQ transport URL"))
         })?;
@@ -209,6 +227,14 @@ impl RabbitConfig {
             topology: TopologyConfig::from_options(options),
             send_limit: seconds(options.kombu_missing_consumer_retry_timeout)
                 .max(Duration::from_secs(1)),
+            queue_manager: match options.use_queue_manager {
+                true => Some(QueueManager::new(
+                    options.hostname.as_deref(),
+                    options.processname.as_deref(),
+                    lock_dir,
+                )?),
+                false => None,
+            },
         })
     }
 }
@@ -225,6 +251,10 @@ impl TopologyConfig {
             transient_durable: options.transient_queues_durable(),
             topic_queue_args: field_table(options.topic_queue_args()),
             transient_queue_args: field_table(options.transient_queue_args()),
+            stream_fanout_args: options
+                .rabbit_stream_fanout
+                .then(|| field_table(options.stream_fanout_args())),
+            cancel_on_failover: options.enable_cancel_on_failover,
         }
     }
 }
@@ -311,15 +341,20 @@ fn sasl_mechanism(method: LoginMethod) -> SASLMechanism {
 
 /// `<basename(argv[0])>:<pid>`, the prefix of oslo's `connection_name` (spec §1.2).
 fn connection_name_prefix() -> String {
-    let program = std::env::args_os()
+    format!("{}:{}", program_name(), std::process::id())
+}
+
+/// `basename(argv[0])`: oslo's program name in connection names and its default
+/// `processname` (queue manager).
+pub(super) fn program_name() -> String {
+    std::env::args_os()
         .next()
         .and_then(|arg0| {
             Path::new(&arg0)
                 .file_name()
                 .map(|name| name.to_string_lossy().into_owned())
         })
-        .unwrap_or_else(|| "oslo-rpc".to_owned());
-    format!("{program}:{}", std::process::id())
+        .unwrap_or_else(|| "oslo-rpc".to_owned())
 }
 
 fn seconds(value: i64) -> Duration {

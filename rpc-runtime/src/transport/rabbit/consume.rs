@@ -18,15 +18,16 @@ use lapin::options::{
     QueueDeleteOptions,
 };
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
-use lapin::types::FieldTable;
+use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Consumer};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
 use super::config::Backoff;
-use super::declare::{self, ConsumeMode, ConsumeSpec, Declared};
+use super::declare::{self, ConsumeMode, ConsumeSpec, ConsumerArgs, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
+use super::stream::{self, StreamOffset};
 use crate::error::RpcError;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
 
@@ -52,14 +53,35 @@ pub(super) struct ConsumerSet {
     /// The channel the consumers deliver on, where their deliveries are acknowledged.
     channel: Channel,
     consumers: Vec<Consumer>,
-    lost: Option<oneshot::Sender<String>>,
+    lost: Option<oneshot::Sender<Ended>>,
     next: usize,
+    /// The stream consumer's index in `consumers` and its offset (stream fanout).
+    stream: Option<(usize, Arc<StreamOffset>)>,
 }
 
 impl ConsumerSet {
-    fn lost(&mut self, reason: String) {
+    fn lost(&mut self, reason: Ended) {
         if let Some(lost) = self.lost.take() {
             let _ = lost.send(reason);
+        }
+    }
+}
+
+/// Why a session's consumers ended.
+#[derive(Debug)]
+enum Ended {
+    /// A consumer's stream ended: the broker cancelled it (`basic.cancel`), or the
+    /// connection went and took it.
+    Cancelled,
+    /// An error, or the connection was lost.
+    Failed(String),
+}
+
+impl std::fmt::Display for Ended {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Ended::Cancelled => f.write_str("the broker cancelled a consumer"),
+            Ended::Failed(reason) => f.write_str(reason),
         }
     }
 }
@@ -89,6 +111,19 @@ pub(super) struct ConsumerGroup {
     task: Option<JoinHandle<()>>,
 }
 
+/// How a consumer group consumes, beyond its plan.
+#[derive(Debug, Default)]
+pub(super) struct GroupOptions {
+    /// `basic.qos` prefetch of the channel; 0 sends none.
+    pub(super) prefetch: u16,
+    /// The offset of the plan's stream consumer, if it has one (stream fanout).
+    pub(super) stream: Option<Arc<StreamOffset>>,
+    /// Deliveries are settled after they are handled (notification listeners):
+    /// [`ConsumerGroup::cancel`] stops the deliveries while the channel stays open for
+    /// settling the ones in flight, until [`ConsumerGroup::stop`] closes it.
+    pub(super) settle_after_stop: bool,
+}
+
 impl ConsumerGroup {
     /// Starts setting up and consuming `plan` on the link's sessions.
     pub(super) fn start(
@@ -96,24 +131,14 @@ impl ConsumerGroup {
         declared: Arc<Declared>,
         backoff: Backoff,
         plan: Vec<ConsumeSpec>,
-        prefetch: u16,
         deliver: Deliver,
+        options: GroupOptions,
     ) -> Self {
-        ConsumerGroup::start_with(link, declared, backoff, plan, prefetch, deliver, false)
-    }
-
-    /// Like [`ConsumerGroup::start`]; with `settle_after_stop`, [`ConsumerGroup::cancel`]
-    /// stops the deliveries while the channel stays open for settling the ones in flight,
-    /// until [`ConsumerGroup::stop`] closes it.
-    pub(super) fn start_with(
-        link: Arc<Link>,
-        declared: Arc<Declared>,
-        backoff: Backoff,
-        plan: Vec<ConsumeSpec>,
-        prefetch: u16,
-        deliver: Deliver,
-        settle_after_stop: bool,
-    ) -> Self {
+        let GroupOptions {
+            prefetch,
+            stream,
+            settle_after_stop,
+        } = options;
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
         let (stop, stop_rx) = watch::channel(false);
         let (release, release_rx) = if settle_after_stop {
@@ -129,6 +154,7 @@ impl ConsumerGroup {
             plan,
             prefetch,
             deliver,
+            stream,
             status: status_tx,
             stop: stop_rx,
             release: release_rx,
@@ -209,7 +235,7 @@ impl Drop for ConsumerGroup {
 /// How a pumping session ended.
 enum PumpEnd {
     Stopped,
-    Lost(String),
+    Lost(Ended),
 }
 
 struct GroupTask {
@@ -219,6 +245,7 @@ struct GroupTask {
     plan: Vec<ConsumeSpec>,
     prefetch: u16,
     deliver: Deliver,
+    stream: Option<Arc<StreamOffset>>,
     status: watch::Sender<GroupStatus>,
     stop: watch::Receiver<bool>,
     /// See [`ConsumerGroup::release`].
@@ -265,6 +292,11 @@ impl GroupTask {
                         PumpEnd::Lost(reason) => {
                             self.link.report(&session);
                             if session.is_alive() {
+                                if let (Ended::Cancelled, Some(stream)) = (&reason, &self.stream) {
+                                    // oslo's `Basic.cancel` branch of `ensure`: the stream
+                                    // may be new, its offsets reset (spec-production-topology §3).
+                                    stream.reset();
+                                }
                                 tracing::warn!(%reason, "consumers ended; declaring and consuming again");
                                 drop(channel);
                                 if self.pause(RESETUP_PAUSE).await {
@@ -356,12 +388,31 @@ impl GroupTask {
                         exclusive: false,
                         nowait: false,
                     },
-                    FieldTable::default(),
+                    self.consumer_arguments(spec.consumer_args),
                 )
                 .await?;
             consumers.push(consumer);
         }
         Ok((channel, consumers))
+    }
+
+    /// The `basic.consume` arguments of a consumer (spec-production-topology §2, §3).
+    fn consumer_arguments(&self, args: ConsumerArgs) -> FieldTable {
+        let mut table = FieldTable::default();
+        match args {
+            ConsumerArgs::None => {}
+            ConsumerArgs::CancelOnFailover => {
+                table.insert("x-cancel-on-ha-failover".into(), AMQPValue::Boolean(true));
+            }
+            ConsumerArgs::StreamOffset => {
+                let offset = self.stream.as_deref().map_or_else(
+                    || StreamOffset::default().consumer_argument(),
+                    StreamOffset::consumer_argument,
+                );
+                table.insert(stream::OFFSET_KEY.into(), offset);
+            }
+        }
+        table
     }
 
     /// Serves one session's consumers until they end or stop is asked.
@@ -378,11 +429,17 @@ impl GroupTask {
             }
             Deliver::Requests(listener) => {
                 let (lost, mut lost_rx) = oneshot::channel();
+                let stream_index = self
+                    .plan
+                    .iter()
+                    .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+                    .position(|spec| spec.consumer_args == ConsumerArgs::StreamOffset);
                 let set = ConsumerSet {
                     channel: channel.clone(),
                     consumers,
                     lost: Some(lost),
                     next: 0,
+                    stream: stream_index.zip(self.stream.clone()),
                 };
                 if listener.send(set).is_err() {
                     // The listener is gone without stopping: give everything back.
@@ -396,7 +453,7 @@ impl GroupTask {
                         Ok(reason) => PumpEnd::Lost(reason),
                         Err(_) => PumpEnd::Stopped,
                     },
-                    _ = self.link.lost(generation) => PumpEnd::Lost("connection lost".to_owned()),
+                    _ = self.link.lost(generation) => PumpEnd::Lost(Ended::Failed("connection lost".to_owned())),
                 }
             }
         }
@@ -441,8 +498,8 @@ impl GroupTask {
             };
             let delivery = match next {
                 Some(Ok(delivery)) => delivery,
-                Some(Err(error)) => return PumpEnd::Lost(error.to_string()),
-                None => return PumpEnd::Lost("the broker cancelled a consumer".to_owned()),
+                Some(Err(error)) => return PumpEnd::Lost(Ended::Failed(error.to_string())),
+                None => return PumpEnd::Lost(Ended::Cancelled),
             };
             let content_type = delivery.properties.content_type().as_ref();
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
@@ -609,8 +666,9 @@ pub(super) struct RabbitListener {
     pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
     pub(super) current: Option<ConsumerSet>,
     /// The queue the listener declared for itself and deletes on close: a server's
-    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. Notification listeners
-    /// leave their queues (notify §2.2).
+    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. `None` for a shared stream
+    /// and for queue-manager names, which oslo leaves for the next start (or to expire);
+    /// notification listeners leave their queues too (notify §2.2).
     pub(super) own_queue: Option<String>,
     /// A tap: deliveries are auto-acknowledged and carry their route.
     pub(super) tap: bool,
@@ -664,12 +722,21 @@ impl RabbitListener {
                 channel,
                 consumers,
                 next,
+                stream,
                 ..
             } = set;
             match next_delivery(consumers, next).await {
-                Some(Ok(delivery)) => return Some((delivery, channel.clone())),
-                Some(Err(error)) => set.lost(error.to_string()),
-                None => set.lost("the broker cancelled a consumer".to_owned()),
+                Some(Ok(delivery)) => {
+                    // `next` is one past the consumer that delivered.
+                    if let Some((index, offset)) = stream {
+                        if *next == *index + 1 {
+                            offset.record(&delivery);
+                        }
+                    }
+                    return Some((delivery, channel.clone()));
+                }
+                Some(Err(error)) => set.lost(Ended::Failed(error.to_string())),
+                None => set.lost(Ended::Cancelled),
             }
             self.current = None;
         }

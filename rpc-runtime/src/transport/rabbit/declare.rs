@@ -43,6 +43,18 @@ pub(super) enum ConsumeMode {
     BindOnly,
 }
 
+/// The arguments of a `basic.consume` (`Consumer.declare` in oslo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ConsumerArgs {
+    /// None: an empty table.
+    None,
+    /// `{"x-cancel-on-ha-failover": true}` (`enable_cancel_on_failover`).
+    CancelOnFailover,
+    /// `{"x-stream-offset": <"last" or the next offset>}` only, even with
+    /// `enable_cancel_on_failover` (oslo replaces the table); the group keeps the offset.
+    StreamOffset,
+}
+
 /// One consumer of spec §2.1 "Order and consume": exchange, queue, binding, consumer tag.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct ConsumeSpec {
@@ -52,6 +64,7 @@ pub(super) struct ConsumeSpec {
     pub(super) routing_key: String,
     pub(super) consumer_tag: String,
     pub(super) mode: ConsumeMode,
+    pub(super) consumer_args: ConsumerArgs,
 }
 
 impl TopologyConfig {
@@ -97,10 +110,41 @@ impl TopologyConfig {
         }
     }
 
+    /// A server's fanout queue: its own transient queue, or with `rabbit_stream_fanout`
+    /// the stream `<topic>_fanout` every server of the topic shares (durable: `TQ OR
+    /// stream`, and stream fanout requires `TQ`), with only the stream arguments.
+    fn fanout_queue(&self, name: String) -> QueueSpec {
+        let mut queue = self.transient_queue(name);
+        if let Some(arguments) = &self.stream_fanout_args {
+            queue.durable = true;
+            queue.arguments = arguments.clone();
+        }
+        queue
+    }
+
+    /// The consumer arguments of a queue that is not the stream.
+    pub(super) fn consumer_args(&self) -> ConsumerArgs {
+        if self.cancel_on_failover {
+            ConsumerArgs::CancelOnFailover
+        } else {
+            ConsumerArgs::None
+        }
+    }
+
+    /// Whether fanout goes through one shared stream queue per topic.
+    pub(super) fn stream_fanout(&self) -> bool {
+        self.stream_fanout_args.is_some()
+    }
+
     /// A server's three consumers, tagged "1", "2", "3" as oslo's are (spec §2.1).
     pub(super) fn listener(&self, spec: &ListenSpec, fanout_queue: &str) -> Vec<ConsumeSpec> {
         let control = (!spec.exchange.is_empty()).then(|| self.control_exchange(&spec.exchange));
         let server_queue = topology::server_queue(&spec.topic, &spec.server);
+        let fanout_args = if self.stream_fanout() {
+            ConsumerArgs::StreamOffset
+        } else {
+            self.consumer_args()
+        };
         vec![
             ConsumeSpec {
                 exchange: control.clone(),
@@ -108,6 +152,7 @@ impl TopologyConfig {
                 routing_key: spec.topic.clone(),
                 consumer_tag: "1".to_owned(),
                 mode: ConsumeMode::Manual,
+                consumer_args: self.consumer_args(),
             },
             ConsumeSpec {
                 exchange: control,
@@ -115,13 +160,15 @@ impl TopologyConfig {
                 routing_key: server_queue,
                 consumer_tag: "2".to_owned(),
                 mode: ConsumeMode::Manual,
+                consumer_args: self.consumer_args(),
             },
             ConsumeSpec {
                 exchange: Some(self.fanout_exchange(&topology::fanout_exchange(&spec.topic))),
-                queue: self.transient_queue(fanout_queue.to_owned()),
+                queue: self.fanout_queue(fanout_queue.to_owned()),
                 routing_key: spec.topic.clone(),
                 consumer_tag: "3".to_owned(),
                 mode: ConsumeMode::Manual,
+                consumer_args: fanout_args,
             },
         ]
     }
@@ -134,6 +181,7 @@ impl TopologyConfig {
             routing_key: String::new(),
             consumer_tag: "1".to_owned(),
             mode: ConsumeMode::Manual,
+            consumer_args: self.consumer_args(),
         }]
     }
 
@@ -155,6 +203,7 @@ impl TopologyConfig {
             routing_key,
             consumer_tag: "tap".to_owned(),
             mode,
+            consumer_args: ConsumerArgs::None,
         };
         vec![
             bind(control.clone(), spec.topic.clone(), ConsumeMode::AutoAck),
@@ -390,6 +439,143 @@ mod tests {
         assert!(!plan[2].queue.durable && !plan[2].queue.auto_delete);
         let fallback = plan[0].non_durable();
         assert!(!fallback.queue.durable && !fallback.exchange.unwrap().durable);
+    }
+
+    /// The production options of issue 11, as a deployment sets them.
+    const PRODUCTION: &str = "rabbit://h/?rabbit_quorum_queue=true&rabbit_transient_quorum_queue=true\
+        &rabbit_stream_fanout=true&rabbit_qos_prefetch_count=1&rabbit_quorum_delivery_limit=5\
+        &rabbit_quorum_max_memory_length=100&rabbit_quorum_max_memory_bytes=3000000000";
+
+    fn table(pairs: &[(&str, AMQPValue)]) -> FieldTable {
+        let mut table = FieldTable::default();
+        for (key, value) in pairs {
+            table.insert((*key).into(), value.clone());
+        }
+        table
+    }
+
+    fn text(value: &str) -> AMQPValue {
+        AMQPValue::LongString(value.into())
+    }
+
+    #[test]
+    fn production_listener_matches_what_python_declared() {
+        // spec-production-topology §2, §3: rabbitmqctl's listing of a Python 18.3.1 server
+        // with these options (types: longstr, signedint, long).
+        let t = topology(PRODUCTION);
+        let spec = ListenSpec {
+            exchange: "nova".into(),
+            topic: "compute".into(),
+            server: "host1".into(),
+        };
+        let plan = t.listener(&spec, "compute_fanout");
+        let quorum = table(&[
+            ("x-queue-type", text("quorum")),
+            ("x-delivery-limit", AMQPValue::LongInt(5)),
+            ("x-max-in-memory-length", AMQPValue::LongInt(100)),
+            (
+                "x-max-in-memory-bytes",
+                AMQPValue::LongLongInt(3_000_000_000),
+            ),
+        ]);
+        let control = ExchangeSpec {
+            name: "nova".into(),
+            fanout: false,
+            durable: true,
+            auto_delete: false,
+        };
+        for (consumer, name) in plan[..2].iter().zip(["compute", "compute.host1"]) {
+            assert_eq!(consumer.exchange.as_ref(), Some(&control));
+            assert_eq!(
+                consumer.queue,
+                QueueSpec {
+                    name: name.into(),
+                    durable: true,
+                    auto_delete: false,
+                    exclusive: false,
+                    arguments: quorum.clone(),
+                }
+            );
+            assert_eq!(consumer.consumer_args, ConsumerArgs::None);
+        }
+        let fanout = &plan[2];
+        assert_eq!(
+            fanout.exchange,
+            Some(ExchangeSpec {
+                name: "compute_fanout".into(),
+                fanout: true,
+                durable: true,
+                auto_delete: true,
+            })
+        );
+        assert_eq!(
+            fanout.queue,
+            QueueSpec {
+                name: "compute_fanout".into(),
+                durable: true,
+                auto_delete: false,
+                exclusive: false,
+                arguments: table(&[
+                    ("x-queue-type", text("stream")),
+                    ("x-max-age", text("1800s")),
+                ]),
+            }
+        );
+        assert_eq!(fanout.routing_key, "compute");
+        assert_eq!(fanout.consumer_args, ConsumerArgs::StreamOffset);
+        assert!(t.stream_fanout());
+
+        let reply = &t.reply("reply_h:p:1")[0];
+        let mut transient = quorum.clone();
+        transient.insert("x-expires".into(), AMQPValue::LongInt(1_800_000));
+        assert!(reply.queue.durable && !reply.queue.auto_delete);
+        assert_eq!(reply.queue.arguments, transient);
+    }
+
+    #[test]
+    fn transient_quorum_without_stream_keeps_per_server_fanout_queues() {
+        let t = topology("rabbit://h/?rabbit_transient_quorum_queue=true");
+        let spec = ListenSpec {
+            exchange: "openstack".into(),
+            topic: "t".into(),
+            server: "s".into(),
+        };
+        let plan = t.listener(&spec, "t_fanout_h:p:1");
+        // Topic and server queues stay classic (D is false), the fanout side is quorum.
+        assert!(!plan[0].queue.durable && plan[0].queue.arguments.inner().is_empty());
+        assert!(plan[2].queue.durable && plan[2].exchange.as_ref().unwrap().durable);
+        assert_eq!(
+            plan[2].queue.arguments,
+            table(&[
+                ("x-queue-type", text("quorum")),
+                ("x-expires", AMQPValue::LongInt(1_800_000)),
+            ])
+        );
+        assert!(!t.stream_fanout());
+    }
+
+    #[test]
+    fn cancel_on_failover_is_a_consumer_argument_except_on_the_stream() {
+        let t = topology("rabbit://h/?enable_cancel_on_failover=true");
+        let spec = ListenSpec {
+            exchange: "openstack".into(),
+            topic: "t".into(),
+            server: "s".into(),
+        };
+        let plan = t.listener(&spec, "t_fanout_x");
+        assert!(
+            plan.iter()
+                .all(|c| c.consumer_args == ConsumerArgs::CancelOnFailover)
+        );
+        assert_eq!(
+            t.reply("r")[0].consumer_args,
+            ConsumerArgs::CancelOnFailover
+        );
+        let t = topology(&format!("{PRODUCTION}&enable_cancel_on_failover=true"));
+        let plan = t.listener(&spec, "t_fanout");
+        assert_eq!(plan[0].consumer_args, ConsumerArgs::CancelOnFailover);
+        // oslo replaces the consumer arguments of the stream by the offset alone.
+        assert_eq!(plan[2].consumer_args, ConsumerArgs::StreamOffset);
     }
 
     #[test]

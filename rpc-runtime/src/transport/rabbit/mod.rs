@@ -41,8 +41,11 @@ mod link;
 mod notify;
 mod pool;
 mod publish;
+mod queue_manager;
+mod stream;
 mod tls;
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -56,7 +59,7 @@ use super::{
 use crate::error::RpcError;
 use crate::url::TransportUrl;
 use config::RabbitConfig;
-use consume::{ConsumerGroup, Deliver, RabbitListener};
+use consume::{ConsumerGroup, Deliver, GroupOptions, RabbitListener};
 use declare::Declared;
 use link::{Link, Role};
 use pool::ChannelPool;
@@ -143,15 +146,22 @@ impl RabbitDriver {
             consumer.check_names()?;
         }
         let (tx, sessions) = mpsc::unbounded_channel();
+        let stream = plan
+            .iter()
+            .any(|spec| spec.consumer_args == declare::ConsumerArgs::StreamOffset)
+            .then(Default::default);
         let settle_after_stop = kind == ListenerKind::Notifications;
-        let mut group = ConsumerGroup::start_with(
+        let mut group = ConsumerGroup::start(
             inner.consume.clone(),
             inner.declared.clone(),
             inner.config.backoff,
             plan,
-            prefetch,
             Deliver::Requests(tx),
-            settle_after_stop,
+            GroupOptions {
+                prefetch,
+                stream,
+                settle_after_stop,
+            },
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -168,9 +178,10 @@ impl RabbitDriver {
     }
 
     /// A driver for a `rabbit://` or `kombu://` URL. Nothing connects until first use.
-    /// Options the driver does not implement (compression, queue manager, stream fanout,
-    /// ...) are refused here with an error naming them; with `ssl=true` the TLS files are
-    /// read and checked here too ([`TlsOptions`]).
+    /// Options the driver does not implement (compression, ...) are refused here with an
+    /// error naming them; with `ssl=true` the TLS files are read and checked here too
+    /// ([`TlsOptions`]). With `use_queue_manager`, oslo.concurrency's lock directory must
+    /// be in `OSLO_LOCK_PATH`, as a Python service needs it.
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
         RabbitDriver::with_connections(url, Connections::Separate)
     }
@@ -182,7 +193,10 @@ impl RabbitDriver {
         connections: Connections,
         tls: &TlsOptions,
     ) -> Result<RabbitDriver, RpcError> {
-        RabbitDriver::build(url, connections, Some(tls))
+        RabbitDriver::builder(url)
+            .connections(connections)
+            .tls(tls.clone())
+            .build()
     }
 
     /// A driver whose publishing and consuming share one connection. Faster on few cores
@@ -193,15 +207,26 @@ impl RabbitDriver {
         url: &TransportUrl,
         connections: Connections,
     ) -> Result<RabbitDriver, RpcError> {
-        RabbitDriver::build(url, connections, None)
+        RabbitDriver::builder(url).connections(connections).build()
+    }
+
+    /// A builder for the settings that are not in the URL.
+    pub fn builder(url: &TransportUrl) -> RabbitDriverBuilder<'_> {
+        RabbitDriverBuilder {
+            url,
+            connections: Connections::Separate,
+            lock_path: None,
+            tls: None,
+        }
     }
 
     fn build(
         url: &TransportUrl,
         connections: Connections,
+        lock_path: Option<&Path>,
         tls: Option<&TlsOptions>,
     ) -> Result<RabbitDriver, RpcError> {
-        let config = Arc::new(RabbitConfig::from_url(url, tls)?);
+        let config = Arc::new(RabbitConfig::resolve(url, tls, lock_path)?);
         let publish = Arc::new(Link::new(Role::Publish, config.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
@@ -253,6 +278,47 @@ impl RabbitDriver {
     }
 }
 
+/// Builds a [`RabbitDriver`] with settings that are not in the transport URL.
+#[derive(Debug, Clone)]
+pub struct RabbitDriverBuilder<'a> {
+    url: &'a TransportUrl,
+    connections: Connections,
+    lock_path: Option<PathBuf>,
+    tls: Option<TlsOptions>,
+}
+
+impl RabbitDriverBuilder<'_> {
+    /// How traffic is spread over connections (default [`Connections::Separate`]).
+    pub fn connections(mut self, connections: Connections) -> Self {
+        self.connections = connections;
+        self
+    }
+
+    /// The directory of oslo.concurrency's lock files (`[oslo_concurrency] lock_path`), which
+    /// `use_queue_manager` locks its counter with; default `$OSLO_LOCK_PATH`. Give the
+    /// directory the host's Python services use, so that their names never collide.
+    pub fn lock_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.lock_path = Some(dir.into());
+        self
+    }
+
+    /// Connects over TLS with these settings, whatever the URL's `ssl*` options say.
+    pub fn tls(mut self, tls: TlsOptions) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// The driver; fails on options it does not implement or cannot honour.
+    pub fn build(self) -> Result<RabbitDriver, RpcError> {
+        RabbitDriver::build(
+            self.url,
+            self.connections,
+            self.lock_path.as_deref(),
+            self.tls.as_ref(),
+        )
+    }
+}
+
 impl Driver for RabbitDriver {
     fn send<'a>(
         &'a self,
@@ -290,8 +356,8 @@ impl Driver for RabbitDriver {
                 inner.declared.clone(),
                 inner.config.backoff,
                 plan,
-                0,
                 Deliver::Replies(sink),
+                GroupOptions::default(),
             );
             group.ready().await?;
             let previous = inner.reply().replace((queue.to_owned(), group));
@@ -302,15 +368,32 @@ impl Driver for RabbitDriver {
         })
     }
 
+    fn reply_queue_name(&self) -> Result<String, RpcError> {
+        match &self.inner.config.queue_manager {
+            Some(manager) => Ok(format!("reply_{}", manager.next_name()?)),
+            None => Ok(topology::reply_queue_name()),
+        }
+    }
+
     fn listen<'a>(
         &'a self,
         spec: &'a ListenSpec,
     ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
         Box::pin(async move {
-            let fanout_queue = topology::fanout_queue(&spec.topic);
-            let plan = self.inner.config.topology.listener(spec, &fanout_queue);
-            let prefetch = self.inner.config.prefetch;
-            self.start_listener(plan, prefetch, Some(fanout_queue), ListenerKind::Server)
+            let config = &self.inner.config;
+            // oslo's `declare_fanout_consumer`: the shared stream, a queue-manager name
+            // (kept for the next start), or a uuid (deleted on close).
+            let (fanout_queue, own) = if config.topology.stream_fanout() {
+                (topology::fanout_exchange(&spec.topic), false)
+            } else if let Some(manager) = &config.queue_manager {
+                let unique = manager.next_name()?;
+                (topology::fanout_queue_named(&spec.topic, &unique), false)
+            } else {
+                (topology::fanout_queue(&spec.topic), true)
+            };
+            let plan = config.topology.listener(spec, &fanout_queue);
+            let own_queue = own.then_some(fanout_queue);
+            self.start_listener(plan, config.prefetch, own_queue, ListenerKind::Server)
                 .await
         })
     }
@@ -357,11 +440,15 @@ impl Driver for RabbitDriver {
             let reply = inner.reply().take();
             if let Some((queue, mut group)) = reply {
                 group.stop().await;
-                // oslo leaves reply queues to expire 30 min later (spec §10.2 bug 15); a
-                // graceful shutdown deletes ours.
-                match consume::delete_queue(&inner.replies, &queue).await {
-                    Ok(()) => inner.declared.forget_queue(&queue),
-                    Err(error) => tracing::info!(%error, "reply queue left to expire"),
+                // With the queue manager the next start takes the same name
+                // (spec-production-topology §4): the queue is left for it, as oslo does.
+                if inner.config.queue_manager.is_none() {
+                    // oslo leaves reply queues to expire 30 min later (spec §10.2 bug 15);
+                    // a graceful shutdown deletes ours.
+                    match consume::delete_queue(&inner.replies, &queue).await {
+                        Ok(()) => inner.declared.forget_queue(&queue),
+                        Err(error) => tracing::info!(%error, "reply queue left to expire"),
+                    }
                 }
             }
             inner.pool.clear();

@@ -5,7 +5,7 @@
 use lapin::Channel;
 
 use super::config::TopologyConfig;
-use super::declare::{self, ConsumeMode, ConsumeSpec, ExchangeSpec, QueueSpec};
+use super::declare::{self, ConsumeMode, ConsumeSpec, ConsumerArgs, ExchangeSpec, QueueSpec};
 use crate::transport::NotificationListenSpec;
 
 impl TopologyConfig {
@@ -44,6 +44,8 @@ impl TopologyConfig {
                 } else {
                     ConsumeMode::BindOnly
                 },
+                // declare_topic_consumer: x-cancel-on-ha-failover when configured.
+                consumer_args: self.consumer_args(),
             });
         }
         plan
@@ -64,6 +66,7 @@ pub(super) async fn declare_default_queue(
         routing_key: queue.name.clone(),
         consumer_tag: String::new(),
         mode: ConsumeMode::BindOnly,
+        consumer_args: ConsumerArgs::None,
     };
     declare::bind(channel, &binding).await
 }
