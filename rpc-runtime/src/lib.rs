@@ -5,6 +5,7 @@
 //! cite its sections as "spec §N".
 
 pub mod client;
+mod clock;
 pub mod context;
 pub mod dispatch;
 pub mod error;

@@ -41,6 +41,7 @@ macro_rules! all_transport_scenarios {
             remote_errors_keep_class_module_message,
             heartbeats_keep_a_long_call_alive,
             timeout_names_target_method_and_seconds,
+            extreme_durations_from_the_api_never_panic,
             context_keys_arrive_intact,
             unicode_and_one_mebibyte_payloads,
             non_finite_floats_with_typed_calls,
@@ -295,6 +296,37 @@ pub async fn timeout_names_target_method_and_seconds(url: &str) {
         text.contains("0.4s") && text.contains("add") && text.contains(&f.topic),
         "{text}"
     );
+    f.finish().await;
+}
+
+/// `Duration::MAX` is a valid timeout: it means "wait as long as it takes", never a panic
+/// (`Instant + Duration` overflowed), and on RabbitMQ the request's `expiration` stays
+/// within what the broker accepts (a 406 closed the channel before). A zero timeout is a
+/// timeout error at once.
+pub async fn extreme_durations_from_the_api_never_panic(url: &str) {
+    let mut f = Fixture::new(url).await;
+    f.serve("s1").await;
+    let forever = f
+        .calc()
+        .timeout(Duration::MAX)
+        .call_monitor_timeout(Duration::MAX);
+    let sum = forever
+        .call(&Context::new(), "add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(5));
+    forever
+        .cast(&Context::new(), "record", json!({"tag": "forever"}))
+        .await
+        .unwrap();
+    assert_eq!(f.recorder.next().await.value, json!("forever"));
+    let error = f
+        .calc()
+        .timeout(Duration::ZERO)
+        .call(&Context::new(), "add", json!({"a": 1, "b": 1}))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RpcError::Timeout { .. }), "{error:?}");
     f.finish().await;
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 
+use crate::clock;
 use crate::error::{DISPATCHER_MODULE, RemoteError, RpcError, TransportError, TransportErrorKind};
 use crate::transport::ReplySink;
 use crate::wire::{self, CodecError, FailureField, RawJson, Reply};
@@ -126,7 +127,7 @@ impl PendingCall {
         call_monitor: Option<Duration>,
     ) -> Result<Result<RawJson, RpcError>, WaitExpired> {
         let mut outcome: Option<Result<RawJson, RpcError>> = None;
-        let mut monitor_deadline = call_monitor.map(|timeout| Instant::now() + timeout);
+        let mut monitor_deadline = call_monitor.map(clock::deadline_in);
         loop {
             let (wake_at, expiry) = match monitor_deadline {
                 Some(monitor) if monitor < deadline => (monitor, WaitExpired::CallMonitor),
@@ -147,7 +148,7 @@ impl PendingCall {
                 }
                 FailureField::None if !reply.result.is_null() => outcome = Some(Ok(reply.result)),
                 FailureField::None if !ending => {
-                    monitor_deadline = call_monitor.map(|timeout| Instant::now() + timeout);
+                    monitor_deadline = call_monitor.map(clock::deadline_in);
                 }
                 FailureField::None => {}
             }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::sleep_until;
 
+use crate::clock;
 use crate::dispatch::Failure;
 use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
 use crate::error::RpcError;
@@ -25,6 +26,14 @@ use replier::Replier;
 
 /// Default limit of requests dispatched at once (oslo `executor_thread_pool_size`).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+
+/// The largest concurrency limit a server takes; larger ones are lowered to it (the limit
+/// is a tokio semaphore, which holds fewer permits than `usize::MAX`).
+pub const MAX_CONCURRENCY: usize = if Semaphore::MAX_PERMITS < u32::MAX as usize {
+    Semaphore::MAX_PERMITS
+} else {
+    u32::MAX as usize
+};
 
 /// Builds an [`RpcServer`].
 #[must_use]
@@ -55,10 +64,11 @@ impl RpcServerBuilder {
         self
     }
 
-    /// Sets how many requests may be dispatched at once (default 64). Further messages
-    /// stay unacknowledged with the broker until a slot frees up.
+    /// Sets how many requests may be dispatched at once (default 64, at least 1, at most
+    /// [`MAX_CONCURRENCY`]). Further messages stay unacknowledged with the broker until a
+    /// slot frees up.
     pub fn max_concurrency(mut self, limit: usize) -> Self {
-        self.max_concurrency = limit.max(1);
+        self.max_concurrency = limit.clamp(1, MAX_CONCURRENCY);
         self
     }
 
@@ -222,7 +232,7 @@ impl Worker {
             (Some(msg_id), Some(reply_q)) => Some((msg_id, reply_q)),
             _ => None,
         };
-        let heartbeat = request.call_monitor_seconds().map(heartbeat_interval);
+        let heartbeat = request.call_monitor_seconds().and_then(heartbeat_interval);
         let future = self.dispatcher.dispatch(request);
         let Some((msg_id, reply_q)) = reply_to else {
             if let Err(failure) = future.await {
@@ -252,29 +262,39 @@ impl Worker {
         reply_q: &str,
         msg_id: &str,
     ) -> Result<RawJson, Failure> {
-        let mut next = Instant::now() + interval;
+        let mut next = clock::deadline_in(interval);
         let mut beating = true;
         loop {
             tokio::select! {
                 outcome = &mut future => return outcome,
                 _ = sleep_until(next), if beating => {
                     beating = self.replier.heartbeat(reply_q, msg_id).await;
-                    next += interval;
+                    next = clock::deadline_after(next, interval);
                 }
             }
         }
     }
 }
 
+/// The shortest heartbeat interval we send (for tiny `_timeout` values).
+const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The heartbeat interval for a call-monitor timeout (a positive, finite number of seconds;
+/// see [`Request::call_monitor_seconds`] and the server's documentation for what other
+/// `_timeout` values mean).
+///
 /// oslo sends heartbeats every `int(_timeout) / 2` seconds. Below 2 s oslo sends none and
 /// the caller times out spuriously (spec §10.2 bug 3); we send them every `_timeout / 2`.
-fn heartbeat_interval(call_monitor_seconds: f64) -> Duration {
+/// An interval no `Duration` can hold (`1e300`) means no heartbeat, as in oslo, whose
+/// watchdog dies of an `OverflowError` there; one that fits but lies beyond the clock's
+/// range (`2**64`) is due after [`clock::FAR_FUTURE`], which in practice is none either.
+fn heartbeat_interval(call_monitor_seconds: f64) -> Option<Duration> {
     let seconds = if call_monitor_seconds >= 2.0 {
         call_monitor_seconds.trunc() / 2.0
     } else {
         call_monitor_seconds / 2.0
     };
-    Duration::from_secs_f64(seconds.max(0.05))
+    clock::seconds(seconds).map(|interval| interval.max(MIN_HEARTBEAT_INTERVAL))
 }
 
 /// Turns a delivery into a request to dispatch, or settles it: undecodable messages are
@@ -323,13 +343,33 @@ async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<
 mod tests {
     use super::*;
 
+    fn interval(seconds: f64) -> Duration {
+        heartbeat_interval(seconds).expect("an interval")
+    }
+
     #[test]
     fn heartbeat_intervals_follow_oslo_above_two_seconds() {
-        assert_eq!(heartbeat_interval(2.0), Duration::from_secs(1));
-        assert_eq!(heartbeat_interval(3.0), Duration::from_millis(1500));
-        assert_eq!(heartbeat_interval(5.9), Duration::from_millis(2500));
-        assert_eq!(heartbeat_interval(60.0), Duration::from_secs(30));
-        assert_eq!(heartbeat_interval(1.0), Duration::from_millis(500));
-        assert_eq!(heartbeat_interval(0.01), Duration::from_millis(50));
+        assert_eq!(interval(2.0), Duration::from_secs(1));
+        assert_eq!(interval(3.0), Duration::from_millis(1500));
+        assert_eq!(interval(5.9), Duration::from_millis(2500));
+        assert_eq!(interval(60.0), Duration::from_secs(30));
+        assert_eq!(interval(1.0), Duration::from_millis(500));
+        assert_eq!(interval(0.01), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn call_monitor_timeouts_too_large_for_a_wait_send_no_heartbeat() {
+        // Python's watchdog dies of OverflowError on both (probed against oslo 18.3.1).
+        assert_eq!(heartbeat_interval(1e300), None);
+        assert_eq!(heartbeat_interval(f64::MAX), None);
+        // 2**64 / 2 fits a Duration; the first heartbeat is due past FAR_FUTURE, and
+        // computing when does not panic.
+        let huge = interval(18446744073709551616.0);
+        assert!(huge > clock::FAR_FUTURE);
+        let start = tokio::time::Instant::now();
+        assert_eq!(
+            clock::deadline_after(start, huge),
+            start + clock::FAR_FUTURE
+        );
     }
 }

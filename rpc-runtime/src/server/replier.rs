@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
+use crate::clock;
 use crate::dispatch::Failure;
 use crate::error::{RemoteError, RpcError, TransportErrorKind};
 use crate::transport::{Destination, PublishOptions, Transport};
@@ -88,7 +89,7 @@ impl Replier {
             tracing::info!(%reply_q, %msg_id, "reply queue doesn't exist, drop reply");
             return;
         }
-        let give_up_at = Instant::now() + self.transport.config().reply_retry_timeout;
+        let give_up_at = clock::deadline_in(self.transport.config().reply_retry_timeout);
         let destination = Destination::Queue { queue: reply_q };
         loop {
             match self

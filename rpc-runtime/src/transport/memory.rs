@@ -492,7 +492,9 @@ impl Driver for MemoryDriver {
             let message = Message {
                 body: body.to_vec(),
                 content_type: Some(CONTENT_TYPE.to_owned()),
-                expires_at: options.expiration.map(|ttl| Instant::now() + ttl),
+                expires_at: options
+                    .expiration
+                    .map(|ttl| Instant::now() + ttl.min(crate::clock::FAR_FUTURE)),
                 route: route_of(destination),
             };
             self.broker.publish(destination, message, options.mandatory)

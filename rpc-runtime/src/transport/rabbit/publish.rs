@@ -27,7 +27,7 @@ use super::RabbitInner;
 use super::declare::{self, ExchangeSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
-use crate::transport::{Destination, PublishOptions};
+use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -47,8 +47,10 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
         .with_delivery_mode(2)
         .with_priority(0);
     match expiration {
-        // Python's str(int(timeout * 1000)).
-        Some(ttl) => properties.with_expiration(ttl.as_millis().to_string().into()),
+        // Python's str(int(timeout * 1000)), within what the broker accepts.
+        Some(ttl) => {
+            properties.with_expiration(ttl.min(MAX_EXPIRATION).as_millis().to_string().into())
+        }
         None => properties,
     }
 }
@@ -340,7 +342,7 @@ async fn republish_adopted(
             let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
                 return;
             };
-            let give_up = Instant::now() + limit;
+            let give_up = crate::clock::deadline_in(limit);
             let delivery = returned.delivery;
             let route = Route {
                 declare: None,
