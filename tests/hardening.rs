@@ -8,8 +8,49 @@ use std::time::Duration;
 use oslo_rpc::prelude::*;
 use oslo_rpc::transport::rabbit::RabbitDriver;
 use oslo_rpc::{RpcServer, TransportUrl};
+use serde_json::json;
 
 const HUGE: &str = "9223372036854775807";
+
+/// Everything logged by this test binary, at every level: one global subscriber (the
+/// servers log from tokio's worker threads), installed at first use. Tests look for text
+/// unique to them.
+fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer: &'static std::sync::Mutex<Vec<u8>> =
+            Box::leak(Box::new(std::sync::Mutex::new(Vec::new())));
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(buffer))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        buffer
+    })
+}
+
+/// The log lines so far that contain `needle`.
+fn logged_lines(needle: &str) -> Vec<String> {
+    let text = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    text.lines()
+        .filter(|line| line.contains(needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+struct LogWriter(&'static std::sync::Mutex<Vec<u8>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
 
 /// Every integer option of the `[oslo_messaging_rabbit]` group at `i64::MAX` (the largest
 /// value oslo.config's `Integer` and ours accept), and the float options at their largest:
@@ -83,4 +124,172 @@ async fn builder_limits_at_their_largest() {
         .unwrap();
     server.stop().await.unwrap();
     transport.shutdown().await;
+}
+
+// ---- every accepted call is answered (item 2) ----
+
+/// A type whose `Serialize` and `Deserialize` panic: a user's bug in a wire type.
+#[derive(Debug)]
+struct Explosive;
+
+impl serde::Serialize for Explosive {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        panic!("Explosive cannot be written")
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Explosive {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        panic!("Explosive cannot be read")
+    }
+}
+
+#[rpc_endpoint(namespace = "boom", version = "1.0")]
+trait Boom {
+    async fn body(&self, reason: String) -> Result<i64, RemoteError>;
+    async fn read(&self, value: Explosive) -> Result<i64, RemoteError>;
+    async fn write(&self) -> Result<Explosive, RemoteError>;
+    async fn add(&self, a: i64, b: i64) -> Result<i64, RemoteError>;
+}
+
+struct BoomService;
+
+impl Boom for BoomService {
+    async fn body(&self, reason: String) -> Result<i64, RemoteError> {
+        panic!("{reason}")
+    }
+    async fn read(&self, _value: Explosive) -> Result<i64, RemoteError> {
+        Ok(1)
+    }
+    async fn write(&self) -> Result<Explosive, RemoteError> {
+        Ok(Explosive)
+    }
+    async fn add(&self, a: i64, b: i64) -> Result<i64, RemoteError> {
+        Ok(a + b)
+    }
+}
+
+/// The same failures from closures: one panics while building its future, one inside it.
+fn dynamic_boom() -> oslo_rpc::DynamicEndpoint {
+    oslo_rpc::DynamicEndpoint::builder()
+        .namespace("dynboom")
+        .method(
+            "early",
+            |_ctx, _args| -> std::future::Ready<Result<serde_json::Value, RpcError>> {
+                panic!("dynamic early panic")
+            },
+        )
+        .method("late", |_ctx, _args| async move {
+            tokio::task::yield_now().await;
+            if true {
+                panic!("dynamic late panic");
+            }
+            Ok::<_, RpcError>(serde_json::json!(0))
+        })
+        .method("add", |_ctx, args| async move {
+            let a = args["a"].as_i64().unwrap_or(0);
+            let b = args["b"].as_i64().unwrap_or(0);
+            Ok::<_, RpcError>(serde_json::json!(a + b))
+        })
+        .build()
+}
+
+fn expect_panic_failure(outcome: Result<serde_json::Value, RpcError>, message: &str) {
+    let error = outcome.expect_err("a panic is a failure");
+    let remote = error
+        .remote()
+        .unwrap_or_else(|| panic!("a remote error, got {error:?}"));
+    assert_eq!(
+        (remote.module.as_str(), remote.class.as_str()),
+        (
+            oslo_rpc::dispatch::PANIC_MODULE,
+            oslo_rpc::dispatch::PANIC_CLASS
+        )
+    );
+    assert_eq!(remote.message, message);
+    assert_eq!(remote.args, [serde_json::json!(message)]);
+}
+
+/// Panics in a method's body, in the user's `Deserialize` of an argument and `Serialize`
+/// of a result, through a generated endpoint and a dynamic one: each call is answered with
+/// `builtins.RuntimeError` carrying the panic message and nothing else; with one
+/// concurrency slot, later calls still run (every slot came back) and the server serves
+/// on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_methods_are_answered_and_the_server_serves_on() {
+    logs();
+    let url = format!("memory://{}", uuid::Uuid::new_v4().simple());
+    let transport = Transport::connect(&url).await.unwrap();
+    let topic = format!("boom-{}", uuid::Uuid::new_v4().simple());
+    let server = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
+        .endpoint(BoomEndpoint::new(BoomService))
+        .endpoint(dynamic_boom())
+        .max_concurrency(1)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let client = |namespace: &str| {
+        RpcClient::new(
+            transport.clone(),
+            Target::topic(&topic).with_namespace(namespace),
+        )
+        .timeout(Duration::from_secs(10))
+    };
+    let ctx = Context::new();
+    let (boom, dynboom) = (client("boom"), client("dynboom"));
+    for round in 0..3 {
+        let reason = format!("body panic {round}");
+        expect_panic_failure(
+            boom.call(&ctx, "body", json!({"reason": reason})).await,
+            &reason,
+        );
+        expect_panic_failure(
+            boom.call(&ctx, "read", json!({"value": 1})).await,
+            "Explosive cannot be read",
+        );
+        expect_panic_failure(
+            boom.call(&ctx, "write", json!({})).await,
+            "Explosive cannot be written",
+        );
+        expect_panic_failure(
+            dynboom.call(&ctx, "early", json!({})).await,
+            "dynamic early panic",
+        );
+        expect_panic_failure(
+            dynboom.call(&ctx, "late", json!({})).await,
+            "dynamic late panic",
+        );
+        // A panicking cast is logged; the next call still gets the one slot.
+        boom.cast(&ctx, "body", json!({"reason": "cast panic"}))
+            .await
+            .unwrap();
+        let typed = BoomClient::new(boom.clone());
+        assert_eq!(typed.add(&ctx, 2, round).await.unwrap(), 2 + round);
+        assert_eq!(
+            dynboom
+                .call(&ctx, "add", json!({"a": 1, "b": 2}))
+                .await
+                .unwrap(),
+            json!(3)
+        );
+    }
+    server.stop().await.unwrap();
+    transport.shutdown().await;
+    // Logged at error level, with the method and the message (and, for the cast, only
+    // there: a cast has nobody to answer).
+    for (method, panic) in [
+        ("body", "body panic 2"),
+        ("late", "dynamic late panic"),
+        ("body", "cast panic"),
+    ] {
+        let lines = logged_lines(panic);
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.contains("ERROR") && line.contains(&format!("method={method}"))),
+            "{panic}: {lines:?}"
+        );
+    }
 }

@@ -16,6 +16,7 @@ use tokio::time::sleep_until;
 
 use crate::clock;
 use crate::dispatch::Failure;
+use crate::dispatch::panics::{self, PANIC_CLASS, panic_failure};
 use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
 use crate::error::RpcError;
 use crate::target::Target;
@@ -225,7 +226,8 @@ impl Worker {
     }
 
     /// Runs one request: heartbeats while it runs (calls with a call monitor), then the
-    /// reply (calls) or a log line (casts).
+    /// reply (calls) or a log line (casts). A panic in the endpoint is answered like any
+    /// failure (see [`crate::dispatch::panics`]).
     async fn handle(&self, mut request: Request) {
         let method = request.method.clone();
         let reply_to = match (request.msg_id.take(), request.reply_q.take()) {
@@ -233,9 +235,9 @@ impl Worker {
             _ => None,
         };
         let heartbeat = request.call_monitor_seconds().and_then(heartbeat_interval);
-        let future = self.dispatcher.dispatch(request);
+        let future = panics::catch_panics(|| self.dispatcher.dispatch(request));
         let Some((msg_id, reply_q)) = reply_to else {
-            if let Err(failure) = future.await {
+            if let Err(failure) = settle(&method, future.await) {
                 tracing::warn!(%method, %failure, "cast failed");
             }
             return;
@@ -248,20 +250,20 @@ impl Worker {
             None => future.await,
         };
         self.replier
-            .reply(&reply_q, &msg_id, &method, outcome)
+            .reply(&reply_q, &msg_id, &method, settle(&method, outcome))
             .await;
     }
 
     /// Drives the method while sending a heartbeat every `interval`. Heartbeats stop on
     /// every outcome, errors included (spec §10.2 bug 2 is not copied), and after a
     /// heartbeat fails to send (spec §4.3 step 4).
-    async fn with_heartbeats(
+    async fn with_heartbeats<F: Future + Unpin>(
         &self,
-        mut future: crate::dispatch::DispatchFuture,
+        mut future: F,
         interval: Duration,
         reply_q: &str,
         msg_id: &str,
-    ) -> Result<RawJson, Failure> {
+    ) -> F::Output {
         let mut next = clock::deadline_in(interval);
         let mut beating = true;
         loop {
@@ -274,6 +276,18 @@ impl Worker {
             }
         }
     }
+}
+
+/// A method's outcome, with a panic turned into its failure and logged at error level
+/// (oslo logs "Exception during message handling" for an unexpected exception).
+fn settle(
+    method: &str,
+    outcome: Result<Result<RawJson, Failure>, String>,
+) -> Result<RawJson, Failure> {
+    outcome.unwrap_or_else(|panic| {
+        tracing::error!(%method, %panic, "the method panicked; answering with {PANIC_CLASS}");
+        Err(panic_failure(&panic))
+    })
 }
 
 /// The shortest heartbeat interval we send (for tiny `_timeout` values).
