@@ -14,6 +14,7 @@ pub mod schema;
 pub mod server;
 pub mod tap;
 pub mod target;
+mod tasks;
 pub mod transport;
 pub mod url;
 pub mod version;

@@ -51,6 +51,7 @@ macro_rules! all_transport_scenarios {
             exchange_override_is_a_separate_bus,
             private_methods_are_refused,
             tap_sees_every_request_without_taking_any,
+            every_task_ends_with_the_transport,
         );
     };
 }
@@ -615,6 +616,64 @@ pub async fn tap_sees_every_request_without_taking_any(url: &str) {
 }
 
 /// Runs futures concurrently on the current task (no extra dependency for a test).
+/// Every task the runtime starts is owned (issue 12, item 5): after calls, casts, fanout,
+/// a server stopped, a server whose handle was dropped without stop() and one left
+/// running, `Transport::shutdown` returns with the runtime's task count back where it
+/// started (tokio's `num_alive_tasks`, counted in this test's own runtime).
+///
+/// Except for lapin's heartbeat timer, one task per AMQP connection, which notices its
+/// closed connection only when it next wakes, up to half the heartbeat interval later:
+/// the RabbitMQ run asks for 2 s heartbeats and waits up to 5 s for those.
+pub async fn every_task_ends_with_the_transport(url: &str) {
+    let url = if url.starts_with("rabbit") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}heartbeat_timeout_threshold=2")
+    } else {
+        url.to_owned()
+    };
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    f.serve("s2").await;
+    f.serve("s3").await;
+    let calc = f.calc();
+    for i in 0..20 {
+        let sum = calc
+            .call(&Context::new(), "add", json!({"a": i, "b": 1}))
+            .await
+            .unwrap();
+        assert_eq!(sum, json!(i + 1));
+        calc.cast(&Context::new(), "record", json!({"tag": i}))
+            .await
+            .unwrap();
+        assert_eq!(f.recorder.next().await.value, json!(i));
+    }
+    calc.clone()
+        .fanout(true)
+        .cast(&Context::new(), "record", json!({"tag": "all"}))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(f.recorder.next().await.value, json!("all"));
+    }
+    assert!(metrics.num_alive_tasks() > baseline);
+    f.take_server(0).stop().await.unwrap();
+    drop(f.take_server(0)); // stops in the background, owned by the transport
+    // s3 is still running: shutdown stops it.
+    f.transport.shutdown().await;
+    let settled = Instant::now() + Duration::from_secs(5);
+    while metrics.num_alive_tasks() != baseline && Instant::now() < settled {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        baseline,
+        "tasks left running after Transport::shutdown"
+    );
+    f.finish().await;
+}
+
 pub async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::sleep_until;
 
 use crate::clock;
@@ -24,6 +24,7 @@ use crate::transport::{Incoming, ListenSpec, Listener, Transport};
 use crate::wire::{self, RawJson, Request};
 use duplicates::DuplicateWindow;
 use replier::Replier;
+pub use replier::STOP_REPLY_GRACE;
 
 /// Default limit of requests dispatched at once (oslo `executor_thread_pool_size`).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
@@ -124,9 +125,11 @@ impl RpcServer {
             replier: Replier::new(self.transport.clone()),
             dispatcher: self.dispatcher,
             slots: Arc::new(Semaphore::new(self.max_concurrency)),
-            max_concurrency: self.max_concurrency,
         };
-        let task = tokio::spawn(worker.serve(listener, stop_rx));
+        // Owned by the transport: a handle dropped without stop() still stops in the
+        // background, and Transport::shutdown stops and awaits it.
+        let tasks = self.transport.tasks();
+        let task = tasks.spawn(worker.serve(listener, stop_rx, tasks.closing()));
         Ok(ServerHandle {
             target: self.target,
             stop_tx: Some(stop_tx),
@@ -158,6 +161,12 @@ impl ServerHandle {
     /// Stops gracefully: stops consuming (messages not yet accepted go back to the
     /// broker), lets the calls in flight finish and reply, deletes the fanout queue, and
     /// returns.
+    ///
+    /// Promptly: a reply whose queue does not exist is retried for at most
+    /// [`STOP_REPLY_GRACE`] once the stop began (not `kombu_missing_consumer_retry_timeout`,
+    /// 60 s, which Python oslo.messaging holds its stop for), so the stop ends about a
+    /// second after the last call in flight, while replies whose queue exists are
+    /// delivered.
     pub async fn stop(mut self) -> Result<(), RpcError> {
         if let Some(stop) = self.stop_tx.take() {
             let _ = stop.send(());
@@ -183,19 +192,32 @@ struct Worker {
     replier: Replier,
     dispatcher: Dispatcher,
     slots: Arc<Semaphore>,
-    max_concurrency: usize,
 }
 
 impl Worker {
-    async fn serve(self, mut listener: Box<dyn Listener>, mut stop: oneshot::Receiver<()>) {
+    /// Serves until `stop` (the handle) or `closing` (the transport's shutdown), then stops
+    /// gracefully. Every request runs as a task of `in_flight`, owned here: stopping waits
+    /// for all of them, and dropping this future (an aborted shutdown) aborts them.
+    async fn serve(
+        self,
+        mut listener: Box<dyn Listener>,
+        mut stop: oneshot::Receiver<()>,
+        closing: impl Future<Output = ()>,
+    ) {
         let worker = Arc::new(self);
         let mut duplicates = DuplicateWindow::default();
+        let mut in_flight = JoinSet::new();
+        let mut closing = std::pin::pin!(closing);
         loop {
+            while let Some(ended) = in_flight.try_join_next() {
+                report_request_task(ended);
+            }
             // Take a slot before a message, so no more than `max_concurrency` accepted
             // (acknowledged) requests exist at once; the rest wait unacknowledged.
             let slot = tokio::select! {
                 biased;
                 _ = &mut stop => break,
+                () = &mut closing => break,
                 slot = worker.slots.clone().acquire_owned() => match slot {
                     Ok(slot) => slot,
                     Err(_) => break,
@@ -204,6 +226,7 @@ impl Worker {
             let incoming = tokio::select! {
                 biased;
                 _ = &mut stop => break,
+                () = &mut closing => break,
                 incoming = listener.recv() => match incoming {
                     Some(incoming) => incoming,
                     None => break,
@@ -213,15 +236,16 @@ impl Worker {
                 continue;
             };
             let worker = worker.clone();
-            tokio::spawn(async move {
+            in_flight.spawn(async move {
                 worker.handle(request).await;
                 drop(slot);
             });
         }
         listener.stop().await;
-        // Every in-flight request holds a slot until it has replied.
-        let all = u32::try_from(worker.max_concurrency).unwrap_or(u32::MAX);
-        let _drained = worker.slots.acquire_many(all).await;
+        worker.replier.stopping();
+        while let Some(ended) = in_flight.join_next().await {
+            report_request_task(ended);
+        }
         listener.close().await;
     }
 
@@ -274,6 +298,17 @@ impl Worker {
                     next = clock::deadline_after(next, interval);
                 }
             }
+        }
+    }
+}
+
+/// A request task that failed: only a bug of ours can panic there (the endpoint's panics
+/// are caught and answered).
+fn report_request_task(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended {
+        if error.is_panic() {
+            let panic = panics::panic_message(error.into_panic().as_ref());
+            tracing::error!(%panic, "a request task panicked");
         }
     }
 }

@@ -18,6 +18,7 @@ use tokio::sync::OnceCell;
 
 use crate::client::reply_waiter::ReplyWaiter;
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::url::TransportUrl;
 
 /// A boxed future, as the object-safe `Driver` trait returns them.
@@ -167,7 +168,8 @@ pub trait Driver: Send + Sync + 'static {
         ))))
     }
 
-    /// Closes connections; later operations fail with a transport error.
+    /// Closes connections; later operations fail with a transport error. Returns once
+    /// every task the driver started has ended.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -201,10 +203,16 @@ pub struct Transport {
 
 struct TransportInner {
     driver: Arc<dyn Driver>,
+    /// The servers started on this transport (their consuming loops).
+    tasks: Tasks,
     url: TransportUrl,
     config: TransportConfig,
     reply_waiter: OnceCell<Arc<ReplyWaiter>>,
 }
+
+/// How long [`Transport::shutdown`] lets the servers still running on the transport finish
+/// the calls in flight before aborting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The URL schemes `Transport::connect` knows.
 pub const SUPPORTED_SCHEMES: &[&str] = &["rabbit", "kombu", "memory"];
@@ -257,8 +265,22 @@ impl Transport {
             .await
     }
 
-    /// Closes the transport's connections. Clients and servers using it fail afterwards.
+    /// The tasks this transport owns.
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
+    /// Shuts the transport down and returns once everything it started has ended.
+    ///
+    /// Servers still running on it stop as [`ServerHandle::stop`] stops them (calls in
+    /// flight finish and reply) for at most [`SHUTDOWN_GRACE`]; what still runs then is
+    /// aborted. Then the connections close, and the driver's own tasks (connection
+    /// supervisors, consumers) end. Clients and servers using the transport fail
+    /// afterwards.
+    ///
+    /// [`ServerHandle::stop`]: crate::ServerHandle::stop
     pub async fn shutdown(&self) {
+        self.inner.tasks.shutdown(SHUTDOWN_GRACE).await;
         if let Some(waiter) = self.inner.reply_waiter.get() {
             waiter.close();
         }
@@ -340,6 +362,7 @@ impl TransportBuilder {
                 url,
                 config,
                 reply_waiter: OnceCell::new(),
+                tasks: Tasks::default(),
             }),
         })
     }

@@ -5,9 +5,9 @@
 //! sink by that task; a server's listener polls its consumers itself, so a request reaches
 //! the server without an extra hop between tasks.
 
-use std::future::{Future, poll_fn};
+use std::future::poll_fn;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -24,10 +24,12 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
+use super::acks::{self, PendingAcks, Started};
 use super::config::Backoff;
 use super::declare::{self, ConsumeMode, ConsumeSpec, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
 
 /// How long stopping a group (cancel, close) or deleting a queue may take.
@@ -92,6 +94,7 @@ impl ConsumerGroup {
         plan: Vec<ConsumeSpec>,
         prefetch: u16,
         deliver: Deliver,
+        tasks: &Tasks,
     ) -> Self {
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
         let (stop, stop_rx) = watch::channel(false);
@@ -109,7 +112,7 @@ impl ConsumerGroup {
             link,
             status,
             stop,
-            task: Some(tokio::spawn(task.run())),
+            task: Some(tasks.spawn(task.run())),
         }
     }
 
@@ -350,10 +353,14 @@ impl GroupTask {
         sink: Arc<dyn ReplySink>,
     ) -> PumpEnd {
         let mut start = 0usize;
+        let mut acks = PendingAcks::default();
         loop {
             let next = tokio::select! {
                 biased;
-                _ = stopped(&mut self.stop) => return PumpEnd::Stopped,
+                _ = stopped(&mut self.stop) => {
+                    acks.flush(SETTLE_TIMEOUT).await;
+                    return PumpEnd::Stopped;
+                }
                 next = next_delivery(&mut consumers, &mut start) => next,
             };
             let delivery = match next {
@@ -364,7 +371,12 @@ impl GroupTask {
             let content_type = delivery.properties.content_type().as_ref();
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
             // oslo acks every reply on receipt, wanted or not (spec §4.4).
-            ack_without_waiting(&delivery.acker);
+            let acker = delivery.acker.clone();
+            match acks.start(async move { acker.ack(BasicAckOptions::default()).await }) {
+                Started::Done(outcome) => acks::log_outcome(outcome),
+                Started::Pending(Some(oldest)) => acks::log_outcome(oldest.await),
+                Started::Pending(None) => {}
+            }
             crate::wire::recycle(delivery.data);
         }
     }
@@ -388,20 +400,6 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
-    }
-}
-
-/// Queues the acknowledgement of a reply without waiting for lapin to write it: the reply
-/// is already with its caller, and an ack lost with the connection only makes the broker
-/// deliver the reply again, to be dropped as unwanted. Saves a wake-up per reply.
-fn ack_without_waiting(acker: &lapin::Acker) {
-    let mut ack = std::pin::pin!(acker.ack(BasicAckOptions::default()));
-    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-    // The first poll hands the command to lapin's I/O loop; nobody waits for the rest.
-    match ack.as_mut().poll(&mut context) {
-        Poll::Ready(Ok(false)) => tracing::debug!("reply not acknowledged: channel closed"),
-        Poll::Ready(Err(error)) => tracing::debug!(%error, "could not acknowledge a reply"),
-        Poll::Ready(Ok(true)) | Poll::Pending => {}
     }
 }
 
@@ -501,6 +499,8 @@ pub(super) struct RabbitListener {
     /// A tap: deliveries are auto-acknowledged and carry their route.
     pub(super) tap: bool,
     pub(super) stopped: bool,
+    /// The acks of this listener's deliveries not reported written yet.
+    pub(super) acks: Arc<Mutex<PendingAcks>>,
 }
 
 impl RabbitListener {
@@ -509,6 +509,9 @@ impl RabbitListener {
             return;
         }
         self.stopped = true;
+        // Every ack goes out before the channel closes, or its message would go back too.
+        let mut acks = std::mem::take(&mut *lock(&self.acks));
+        acks.flush(SETTLE_TIMEOUT).await;
         // The group cancels the consumers and closes the channel: what was delivered here
         // but never accepted goes back to the queues.
         self.group.stop().await;
@@ -547,6 +550,7 @@ impl RabbitListener {
 impl Listener for RabbitListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
+            lock(&self.acks).poll_kept();
             let delivery = self.next_delivery().await?;
             let content_type = delivery
                 .properties
@@ -568,7 +572,10 @@ impl Listener for RabbitListener {
             Some(Incoming {
                 body: delivery.data,
                 content_type,
-                acker: Some(Box::new(RabbitAcker(delivery.acker))),
+                acker: Some(Box::new(RabbitAcker {
+                    acker: delivery.acker,
+                    acks: self.acks.clone(),
+                })),
                 route: None,
             })
         })
@@ -592,7 +599,15 @@ impl Listener for RabbitListener {
 }
 
 /// Settles one delivery of a server's queues.
-struct RabbitAcker(lapin::Acker);
+struct RabbitAcker {
+    acker: lapin::Acker,
+    /// The listener's acks in flight, where this one is kept until written.
+    acks: Arc<Mutex<PendingAcks>>,
+}
+
+fn lock(acks: &Mutex<PendingAcks>) -> MutexGuard<'_, PendingAcks> {
+    acks.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {
     match outcome {
@@ -608,24 +623,26 @@ impl Acker for RabbitAcker {
     /// Done once lapin has the ack queued for its connection, as py-amqp's `ack()` returns
     /// once the frame is in the socket: either way the broker may still lose it with the
     /// connection (then it redelivers, and the duplicate window drops the copy, spec §8.2).
-    /// Waiting for lapin's own confirmation of the write would cost two thread hops per
-    /// request on the consuming loop.
+    /// The listener keeps the ack until lapin reports it written (see [`super::acks`]):
+    /// waiting here would cost two thread hops per request on the consuming loop.
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
-        let mut ack = Box::pin(async move { self.0.ack(BasicAckOptions::default()).await });
-        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-        // The first poll hands the command to lapin; a refusal (closed or poisoned
-        // channel) is already known then.
-        let outcome = match ack.as_mut().poll(&mut context) {
-            Poll::Ready(outcome) => settled(outcome, "ack"),
-            Poll::Pending => Ok(()),
-        };
-        Box::pin(std::future::ready(outcome))
+        let RabbitAcker { acker, acks } = *self;
+        let started = lock(&acks).start(async move { acker.ack(BasicAckOptions::default()).await });
+        match started {
+            // A refusal (closed or poisoned channel) is known at once.
+            Started::Done(outcome) => Box::pin(std::future::ready(settled(outcome, "ack"))),
+            Started::Pending(None) => Box::pin(std::future::ready(Ok(()))),
+            Started::Pending(Some(oldest)) => Box::pin(async move {
+                acks::log_outcome(oldest.await);
+                Ok(())
+            }),
+        }
     }
 
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: false };
-            settled(self.0.reject(options).await, "reject")
+            settled(self.acker.reject(options).await, "reject")
         })
     }
 }

@@ -22,6 +22,7 @@ use tokio::time::{sleep, timeout};
 use super::config::RabbitConfig;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::rabbit_options::FailoverStrategy;
+use crate::tasks::Tasks;
 
 /// How often a supervisor looks at its connection's state, in case lapin reports a loss
 /// without an event.
@@ -110,10 +111,12 @@ pub(super) struct Link {
     shutdown: watch::Sender<bool>,
     started: AtomicBool,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The driver's tasks, which own the supervisor.
+    tasks: Tasks,
 }
 
 impl Link {
-    pub(super) fn new(role: Role, config: Arc<RabbitConfig>) -> Self {
+    pub(super) fn new(role: Role, config: Arc<RabbitConfig>, tasks: Tasks) -> Self {
         let (state_tx, state) = watch::channel(LinkState::Down {
             failures: 0,
             error: None,
@@ -127,6 +130,7 @@ impl Link {
             shutdown: watch::channel(false).0,
             started: AtomicBool::new(false),
             task: Mutex::new(None),
+            tasks,
         }
     }
 
@@ -145,7 +149,7 @@ impl Link {
             check: self.check.clone(),
             shutdown: self.shutdown.subscribe(),
         };
-        let task = tokio::spawn(supervisor.run());
+        let task = self.tasks.spawn(supervisor.run());
         *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
     }
 

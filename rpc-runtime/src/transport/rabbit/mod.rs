@@ -29,6 +29,7 @@
 //!
 //! Declarations follow spec §2.1 exactly (`declare.rs`); publish properties follow §3.4.
 
+mod acks;
 mod config;
 mod consume;
 mod declare;
@@ -46,6 +47,7 @@ use super::{
     BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink, TapSpec,
 };
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::url::TransportUrl;
 use config::RabbitConfig;
 use consume::{ConsumerGroup, Deliver, RabbitListener};
@@ -54,6 +56,10 @@ use link::{Link, Role};
 use pool::ChannelPool;
 
 pub use config::DEFAULT_PREFETCH;
+
+/// How long the driver's tasks may take to end once its connections are closed, before
+/// they are aborted (each already has its own, shorter, bound).
+const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 pub use declare::EntityKind;
 
 /// The RabbitMQ driver. `Transport::connect("rabbit://...")` builds one; build it yourself
@@ -97,9 +103,10 @@ pub(crate) struct RabbitInner {
     declared: Arc<Declared>,
     /// The reply queue's name and consumer, once a call created them.
     reply: Mutex<Option<(String, ConsumerGroup)>>,
-    /// Returned messages that reached another publish, to republish (see [`publish`]).
-    adopted: std::sync::OnceLock<mpsc::UnboundedSender<lapin::message::BasicReturnMessage>>,
     closed: AtomicBool,
+    /// Every task the driver starts: connection supervisors, consumer groups, republished
+    /// returns, abandoned confirms. `shutdown` waits for them (and aborts stragglers).
+    tasks: Tasks,
 }
 
 impl RabbitInner {
@@ -131,6 +138,8 @@ impl RabbitDriver {
         for consumer in &plan {
             consumer.check_names()?;
         }
+        // Unbounded, and bounded by the reconnections: the group sends one set per session
+        // and waits for it to end before setting up the next.
         let (tx, sessions) = mpsc::unbounded_channel();
         let mut group = ConsumerGroup::start(
             inner.consume.clone(),
@@ -139,6 +148,7 @@ impl RabbitDriver {
             plan,
             prefetch,
             Deliver::Requests(tx),
+            &inner.tasks,
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -150,6 +160,7 @@ impl RabbitDriver {
             own_queue,
             tap,
             stopped: false,
+            acks: Default::default(),
         }))
     }
 
@@ -169,10 +180,11 @@ impl RabbitDriver {
         connections: Connections,
     ) -> Result<RabbitDriver, RpcError> {
         let config = Arc::new(RabbitConfig::from_url(url)?);
-        let publish = Arc::new(Link::new(Role::Publish, config.clone()));
+        let tasks = Tasks::default();
+        let publish = Arc::new(Link::new(Role::Publish, config.clone(), tasks.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
-                Arc::new(Link::new(Role::Consume, config.clone()))
+                Arc::new(Link::new(Role::Consume, config.clone(), tasks.clone()))
             }
             Connections::Shared => publish.clone(),
         };
@@ -188,9 +200,9 @@ impl RabbitDriver {
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
-                adopted: std::sync::OnceLock::new(),
                 closed: AtomicBool::new(false),
                 config,
+                tasks,
             }),
         })
     }
@@ -249,6 +261,7 @@ impl Driver for RabbitDriver {
                 plan,
                 0,
                 Deliver::Replies(sink),
+                &inner.tasks,
             );
             group.ready().await?;
             let previous = inner.reply().replace((queue.to_owned(), group));
@@ -299,6 +312,9 @@ impl Driver for RabbitDriver {
             }
             inner.pool.clear();
             tokio::join!(inner.publish.close(), inner.consume.close());
+            // Consumer groups of listeners dropped without close, republished returns,
+            // abandoned confirms: all end once the connections are closed.
+            inner.tasks.shutdown(TASKS_GRACE).await;
         })
     }
 }

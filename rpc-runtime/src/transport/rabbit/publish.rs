@@ -20,13 +20,13 @@ use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Confirmation};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
 use super::declare::{self, ExchangeSpec};
 use super::link::Session;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
+use crate::tasks::Tasks;
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
@@ -276,7 +276,10 @@ async fn shared_attempt(
         )
         .await
         .map_err(fail)?;
-    let confirmation = ConfirmGuard(Some(confirm)).wait().await.map_err(fail)?;
+    let confirmation = ConfirmGuard(Some(confirm), inner.tasks.clone())
+        .wait()
+        .await
+        .map_err(fail)?;
     let (acked, returned) = match confirmation {
         Confirmation::Ack(returned) => (true, returned),
         Confirmation::Nack(returned) => (false, returned),
@@ -316,86 +319,77 @@ fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
 }
 
 /// Takes over a returned message that reached another publish's confirm: it is
-/// republished in the background (see the module documentation).
+/// republished by a task of the driver (see the module documentation). One task per
+/// returned message, no queue between: a return answers one of our own publishes, so
+/// their number is bounded by the publishes in flight.
 fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
-    let adopted = inner.adopted.get_or_init(|| {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
-        tx
-    });
     tracing::debug!(
         routing_key = %returned.delivery.routing_key,
         "adopting a message returned to another publish"
     );
-    let _ = adopted.send(returned);
+    inner
+        .tasks
+        .spawn(republish_adopted(Arc::downgrade(inner), returned));
 }
 
-/// Republishes adopted returned messages until each is routed or its time is up. Ends
+/// Republishes an adopted returned message until it is routed or its time is up. Ends
 /// with the driver.
-async fn republish_adopted(
-    inner: Weak<RabbitInner>,
-    mut adopted: mpsc::UnboundedReceiver<BasicReturnMessage>,
-) {
-    while let Some(returned) = adopted.recv().await {
-        let inner = inner.clone();
-        tokio::spawn(async move {
-            let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+async fn republish_adopted(inner: Weak<RabbitInner>, returned: BasicReturnMessage) {
+    let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+        return;
+    };
+    let give_up = crate::clock::deadline_in(limit);
+    let delivery = returned.delivery;
+    let route = Route {
+        declare: None,
+        exchange: delivery.exchange,
+        routing_key: delivery.routing_key,
+        shareable: true,
+    };
+    while Instant::now() < give_up {
+        sleep(RETURN_RETRY_PAUSE).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if inner.check_open().is_err() {
+            return;
+        }
+        let Ok(session) = inner.publish.session(Some(0)).await else {
+            continue;
+        };
+        let outcome = shared_attempt(
+            &inner,
+            &session,
+            &route,
+            &delivery.data,
+            &delivery.properties,
+            true,
+        )
+        .await;
+        match outcome {
+            Ok(()) => return,
+            Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
+            Err(
+                Failure::Refused(text)
+                | Failure::ExchangeMissing(text)
+                | Failure::DurableMismatch(text),
+            ) => {
+                tracing::warn!(%text, "dropping an adopted returned message");
                 return;
-            };
-            let give_up = crate::clock::deadline_in(limit);
-            let delivery = returned.delivery;
-            let route = Route {
-                declare: None,
-                exchange: delivery.exchange,
-                routing_key: delivery.routing_key,
-                shareable: true,
-            };
-            while Instant::now() < give_up {
-                sleep(RETURN_RETRY_PAUSE).await;
-                let Some(inner) = inner.upgrade() else { return };
-                if inner.check_open().is_err() {
-                    return;
-                }
-                let Ok(session) = inner.publish.session(Some(0)).await else {
-                    continue;
-                };
-                let outcome = shared_attempt(
-                    &inner,
-                    &session,
-                    &route,
-                    &delivery.data,
-                    &delivery.properties,
-                    true,
-                )
-                .await;
-                match outcome {
-                    Ok(()) => return,
-                    Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
-                    Err(
-                        Failure::Refused(text)
-                        | Failure::ExchangeMissing(text)
-                        | Failure::DurableMismatch(text),
-                    ) => {
-                        tracing::warn!(%text, "dropping an adopted returned message");
-                        return;
-                    }
-                }
             }
-            tracing::warn!(
-                routing_key = %route.routing_key,
-                "a returned message failed to send within {} s due to a missing queue; \
-                 abandoning",
-                limit.as_secs()
-            );
-        });
+        }
     }
+    tracing::warn!(
+        routing_key = %route.routing_key,
+        "a returned message failed to send within {} s due to a missing queue; \
+         abandoning",
+        limit.as_secs()
+    );
 }
 
 /// A confirm on the shared channel. If the caller gives up before it resolves, it is
-/// awaited in the background: lapin keeps a dropped unresolved confirm until someone calls
-/// `wait_for_confirms`, which nobody does on a channel that lives as long as its
+/// awaited by a task of the driver: lapin keeps a dropped unresolved confirm until someone
+/// calls `wait_for_confirms`, which nobody does on a channel that lives as long as its
 /// connection.
-struct ConfirmGuard(Option<lapin::PublisherConfirm>);
+struct ConfirmGuard(Option<lapin::PublisherConfirm>, Tasks);
 
 /// How long an abandoned confirm is awaited in the background.
 const ABANDONED_CONFIRM_WAIT: Duration = Duration::from_secs(30);
@@ -412,8 +406,8 @@ impl ConfirmGuard {
 impl Drop for ConfirmGuard {
     fn drop(&mut self) {
         if let Some(confirm) = self.0.take() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                self.1.spawn(async move {
                     let _ = timeout(ABANDONED_CONFIRM_WAIT, confirm).await;
                 });
             }
