@@ -52,6 +52,7 @@ macro_rules! all_transport_scenarios {
             private_methods_are_refused,
             tap_sees_every_request_without_taking_any,
             every_task_ends_with_the_transport,
+            stop_is_prompt_when_a_reply_queue_is_missing,
         );
     };
 }
@@ -671,6 +672,82 @@ pub async fn every_task_ends_with_the_transport(url: &str) {
         baseline,
         "tasks left running after Transport::shutdown"
     );
+    f.finish().await;
+}
+
+/// Prompt stop (issue 12, item 7): Python oslo.messaging holds its graceful stop for
+/// `kombu_missing_consumer_retry_timeout` (60 s) retrying a reply to a queue that does not
+/// exist (spec §4.5). Here a stop waits for the calls in flight and delivers the replies
+/// whose queue exists, and ends within 2 s of the last handler, with the transport's
+/// default 60 s retry limit in force: a missing queue is retried for at most
+/// `STOP_REPLY_GRACE` (1 s) once the stop began.
+pub async fn stop_is_prompt_when_a_reply_queue_is_missing(url: &str) {
+    let rabbit =
+        crate::support::rabbit::is_rabbit(url).then(|| crate::support::rabbit::driver(url));
+    let mut builder = Transport::builder(url);
+    if let Some(driver) = &rabbit {
+        builder = builder.driver(driver.clone());
+    }
+    let transport = builder.connect().await.expect("transport");
+    assert_eq!(
+        transport.config().reply_retry_timeout,
+        Duration::from_secs(60)
+    );
+    let f = Fixture::new(url).await;
+    let recorder = f.recorder.clone();
+    let gauge = f.gauge.clone();
+    let server = RpcServer::builder(transport.clone(), Target::server(&f.topic, "s1"))
+        .endpoint(crate::support::calc_endpoint("s1", &recorder, &gauge))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    // A call whose caller is gone: its reply queue does not exist.
+    let orphan = oslo_rpc::wire::encode_request(
+        &oslo_rpc::wire::RequestHeader {
+            method: "sleep",
+            namespace: Some("calc"),
+            version: None,
+            call: Some(oslo_rpc::wire::CallHeader {
+                msg_id: "orphan",
+                reply_q: &format!("reply_{}", unique("gone").replace('-', "")),
+                call_monitor_timeout: None,
+            }),
+            unique_id: &unique("u"),
+            context: &Context::new(),
+        },
+        &json!({"seconds": 0.5}),
+    )
+    .unwrap();
+    crate::support::publish_request(&f, &orphan).await;
+    assert_eq!(recorder.next().await.what, "sleep");
+    // And a call whose caller waits.
+    let client = f.calc();
+    let waiting = tokio::spawn(async move {
+        client
+            .call(&Context::new(), "sleep", json!({"seconds": 0.6}))
+            .await
+    });
+    assert_eq!(recorder.next().await.what, "sleep");
+    let stop_began = Instant::now();
+    server.stop().await.unwrap();
+    let stopped = Instant::now();
+    assert_eq!(waiting.await.unwrap().unwrap(), json!(0.6));
+    // The last handler ended about 0.6 s after the stop began.
+    let after_handlers = stopped.saturating_duration_since(stop_began + Duration::from_millis(600));
+    eprintln!(
+        "stop took {:?}, {after_handlers:?} after the last handler",
+        stopped - stop_began
+    );
+    assert!(
+        after_handlers < Duration::from_secs(2),
+        "stop ended {after_handlers:?} after the last handler"
+    );
+    transport.shutdown().await;
+    if let Some(driver) = rabbit {
+        crate::support::rabbit::delete_declared(&driver, &["openstack"]).await;
+    }
     f.finish().await;
 }
 
