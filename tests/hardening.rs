@@ -293,3 +293,121 @@ async fn panicking_methods_are_answered_and_the_server_serves_on() {
         );
     }
 }
+
+// ---- secrets (item 8) ----
+
+/// The password every URL of the secrets test carries (and its percent-encoded form).
+const PASSWORD: &str = "Pw-7f3a9e!only@here";
+const PASSWORD_ENCODED: &str = "Pw-7f3a9e!only%40here";
+
+fn assert_no_password(what: &str, text: &str) {
+    assert!(
+        !text.contains(PASSWORD) && !text.contains(PASSWORD_ENCODED),
+        "{what} shows the password: {text}"
+    );
+}
+
+/// Every error and log path that can carry a transport URL shows no password: URL and
+/// option errors, `Transport`'s `Debug`, driver refusals, a broker that cannot be reached
+/// (errors of calls, casts and servers, and every log line at every level, lapin's
+/// included), and a broker that refuses the password. The URL module's own test covers
+/// each `UrlError` variant; `rpc-cli`'s tests cover the command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_error_or_log_line_shows_a_password() {
+    logs();
+    let marker = format!("secrets-{}", uuid::Uuid::new_v4().simple());
+    tracing::info!("{marker} begins");
+    let with = |rest: &str| format!("rabbit://guest:{PASSWORD_ENCODED}@{rest}");
+
+    // Refused when parsed or when the driver is built.
+    for url in [
+        with("h:0/"),
+        with("h/?nosuch_option=1"),
+        with("h/?heartbeat_rate=x"),
+        with("h/?ssl=true"),
+        with("h/?kombu_compression=gzip"),
+        format!("kombu+memory://guest:{PASSWORD_ENCODED}@h/"),
+        format!("nats://guest:{PASSWORD_ENCODED}@h/"),
+    ] {
+        let error = Transport::connect(&url).await.unwrap_err();
+        assert_no_password("a refused URL's error", &format!("{error} {error:?}"));
+    }
+
+    // A transport whose broker cannot be reached (nothing listens on port 1).
+    let unreachable = with("127.0.0.1:1/?rabbit_retry_interval=1");
+    let transport = Transport::connect(&unreachable).await.unwrap();
+    assert_no_password(
+        "Transport's Debug",
+        &format!("{transport:?} {}", transport.url()),
+    );
+    let client = RpcClient::new(
+        transport.clone(),
+        Target::topic("secrets").with_namespace("x"),
+    )
+    .timeout(Duration::from_secs(3))
+    .retry(Some(0));
+    let error = client
+        .call(&Context::new(), "m", json!({}))
+        .await
+        .unwrap_err();
+    assert_no_password("an unreachable call's error", &format!("{error} {error:?}"));
+    let error = client
+        .cast(&Context::new(), "m", json!({}))
+        .await
+        .unwrap_err();
+    assert_no_password("an unreachable cast's error", &format!("{error} {error:?}"));
+    let server = RpcServer::builder(transport.clone(), Target::server("secrets", "s1"))
+        .build()
+        .unwrap();
+    match tokio::time::timeout(Duration::from_secs(20), server.start()).await {
+        Ok(Ok(handle)) => handle.stop().await.unwrap(),
+        Ok(Err(error)) => assert_no_password("a server's error", &format!("{error} {error:?}")),
+        Err(_) => panic!("start() did not return"),
+    }
+    transport.shutdown().await;
+
+    // The machine's broker, with a password it refuses.
+    let broker = std::env::var("RABBIT_URL")
+        .ok()
+        .and_then(|url| TransportUrl::parse(&url).ok())
+        .and_then(|url| {
+            url.hosts()
+                .first()
+                .map(|h| (h.hostname.clone(), h.port_or_default()))
+        })
+        .unwrap_or_else(|| ("127.0.0.1".to_owned(), 5672));
+    let refused = with(&format!("{}:{}/", broker.0, broker.1));
+    let transport = Transport::connect(&refused).await.unwrap();
+    let client = RpcClient::new(
+        transport.clone(),
+        Target::topic("secrets").with_namespace("x"),
+    )
+    .timeout(Duration::from_secs(5))
+    .retry(Some(0));
+    let error = client
+        .call(&Context::new(), "m", json!({}))
+        .await
+        .unwrap_err();
+    assert_no_password("a refused login's error", &format!("{error} {error:?}"));
+    transport.shutdown().await;
+
+    tracing::info!("{marker} ends");
+    let text = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let begin = text.find(&format!("{marker} begins")).expect("the marker");
+    let ours = &text[begin..];
+    assert!(
+        ours.contains("AMQP server is unreachable"),
+        "the failures were logged: {ours}"
+    );
+    assert!(
+        ours.contains("ACCESS_REFUSED") || ours.contains("refused"),
+        "the refused login was logged: {ours}"
+    );
+    assert!(
+        ours.contains("lapin::"),
+        "lapin's own log lines were captured"
+    );
+    for line in ours.lines() {
+        assert_no_password("a log line", line);
+    }
+}
