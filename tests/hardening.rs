@@ -411,3 +411,44 @@ async fn no_error_or_log_line_shows_a_password() {
         assert_no_password("a log line", line);
     }
 }
+
+// ---- owned tasks (item 5) ----
+
+/// While a broker refuses connections, the supervisors retry every second; lapin leaks two
+/// tasks for every failed `Connection::connect`, so reconnections are probed with a plain
+/// TCP connect first (transport/rabbit/probe.rs). The task count does not grow with the
+/// attempts, and after shutdown at most lapin's two per connection's first attempt (not
+/// probed) remain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_reconnections_leave_no_task_behind() {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("rabbit://127.0.0.1:{port}/?rabbit_retry_interval=1");
+    let transport = Transport::connect(&url).await.unwrap();
+    let client = RpcClient::new(
+        transport.clone(),
+        Target::topic("nobody").with_namespace("x"),
+    )
+    .timeout(Duration::from_secs(6));
+    let call = tokio::spawn(async move { client.call(&Context::new(), "m", json!({})).await });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let early = metrics.num_alive_tasks();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let later = metrics.num_alive_tasks();
+    assert!(
+        later <= early,
+        "tasks grew with the refused reconnections: {early} -> {later}"
+    );
+    assert!(call.await.unwrap().is_err());
+    transport.shutdown().await;
+    let left = metrics.num_alive_tasks().saturating_sub(baseline);
+    assert!(
+        left <= 4,
+        "{left} tasks left (lapin's, of the two first attempts: 4 at most)"
+    );
+}

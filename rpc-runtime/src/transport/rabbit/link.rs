@@ -20,6 +20,7 @@ use tokio::sync::{Notify, watch};
 use tokio::time::{sleep, timeout};
 
 use super::config::RabbitConfig;
+use super::probe;
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::rabbit_options::FailoverStrategy;
 use crate::tasks::Tasks;
@@ -294,6 +295,8 @@ impl Supervisor {
         let mut generation = 0u64;
         let mut failures = 0u32;
         let mut cycle = 0u32;
+        // Reconnections are probed first (see `probe.rs`).
+        let mut probe = false;
         'outer: loop {
             // One cycle through the hosts: the next host right after a failure, a pause
             // only after all of them failed (spec §1.1, §7.4).
@@ -304,13 +307,14 @@ impl Supervisor {
                     break 'outer;
                 }
                 let uri = &self.config.hosts[index];
-                match self.connect(uri).await {
+                match self.connect(uri, probe).await {
                     Ok(session) => {
                         hosts.connected(index);
                         connected = Some(session);
                         break;
                     }
                     Err(failure) => {
+                        probe = true;
                         failures = failures.saturating_add(1);
                         all_refused &= failure.refused;
                         tracing::warn!(
@@ -378,6 +382,7 @@ impl Supervisor {
                         error: Some(Arc::from(reason.as_str())),
                     });
                     drop(session);
+                    probe = true;
                     hosts.failed();
                     // oslo's errback sleeps kombu_reconnect_delay before reconnecting.
                     if self.pause(self.config.reconnect_delay).await {
@@ -404,7 +409,19 @@ impl Supervisor {
         }
     }
 
-    async fn connect(&self, uri: &AMQPUri) -> Result<(Connection, String, String), ConnectFailure> {
+    async fn connect(
+        &self,
+        uri: &AMQPUri,
+        probe: bool,
+    ) -> Result<(Connection, String, String), ConnectFailure> {
+        if probe {
+            probe::tcp(uri, self.config.connect_timeout)
+                .await
+                .map_err(|failure| ConnectFailure {
+                    message: failure.message,
+                    refused: failure.refused,
+                })?;
+        }
         let name = format!(
             "{}:{}",
             self.config.connection_name_prefix,

@@ -35,6 +35,7 @@ mod consume;
 mod declare;
 mod link;
 mod pool;
+mod probe;
 mod publish;
 
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -24,7 +24,7 @@ use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
 use super::declare::{self, ExchangeSpec};
-use super::link::Session;
+use super::link::{Link, Session};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::tasks::Tasks;
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions};
@@ -276,10 +276,13 @@ async fn shared_attempt(
         )
         .await
         .map_err(fail)?;
-    let confirmation = ConfirmGuard(Some(confirm), inner.tasks.clone())
-        .wait()
-        .await
-        .map_err(fail)?;
+    let guard = ConfirmGuard {
+        confirm: Some(confirm),
+        tasks: inner.tasks.clone(),
+        link: inner.publish.clone(),
+        generation: session.generation,
+    };
+    let confirmation = guard.wait().await.map_err(fail)?;
     let (acked, returned) = match confirmation {
         Confirmation::Ack(returned) => (true, returned),
         Confirmation::Nack(returned) => (false, returned),
@@ -389,26 +392,39 @@ async fn republish_adopted(inner: Weak<RabbitInner>, returned: BasicReturnMessag
 /// awaited by a task of the driver: lapin keeps a dropped unresolved confirm until someone
 /// calls `wait_for_confirms`, which nobody does on a channel that lives as long as its
 /// connection.
-struct ConfirmGuard(Option<lapin::PublisherConfirm>, Tasks);
+struct ConfirmGuard {
+    confirm: Option<lapin::PublisherConfirm>,
+    /// Who awaits an abandoned confirm.
+    tasks: Tasks,
+    /// The connection the publish went out on: a confirm of a lost connection never
+    /// comes, so its wait ends with the connection.
+    link: Arc<Link>,
+    generation: u64,
+}
 
 /// How long an abandoned confirm is awaited in the background.
 const ABANDONED_CONFIRM_WAIT: Duration = Duration::from_secs(30);
 
 impl ConfirmGuard {
     async fn wait(mut self) -> lapin::Result<Confirmation> {
-        let confirm = self.0.as_mut().expect("a confirm until awaited");
+        let confirm = self.confirm.as_mut().expect("a confirm until awaited");
         let outcome = confirm.await;
-        self.0 = None;
+        self.confirm = None;
         outcome
     }
 }
 
 impl Drop for ConfirmGuard {
     fn drop(&mut self) {
-        if let Some(confirm) = self.0.take() {
+        if let Some(confirm) = self.confirm.take() {
             if tokio::runtime::Handle::try_current().is_ok() {
-                self.1.spawn(async move {
-                    let _ = timeout(ABANDONED_CONFIRM_WAIT, confirm).await;
+                let (link, generation) = (self.link.clone(), self.generation);
+                self.tasks.spawn(async move {
+                    tokio::select! {
+                        _ = confirm => {}
+                        () = link.lost(generation) => {}
+                        () = sleep(ABANDONED_CONFIRM_WAIT) => {}
+                    }
                 });
             }
         }
