@@ -374,7 +374,10 @@ impl GroupTask {
             let acker = delivery.acker.clone();
             match acks.start(async move { acker.ack(BasicAckOptions::default()).await }) {
                 Started::Done(outcome) => acks::log_outcome(outcome),
-                Started::Pending(Some(oldest)) => acks::log_outcome(oldest.await),
+                Started::Pending(Some(oldest)) => match timeout(SETTLE_TIMEOUT, oldest).await {
+                    Ok(outcome) => acks::log_outcome(outcome),
+                    Err(_) => tracing::warn!("an acknowledgement was not written in time"),
+                },
                 Started::Pending(None) => {}
             }
             crate::wire::recycle(delivery.data);
@@ -543,6 +546,9 @@ impl RabbitListener {
                 None => set.lost("the broker cancelled a consumer".to_owned()),
             }
             self.current = None;
+            // Acks of the ended session's channel are moot: the broker gives back what
+            // they would have settled.
+            *lock(&self.acks) = PendingAcks::default();
         }
     }
 }
@@ -633,7 +639,10 @@ impl Acker for RabbitAcker {
             Started::Done(outcome) => Box::pin(std::future::ready(settled(outcome, "ack"))),
             Started::Pending(None) => Box::pin(std::future::ready(Ok(()))),
             Started::Pending(Some(oldest)) => Box::pin(async move {
-                acks::log_outcome(oldest.await);
+                match tokio::time::timeout(SETTLE_TIMEOUT, oldest).await {
+                    Ok(outcome) => acks::log_outcome(outcome),
+                    Err(_) => tracing::warn!("an acknowledgement was not written in time"),
+                }
                 Ok(())
             }),
         }
