@@ -417,8 +417,7 @@ async fn no_error_or_log_line_shows_a_password() {
 /// While a broker refuses connections, the supervisors retry every second; lapin leaks two
 /// tasks for every failed `Connection::connect`, so reconnections are probed with a plain
 /// TCP connect first (transport/rabbit/probe.rs). The task count does not grow with the
-/// attempts, and after shutdown at most lapin's two per connection's first attempt (not
-/// probed) remain.
+/// attempts, and after shutdown only a few of lapin's remain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_reconnections_leave_no_task_behind() {
     let metrics = tokio::runtime::Handle::current().metrics();
@@ -446,9 +445,8 @@ async fn refused_reconnections_leave_no_task_behind() {
     );
     assert!(call.await.unwrap().is_err());
     transport.shutdown().await;
+    // lapin's two tasks of each link's first attempt (not probed), and of an attempt the
+    // shutdown may have cut short: a few, not one pair per attempt (5 s, 2 links: ~20).
     let left = metrics.num_alive_tasks().saturating_sub(baseline);
-    assert!(
-        left <= 4,
-        "{left} tasks left (lapin's, of the two first attempts: 4 at most)"
-    );
+    assert!(left <= 8, "{left} tasks left");
 }
