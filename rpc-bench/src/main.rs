@@ -1,10 +1,12 @@
 //! `rpc-bench`: measures oslo-rpc. See BENCHMARKS.md for the workloads and how to run them.
 
+mod chaos;
 mod measure;
 mod memory;
 mod peer;
 mod rabbit;
 mod raw_lapin;
+mod soak;
 mod stats;
 mod suite;
 mod usage;
@@ -33,6 +35,10 @@ enum Command {
     PeerServer(peer::ServerArgs),
     /// One workload against a `peer-server`, driven by `suite` over stdin/stdout.
     PeerClient(peer::ClientArgs),
+    /// Calls and confirmed casts while the broker's connections are closed, its
+    /// application restarted and memory alarms raised, on a RabbitMQ node the soak owns;
+    /// exact accounting at the end (RELIABILITY.md).
+    Soak(soak::Args),
 }
 
 fn main() {
@@ -44,6 +50,7 @@ fn main() {
         Command::RawLapin(args) => raw_lapin::run(args),
         Command::PeerServer(args) => peer::serve(args),
         Command::PeerClient(args) => peer::client(args),
+        Command::Soak(args) => soak::run(args),
     };
     if let Err(error) = result {
         eprintln!("rpc-bench: {error}");
