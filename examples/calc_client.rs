@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo run --example calc_client -- add 2 3
 //! cargo run --example calc_client                 # a short tour of the interface
+//! cargo run --example calc_client -- --config-file /etc/nova/nova.conf ping
 //! ```
 
 #[path = "calc/bus.rs"]
@@ -23,9 +24,10 @@ struct Args {
     /// One server of the topic (default: any).
     #[arg(long)]
     server: Option<String>,
-    /// Seconds to wait for each reply.
-    #[arg(long, default_value_t = 10.0)]
-    timeout: f64,
+    /// Seconds to wait for each reply [default: the config files' rpc_response_timeout,
+    /// else 60].
+    #[arg(long)]
+    timeout: Option<f64>,
     #[command(subcommand)]
     call: Option<Call>,
 }
@@ -47,11 +49,13 @@ enum Call {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let transport = Transport::connect(&args.bus.url).await?;
+    let transport = args.bus.transport()?.connect().await?;
     let mut target = Target::topic(&args.bus.topic);
     target.server = args.server.clone();
-    let rpc = RpcClient::new(transport.clone(), target)
-        .timeout(Duration::try_from_secs_f64(args.timeout)?);
+    let mut rpc = RpcClient::new(transport.clone(), target);
+    if let Some(seconds) = args.timeout {
+        rpc = rpc.timeout(Duration::try_from_secs_f64(seconds)?);
+    }
     let calc = CalcClient::new(rpc.clone());
     let ping = PingClient::new(rpc);
     let ctx = Context::with_new_request_id();

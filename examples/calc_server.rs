@@ -4,6 +4,7 @@
 //!
 //! ```sh
 //! cargo run --example calc_server -- --topic calc --server host-1
+//! cargo run --example calc_server -- --config-file /etc/nova/nova.conf --topic calc
 //! ```
 
 #[path = "calc/bus.rs"]
@@ -25,7 +26,7 @@ struct Args {
     /// Server name [default: the host name].
     #[arg(long)]
     server: Option<String>,
-    /// Control exchange [default: openstack].
+    /// Control exchange [default: the config files' control_exchange, else openstack].
     #[arg(long)]
     exchange: Option<String>,
 }
@@ -41,7 +42,7 @@ fn host_name() -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let mut builder = Transport::builder(&args.bus.url);
+    let mut builder = args.bus.transport()?;
     if let Some(exchange) = &args.exchange {
         builder = builder.control_exchange(exchange);
     }

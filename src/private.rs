@@ -67,6 +67,12 @@ pub const fn error_type<E: RemoteException>() -> ErrorType<E> {
     }
 }
 
+/// Makes the client's object version manifest the one in force while a request's arguments
+/// are encoded (the request builder is synchronous).
+pub fn object_scope(client: &rpc_runtime::RpcClient) -> rpc_runtime::objects::ManifestScope {
+    rpc_runtime::objects::ManifestScope::enter(client.version_manifest().cloned())
+}
+
 /// Adds one keyword argument to a request.
 pub fn push_argument<T>(
     args: &mut Args,

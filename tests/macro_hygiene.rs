@@ -264,3 +264,47 @@ async fn clashing_names_and_no_prelude_still_work() {
     assert_eq!(bare.twice(&ctx, 4).await.unwrap(), 8);
     server.stop().await.unwrap();
 }
+
+/// A derived versioned object among the same clashing names (a glob import shadows the
+/// prelude), with fields named like the derive's locals.
+mod clashing_object {
+    #[allow(unused_imports)]
+    use super::clashing::*;
+
+    #[derive(oslo_rpc::VersionedObject, ::core::fmt::Debug, ::core::cmp::PartialEq)]
+    #[versioned_object(name = "Clashy", version = "1.1")]
+    pub struct Clashy {
+        pub data: i64,
+        pub version: i64,
+        pub out: ::std::string::String,
+        pub value: ::core::option::Option<i64>,
+        pub target: i64,
+        pub serializer: i64,
+        pub index: ::std::vec::Vec<i64>,
+        #[versioned_object(since = "1.1")]
+        pub r#type: oslo_rpc::objects::Field<::core::option::Option<i64>>,
+        pub state: oslo_rpc::objects::ObjectState,
+    }
+}
+
+#[test]
+fn a_derived_object_among_clashing_names_round_trips() {
+    use oslo_rpc::VersionedObject;
+    let object = clashing_object::Clashy {
+        data: 1,
+        version: 2,
+        out: "o".into(),
+        value: None,
+        target: 3,
+        serializer: 4,
+        index: vec![5],
+        r#type: oslo_rpc::objects::Field::Set(Some(6)),
+        state: oslo_rpc::objects::ObjectState::new(),
+    };
+    let primitive = object.to_primitive(None, None).unwrap();
+    assert!(primitive.as_str().contains(r#""type": 6"#), "{primitive}");
+    assert_eq!(
+        clashing_object::Clashy::from_primitive(&primitive).unwrap(),
+        object
+    );
+}

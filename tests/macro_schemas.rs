@@ -4,6 +4,8 @@
 
 #[path = "../examples/calc/mod.rs"]
 mod calc;
+#[path = "../examples/compute/mod.rs"]
+mod compute;
 
 use std::path::PathBuf;
 
@@ -18,6 +20,7 @@ fn example_schemas() -> Vec<(&'static str, EndpointSchema)> {
     vec![
         ("calc.json", calc::CalcClient::schema()),
         ("ping.json", calc::PingClient::schema()),
+        ("compute.json", compute::ComputeApiClient::schema()),
     ]
 }
 

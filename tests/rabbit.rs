@@ -1081,3 +1081,76 @@ async fn every_ack_reaches_the_broker() {
     }
     f.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_request_the_broker_refuses_fails_at_once() {
+    // A call does not wait for its request's publisher confirm (the reply proves
+    // delivery), yet a basic.nack still fails it at once: on the first publish to an
+    // exchange (declared on a pooled channel, confirm awaited) and on the later ones
+    // (shared channel, confirm settled by the transport). A queue that is full and rejects
+    // publishes makes the broker nack every request routed to it.
+    let url = rabbit_url().await;
+    let f = Fixture::new(&url).await;
+    let exchange = unique("nacking");
+    let queue = unique("full");
+    let connection = raw_connection().await;
+    let channel = connection.create_channel().await.unwrap();
+    channel
+        .exchange_declare(
+            exchange.as_str().into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let mut arguments = FieldTable::default();
+    arguments.insert("x-max-length".into(), AMQPValue::LongInt(0));
+    arguments.insert(
+        "x-overflow".into(),
+        AMQPValue::LongString("reject-publish".into()),
+    );
+    arguments.insert("x-expires".into(), AMQPValue::LongInt(60_000));
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions::default(),
+            arguments,
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            exchange.as_str().into(),
+            f.topic.as_str().into(),
+            lapin::options::QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    rabbit::close_connection(&connection).await;
+
+    let client = RpcClient::new(f.transport.clone(), Target::topic(&f.topic))
+        .prepare()
+        .exchange(exchange.clone())
+        .timeout(Duration::from_secs(30));
+    for attempt in 0..3 {
+        let started = Instant::now();
+        let error = client
+            .call(&Context::new(), "add", json!({"a": 1, "b": 2}))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&error, RpcError::Transport(_)) && error.to_string().contains("basic.nack"),
+            "call {attempt}: {error:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "call {attempt} failed only after {:?}, not at once",
+            started.elapsed()
+        );
+    }
+    rabbit::delete_entities(&[queue], &[exchange]).await;
+    f.finish().await;
+}

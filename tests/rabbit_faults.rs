@@ -118,13 +118,21 @@ async fn closed_connections_reconnect_and_calls_resume() {
     let reply_before = reply_queues(&client_driver);
     let server_driver = f.rabbit.clone().unwrap();
 
+    // Calls go on until 7 s after the connections were closed (rabbitmqctl itself can take
+    // seconds on a busy machine), 90 s at most.
+    let (closed_tx, closed_rx) = tokio::sync::watch::channel(None::<Instant>);
     let stream = {
         let client = client.clone();
         tokio::spawn(async move {
             let mut outcomes = Vec::new();
-            let until = Instant::now() + Duration::from_secs(9);
+            let give_up = Instant::now() + Duration::from_secs(90);
             let mut i = 1;
-            while Instant::now() < until {
+            loop {
+                let closed = *closed_rx.borrow();
+                let now = Instant::now();
+                if now > give_up || closed.is_some_and(|at| now > at + Duration::from_secs(7)) {
+                    break;
+                }
                 outcomes.push(timed_call(&client, i).await);
                 i += 1;
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -156,6 +164,7 @@ async fn closed_connections_reconnect_and_calls_resume() {
         assert!(closer.wait().unwrap().success());
     }
     let closed_at = Instant::now();
+    closed_tx.send_replace(Some(closed_at));
     let outcomes = stream.await.unwrap();
 
     for outcome in &outcomes {
@@ -315,6 +324,87 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
     server.stop().await.unwrap();
     client_transport.shutdown().await;
     server_transport.0.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_call_fails_when_the_publish_connection_drops() {
+    // A call does not wait for its request's publisher confirm (the reply proves
+    // delivery). When the client's publish connection drops under 16 callers, none fails:
+    // requests the broker has get their replies (the consume connection lives on), calls
+    // publishing wait for the new connection, and a request whose confirm is lost with the
+    // connection is published again (spec §7.3; that window is short, so the client's
+    // unit tests pin it: `a_request_lost_before_its_confirm_is_published_again`).
+    let _serial = SERIAL.lock().await;
+    let url = rabbit_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let (client_transport, client_driver) = client_transport(&url).await;
+    let _cleanup = rabbit::Cleanup(client_driver.clone());
+    let client = RpcClient::new(
+        client_transport.clone(),
+        Target::topic(&f.topic).with_namespace("calc"),
+    )
+    .timeout(Duration::from_secs(10));
+    assert!(timed_call(&client, 0).await.ok);
+    // connection_names(): the publish connection first, then the consume connection.
+    let publish = client_driver.connection_names()[0].clone();
+    let pid = list("list_connections", &["pid", "client_properties"])
+        .into_iter()
+        .find(|row| row[1].contains(&format!("{{\"connection_name\",\"{publish}\"}}")))
+        .map(|row| row[0].clone())
+        .expect("the client's publish connection");
+
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tasks: Vec<_> = (0..16)
+        .map(|task| {
+            let (client, stop) = (client.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut outcomes = Vec::new();
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    outcomes.push(timed_call(&client, task).await);
+                }
+                outcomes
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let closing = Instant::now();
+    let closed = std::process::Command::new("timeout")
+        .args([
+            "60",
+            "rabbitmqctl",
+            "close_connection",
+            &pid,
+            "oslo-rpc fault test",
+        ])
+        .status()
+        .unwrap();
+    assert!(closed.success());
+    // Reconnecting takes kombu_reconnect_delay (1 s); calls go on for a while after.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.extend(task.await.unwrap());
+    }
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.ok).collect();
+    let after = outcomes.iter().filter(|o| o.started > closing).count();
+    eprintln!(
+        "{} calls, {after} started after the close began, failed: {failed:?}",
+        outcomes.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "calls failed across the drop: {failed:?}"
+    );
+    assert!(after > 0, "no call ran after the close");
+    assert_ne!(
+        client_driver.connection_names()[0],
+        publish,
+        "a new publish connection"
+    );
+    client_transport.shutdown().await;
+    f.finish().await;
 }
 
 /// Restores the broker's memory high watermark when dropped.

@@ -3,6 +3,7 @@
 mod chaos;
 mod measure;
 mod memory;
+mod notify;
 mod peer;
 mod rabbit;
 mod raw_lapin;
@@ -31,6 +32,9 @@ enum Command {
     Rabbit(rabbit::Args),
     /// The baseline: a minimal request/reply loop on lapin, same broker, same payload.
     RawLapin(raw_lapin::Args),
+    /// Notifications sent (confirmed) and consumed per second, oslo-rpc against Python
+    /// oslo.messaging in one run.
+    Notify(notify::Args),
     /// An echo server in a process of its own, driven by `suite` over stdin/stdout.
     PeerServer(peer::ServerArgs),
     /// One workload against a `peer-server`, driven by `suite` over stdin/stdout.
@@ -48,6 +52,7 @@ fn main() {
         Command::Memory(args) => memory::run(args),
         Command::Rabbit(args) => rabbit::run(args),
         Command::RawLapin(args) => raw_lapin::run(args),
+        Command::Notify(args) => notify::run(args),
         Command::PeerServer(args) => peer::serve(args),
         Command::PeerClient(args) => peer::client(args),
         Command::Soak(args) => soak::run(args),

@@ -222,37 +222,31 @@ enum Started {
 
 pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
     let peer = args.peer;
-    let runtime = measure::runtime(peer.workers.max(2)).map_err(|e| e.to_string())?;
+    let runtime = measure::runtime(peer.workers).map_err(|e| e.to_string())?;
     let counters = Arc::new(ServerCounters::default());
-    let started = runtime.block_on(async {
-        match peer.system {
+    runtime.block_on(async {
+        let started = match peer.system {
             System::Ours => {
                 let transport =
                     crate::rabbit::transport(&peer.broker.url, peer.connections).await?;
                 let server =
                     OursServer::start(transport.clone(), &peer.name, counters.clone()).await?;
-                Ok::<_, String>(Started::Ours(server, transport))
+                Started::Ours(server, transport)
             }
             System::Raw => {
                 let uri = amqp_uri(&peer.broker.url)?;
                 let server = RawServer::start(&uri, &peer.name, peer.raw, counters.clone()).await?;
-                Ok(Started::Raw(server))
+                Started::Raw(server)
             }
+        };
+        say("READY");
+        // A blocking thread answers the driver while the runtime serves requests (on its
+        // workers, or on this thread with a current-thread runtime).
+        let answering = counters.clone();
+        let answered = tokio::task::spawn_blocking(move || answer_driver(&answering)).await;
+        if let Err(error) = answered {
+            eprintln!("rpc-bench peer: answering the driver: {error}");
         }
-    })?;
-    say("READY");
-    // The runtime's workers serve requests while this thread answers the driver.
-    for line in stdin_lines() {
-        match line.trim() {
-            "reset" => {
-                counters.reset();
-                say("ok");
-            }
-            "stats" => say(&counters.stats().to_string()),
-            other => say(&json!({ "error": format!("unknown command {other:?}") }).to_string()),
-        }
-    }
-    runtime.block_on(async {
         match started {
             // A stop that outlasts the bound is reported by `bounded_cleanup` and does not
             // fail the peer: its figures were already delivered.
@@ -269,6 +263,20 @@ pub(crate) fn serve(args: ServerArgs) -> Result<(), String> {
             }
         }
     })
+}
+
+/// Answers the driver's lines on stdin until EOF.
+fn answer_driver(counters: &ServerCounters) {
+    for line in stdin_lines() {
+        match line.trim() {
+            "reset" => {
+                counters.reset();
+                say("ok");
+            }
+            "stats" => say(&counters.stats().to_string()),
+            other => say(&json!({ "error": format!("unknown command {other:?}") }).to_string()),
+        }
+    }
 }
 
 pub(crate) fn client(args: ClientArgs) -> Result<(), String> {

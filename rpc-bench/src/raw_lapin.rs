@@ -4,8 +4,9 @@
 //! By default it keeps the guarantees oslo-rpc gives (publisher confirms on requests and
 //! replies, manual acks on both queues), so the comparison measures oslo-rpc's own cost;
 //! `--no-confirms` drops them (fire-and-forget publishes, auto-ack consumers) to show the
-//! fastest round trip lapin can do. A request without `reply_to` is a cast: the server
-//! only counts it.
+//! fastest round trip lapin can do. `--minimal` is the suite's third reference (issue 16):
+//! no confirms, auto-ack, and an exclusive reply queue, run on current-thread runtimes.
+//! A request without `reply_to` is a cast: the server only counts it.
 
 use std::collections::HashMap;
 use std::future::poll_fn;
@@ -41,11 +42,15 @@ pub(crate) struct RawLayout {
     /// at a time) instead of one shared channel.
     #[arg(long)]
     pub(crate) channel_pool: bool,
+    /// The minimal pipeline: `--no-confirms`, and the client's reply queue exclusive (it
+    /// goes with the client's connection). The suite runs it with `--workers 1`.
+    #[arg(long)]
+    pub(crate) minimal: bool,
 }
 
 impl RawLayout {
     fn confirms(&self) -> bool {
-        !self.no_confirms
+        !(self.no_confirms || self.minimal)
     }
 
     fn consume_options(&self) -> BasicConsumeOptions {
@@ -61,6 +66,8 @@ impl RawLayout {
             "{}; {}; {}",
             if self.confirms() {
                 "publisher confirms, manual acks"
+            } else if self.minimal {
+                "no confirms, auto-ack, exclusive reply queue"
             } else {
                 "no confirms, auto-ack"
             },
@@ -257,17 +264,21 @@ async fn connect(uri: &str) -> Result<Arc<Connection>, String> {
 const UNUSED_QUEUE_EXPIRES_MS: i64 = 60_000;
 
 /// A consume channel with `queue` declared (non-durable and expiring when unused, as
-/// oslo's reply queues) and a consumer on it.
+/// oslo's reply queues; `exclusive` to this connection if asked) and a consumer on it.
 async fn consume(
     connection: &Connection,
     queue: &str,
+    exclusive: bool,
     layout: RawLayout,
 ) -> Result<lapin::Consumer, String> {
     let channel = connection.create_channel().await.map_err(lapin_error)?;
     channel
         .queue_declare(
             queue.into(),
-            QueueDeclareOptions::default(),
+            QueueDeclareOptions {
+                exclusive,
+                ..QueueDeclareOptions::default()
+            },
             FieldTable::from(std::collections::BTreeMap::from([(
                 "x-expires".into(),
                 AMQPValue::LongLongInt(UNUSED_QUEUE_EXPIRES_MS),
@@ -291,6 +302,7 @@ async fn consume(
 async fn open_side(
     uri: &str,
     queue: &str,
+    exclusive: bool,
     layout: RawLayout,
 ) -> Result<(Vec<Arc<Connection>>, Publisher, lapin::Consumer), String> {
     let consuming = connect(uri).await?;
@@ -300,7 +312,7 @@ async fn open_side(
         consuming.clone()
     };
     let out = Publisher::new(publishing.clone(), layout).await?;
-    let consumer = consume(&consuming, queue, layout).await?;
+    let consumer = consume(&consuming, queue, exclusive, layout).await?;
     // Each connection once: closing one twice is not something to ask of lapin.
     let connections = if layout.split {
         vec![consuming, publishing]
@@ -325,7 +337,7 @@ impl RawServer {
         layout: RawLayout,
         counters: Arc<ServerCounters>,
     ) -> Result<Self, String> {
-        let (connections, out, mut requests) = open_side(uri, queue, layout).await?;
+        let (connections, out, mut requests) = open_side(uri, queue, false, layout).await?;
         let confirms = layout.confirms();
         let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = next(&mut requests).await {
@@ -387,6 +399,8 @@ struct RawClientInner {
     next_id: AtomicU64,
     request_queue: String,
     reply_queue: String,
+    /// The reply queue goes with the connection (`--minimal`).
+    exclusive_reply: bool,
     connections: Vec<Arc<Connection>>,
     reply_task: tokio::task::JoinHandle<()>,
 }
@@ -398,7 +412,8 @@ impl RawClient {
         layout: RawLayout,
     ) -> Result<Self, String> {
         let reply_queue = format!("{request_queue}-reply-{}", uuid::Uuid::new_v4().simple());
-        let (connections, out, mut replies) = open_side(uri, &reply_queue, layout).await?;
+        let (connections, out, mut replies) =
+            open_side(uri, &reply_queue, layout.minimal, layout).await?;
         let pending: Pending = Arc::default();
         let confirms = layout.confirms();
         let reply_task = {
@@ -427,6 +442,7 @@ impl RawClient {
                 next_id: AtomicU64::new(0),
                 request_queue: request_queue.to_owned(),
                 reply_queue,
+                exclusive_reply: layout.minimal,
                 connections,
                 reply_task,
             }),
@@ -437,7 +453,9 @@ impl RawClient {
     pub(crate) async fn close(&self, url: &str) {
         self.inner.reply_task.abort();
         close_all(&self.inner.connections).await;
-        delete_queues(url, std::slice::from_ref(&self.inner.reply_queue)).await;
+        if !self.inner.exclusive_reply {
+            delete_queues(url, std::slice::from_ref(&self.inner.reply_queue)).await;
+        }
     }
 }
 

@@ -110,6 +110,15 @@ impl Failure {
     }
 }
 
+/// Prints a warning on stderr: `oslo-rpc: warning: ...`, or `{"warning": "..."}` with `--json`.
+pub(crate) fn warn(message: &str, as_json: bool) {
+    if as_json {
+        eprintln!("{}", json!({ "warning": message }));
+    } else {
+        eprintln!("oslo-rpc: warning: {}", one_line(message));
+    }
+}
+
 fn one_line(text: &str) -> String {
     text.lines().collect::<Vec<_>>().join(" ")
 }

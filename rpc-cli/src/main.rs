@@ -3,6 +3,7 @@
 
 mod failure;
 mod kwargs;
+mod notify;
 mod schema_check;
 mod tap;
 
@@ -10,13 +11,15 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use oslo_rpc::config::{ConfigSource, OsloConfig};
 use oslo_rpc::wire::{self, RawJson};
 use oslo_rpc::{Context, RpcClient, RpcVersion, Target, Transport};
 
 use failure::Failure;
 
-const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
+pub(crate) const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
+const URL_VARIABLE: &str = "OSLO_RPC_URL";
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 success; 1 the server raised (printed as `module.Class: message`);
@@ -28,7 +31,11 @@ Examples:
   oslo-rpc call --topic calc --server host-1 echo '{\"payload\": [1, \"two\"]}'
   oslo-rpc cast --topic calc --fanout --namespace calc record tag=hello
   oslo-rpc call --topic compute --context '{\"request_id\": \"req-1\"}' ping
-  oslo-rpc tap --topic calc";
+  oslo-rpc call --config-file /etc/nova/nova.conf --topic compute --server host-1 ping
+  oslo-rpc tap --topic calc
+  oslo-rpc notify --topic notifications --event-type compute.instance.create.end --priority info \
+      --publisher-id compute.host1 id=1 state=active
+  oslo-rpc listen --topic notifications --pool billing --priority info --count 10";
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +79,14 @@ enum Command {
         #[arg(long)]
         count: Option<u64>,
     },
+    /// Send one notification; returns once the broker confirmed it.
+    #[command(after_help = AFTER_HELP)]
+    Notify(notify::NotifyCommand),
+    /// Print every notification received as one JSON line (priority, publisher_id,
+    /// event_type, payload, ctxt, metadata), as oslo's listener hands them to endpoints.
+    /// The queues stay when it stops, as oslo's listener leaves them.
+    #[command(after_help = AFTER_HELP)]
+    Listen(notify::ListenCommand),
     /// Interface schemas (as `#[rpc_endpoint]` generates them).
     #[command(subcommand)]
     Schema(SchemaCommand),
@@ -96,12 +111,81 @@ enum SchemaCommand {
 
 #[derive(Args)]
 struct Bus {
-    /// Transport URL [default: $OSLO_RPC_URL, else rabbit://guest:guest@127.0.0.1:5672/]
-    #[arg(long, env = "OSLO_RPC_URL", hide_env_values = true, default_value = DEFAULT_URL, hide_default_value = true)]
-    url: String,
-    /// Exchange to send to (default: the control exchange, `openstack`).
+    /// Transport URL; wins over the config files' transport_url (their other options still
+    /// apply, the URL's query overriding [oslo_messaging_rabbit]) [default: the config files'
+    /// transport_url, else $OSLO_RPC_URL, else rabbit://guest:guest@127.0.0.1:5672/]
+    #[arg(long)]
+    url: Option<String>,
+    /// An oslo config file, such as nova.conf: its [DEFAULT] transport_url, control_exchange
+    /// and rpc_response_timeout and its [oslo_messaging_rabbit] options are used. Repeat it
+    /// for several files; later files win.
+    #[arg(long = "config-file", value_name = "FILE")]
+    config_file: Vec<PathBuf>,
+    /// A directory whose *.conf files are read in sorted order, where it stands among the
+    /// --config-file options (as oslo.config reads --config-dir).
+    #[arg(long = "config-dir", value_name = "DIR")]
+    config_dir: Vec<PathBuf>,
+    /// Exchange to send to (default: the control exchange: the config files'
+    /// control_exchange, else `openstack`).
     #[arg(long)]
     exchange: Option<String>,
+}
+
+impl Bus {
+    /// The config files and directories in command-line order; `matches` holds the
+    /// subcommand's arguments, which know where each was given.
+    fn sources(&self, matches: Option<&ArgMatches>) -> Vec<ConfigSource> {
+        let positions = |id: &str, count: usize| -> Option<Vec<usize>> {
+            let positions: Vec<usize> = matches?.indices_of(id)?.collect();
+            (positions.len() == count).then_some(positions)
+        };
+        let files = self.config_file.iter().cloned().map(ConfigSource::File);
+        let dirs = self.config_dir.iter().cloned().map(ConfigSource::Dir);
+        match (
+            positions("config_file", self.config_file.len()),
+            positions("config_dir", self.config_dir.len()),
+        ) {
+            (Some(file_positions), Some(dir_positions)) => {
+                let mut sources: Vec<(usize, ConfigSource)> = file_positions
+                    .into_iter()
+                    .zip(files)
+                    .chain(dir_positions.into_iter().zip(dirs))
+                    .collect();
+                sources.sort_by_key(|(position, _)| *position);
+                sources.into_iter().map(|(_, source)| source).collect()
+            }
+            // Unreachable with clap's matches; files first is the usual order anyway.
+            _ => files.chain(dirs).collect(),
+        }
+    }
+
+    /// Reads the config files (printing their warnings) and builds the transport: the URL is
+    /// --url, else the files' transport_url, else $OSLO_RPC_URL, else the local broker.
+    async fn connect(&self, sources: &[ConfigSource], json: bool) -> Result<Transport, Failure> {
+        let config = if sources.is_empty() {
+            None
+        } else {
+            let config =
+                OsloConfig::load(sources).map_err(|error| Failure::Usage(error.to_string()))?;
+            for warning in config.warnings() {
+                failure::warn(&warning.to_string(), json);
+            }
+            Some(config)
+        };
+        let url = match (
+            &self.url,
+            config.as_ref().and_then(OsloConfig::transport_url),
+        ) {
+            (Some(url), _) => url.clone(),
+            (None, Some(url)) => url.expose().to_owned(),
+            (None, None) => std::env::var(URL_VARIABLE).unwrap_or_else(|_| DEFAULT_URL.to_owned()),
+        };
+        let mut builder = Transport::builder(&url);
+        if let Some(config) = &config {
+            builder = builder.config(config);
+        }
+        Ok(builder.connect().await?)
+    }
 }
 
 #[derive(Args)]
@@ -123,9 +207,10 @@ struct Request {
     /// Refuse to send a message above this version.
     #[arg(long = "version-cap")]
     version_cap: Option<String>,
-    /// Seconds to wait for the reply (and to publish).
-    #[arg(long, default_value_t = 60.0)]
-    timeout: f64,
+    /// Seconds to wait for the reply (and to publish) [default: the config files'
+    /// rpc_response_timeout, else 60].
+    #[arg(long)]
+    timeout: Option<f64>,
     /// Ask for heartbeats; fail when none arrives for this many seconds.
     #[arg(long = "call-monitor-timeout")]
     call_monitor_timeout: Option<f64>,
@@ -139,7 +224,10 @@ struct Request {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
+    let subcommand = matches.subcommand().map(|(_, matches)| matches);
+    let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -152,14 +240,22 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Call(request) => call(request).await,
-            Command::Cast { request, fanout } => cast(request, fanout).await,
+            Command::Call(request) => {
+                let sources = request.bus.sources(subcommand);
+                call(request, &sources, json).await
+            }
+            Command::Cast { request, fanout } => {
+                let sources = request.bus.sources(subcommand);
+                cast(request, fanout, &sources, json).await
+            }
             Command::Tap { bus, topic, count } => {
-                let transport = Transport::connect(&bus.url).await?;
+                let transport = bus.connect(&bus.sources(subcommand), json).await?;
                 tap::run(transport, &topic, bus.exchange.as_deref(), count).await
             }
+            Command::Notify(command) => notify::notify(command).await,
+            Command::Listen(command) => notify::listen(command).await,
             Command::Schema(SchemaCommand::Check { old, new, strict }) => {
-                match schema_check::run(&old, &new, strict, cli.json)? {
+                match schema_check::run(&old, &new, strict, json)? {
                     schema_check::Verdict::Compatible => Ok(()),
                     schema_check::Verdict::Breaking => Err(Failure::Breaking),
                 }
@@ -168,12 +264,12 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => failure.report(cli.json),
+        Err(failure) => failure.report(json),
     }
 }
 
-async fn call(request: Request) -> Result<(), Failure> {
-    let (client, ctx, args, version) = prepare(&request, false).await?;
+async fn call(request: Request, sources: &[ConfigSource], json: bool) -> Result<(), Failure> {
+    let (client, ctx, args, version) = prepare(&request, false, sources, json).await?;
     let result: RawJson = client
         .call_raw(&ctx, &request.method, version, &args)
         .await?;
@@ -181,8 +277,13 @@ async fn call(request: Request) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn cast(request: Request, fanout: bool) -> Result<(), Failure> {
-    let (client, ctx, args, version) = prepare(&request, fanout).await?;
+async fn cast(
+    request: Request,
+    fanout: bool,
+    sources: &[ConfigSource],
+    json: bool,
+) -> Result<(), Failure> {
+    let (client, ctx, args, version) = prepare(&request, fanout, sources, json).await?;
     client
         .cast_typed(&ctx, &request.method, version, &args)
         .await?;
@@ -193,11 +294,16 @@ async fn cast(request: Request, fanout: bool) -> Result<(), Failure> {
 async fn prepare(
     request: &Request,
     fanout: bool,
+    sources: &[ConfigSource],
+    json: bool,
 ) -> Result<(RpcClient, Context, wire::Args, Option<RpcVersion>), Failure> {
     let usage = Failure::Usage;
     let version = parse_version("--version", request.version.as_deref())?;
     let cap = parse_version("--version-cap", request.version_cap.as_deref())?;
-    let timeout = seconds("--timeout", request.timeout)?;
+    let timeout = request
+        .timeout
+        .map(|s| seconds("--timeout", s))
+        .transpose()?;
     let monitor = request
         .call_monitor_timeout
         .map(|s| seconds("--call-monitor-timeout", s))
@@ -212,13 +318,16 @@ async fn prepare(
     };
     let args = kwargs::parse_kwargs(&request.args).map_err(usage)?;
 
-    let transport = Transport::connect(&request.bus.url).await?;
+    let transport = request.bus.connect(sources, json).await?;
     let mut target = Target::topic(&request.topic);
     target.exchange = request.bus.exchange.clone();
     target.namespace = request.namespace.clone();
     target.server = request.server.clone();
     target.fanout = fanout;
-    let mut client = RpcClient::new(transport, target).timeout(timeout);
+    let mut client = RpcClient::new(transport, target);
+    if let Some(timeout) = timeout {
+        client = client.timeout(timeout);
+    }
     if let Some(cap) = cap {
         client = client.version_cap(cap);
     }

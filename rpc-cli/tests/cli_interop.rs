@@ -4,6 +4,9 @@
 
 #[path = "../../tests/python/mod.rs"]
 mod python;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/support/rabbit.rs"]
+mod rabbit;
 
 use std::process::Output;
 use std::time::Duration;
@@ -260,4 +263,152 @@ async fn tap_prints_python_requests_without_taking_them() {
     assert_eq!(lines[2]["exchange"], format!("{topic}_fanout"));
     assert_eq!(lines[2]["args"]["tag"], "all");
     assert_eq!(server.stop().await, Some(0));
+}
+
+/// Runs `oslo-rpc` with `$OSLO_RPC_URL` set to `env_url`.
+async fn oslo_rpc_with_env(args: &[&str], env_url: &str) -> Output {
+    let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
+        .args(args)
+        .env("OSLO_RPC_URL", env_url)
+        .kill_on_drop(true)
+        .output();
+    tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("oslo-rpc finished within 60 s")
+        .expect("run oslo-rpc")
+}
+
+/// Nothing listens on port 1: a URL that works would have to come from elsewhere.
+const DEAD_URL: &str = "rabbit://guest:guest@127.0.0.1:1/";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_gives_the_bus_the_exchange_and_the_rabbit_options() {
+    let topic = unique("cli-config");
+    let exchange = unique("cli-config-exchange");
+    let dir = std::env::temp_dir().join(unique("oslo-rpc-cli-config"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    // A nova.conf-like file: the service's own sections around the messaging options.
+    let nova = write(
+        "nova.conf",
+        format!(
+            "[DEFAULT]\nmy_ip = 10.0.0.5\ntransport_url = {url}\ncontrol_exchange = {exchange}\n\
+             rpc_response_timeout = 2\n[database]\nconnection = mysql+pymysql://nova:x@db/nova\n\
+             [oslo_messaging_rabbit]\nheartbeat_timeout_threshold = 17\n\
+             rabbit_login_method = PLAIN\n[vnc]\nserver_listen = $my_ip\n",
+            url = rabbit_url()
+        ),
+    );
+    let dead = write(
+        "dead.conf",
+        format!("[DEFAULT]\ntransport_url = {DEAD_URL}\ncontrol_exchange = {exchange}\n"),
+    );
+    let server = PyServer::start(&topic, "py1", Some(&exchange)).await;
+
+    // The file's transport_url wins over $OSLO_RPC_URL, its control_exchange reaches the
+    // Python server (which listens on that exchange only).
+    let add = [
+        "call",
+        "--config-file",
+        &nova,
+        "--topic",
+        &topic,
+        "--namespace",
+        "calc",
+        "add",
+        "a=2",
+        "b=3",
+    ];
+    let output = oslo_rpc_with_env(&add, DEAD_URL).await;
+    assert_eq!(
+        (output.status.code(), text(&output.stdout)),
+        (Some(0), "5".to_owned()),
+        "{}",
+        text(&output.stderr)
+    );
+    // --url wins over the file's transport_url; the file's exchange still applies.
+    let url = rabbit_url();
+    let mut explicit = vec!["call", "--url", &url, "--config-file", &dead];
+    explicit.extend_from_slice(&add[3..]);
+    let output = oslo_rpc_with_env(&explicit, DEAD_URL).await;
+    assert_eq!(text(&output.stdout), "5", "{}", text(&output.stderr));
+    // rpc_response_timeout = 2 is the call timeout.
+    let output = oslo_rpc_with_env(
+        &[
+            "call",
+            "--config-file",
+            &nova,
+            "--topic",
+            &topic,
+            "--namespace",
+            "calc",
+            "sleep",
+            "seconds=4",
+        ],
+        DEAD_URL,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("timed out after 2s"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // [oslo_messaging_rabbit] reaches the broker: the connection of a running tap was opened
+    // with the file's login method and heartbeat.
+    let mut tap = tokio::process::Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
+        .args(["tap", "--config-file", &nova, "--topic", &topic])
+        .env("OSLO_RPC_URL", DEAD_URL)
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start oslo-rpc tap");
+    {
+        use tokio::io::{AsyncBufReadExt, BufReader};
+        let mut stderr = BufReader::new(tap.stderr.take().expect("stderr")).lines();
+        let line = tokio::time::timeout(Duration::from_secs(30), stderr.next_line())
+            .await
+            .expect("tap started within 30 s");
+        let line = line.expect("stderr").expect("a line");
+        assert!(
+            line.contains(&format!("on exchange {exchange:?}")),
+            "{line}"
+        );
+    }
+    let marker = format!("oslo-rpc:{}:", tap.id().expect("tap pid"));
+    let connections: Vec<Vec<String>> = tokio::task::spawn_blocking(|| {
+        rabbit::list(
+            "list_connections",
+            &["auth_mechanism", "timeout", "client_properties"],
+        )
+    })
+    .await
+    .unwrap()
+    .into_iter()
+    .filter(|row| {
+        row.get(2)
+            .is_some_and(|properties| properties.contains(&marker))
+    })
+    .collect();
+    assert!(
+        !connections.is_empty(),
+        "no connection of the tap ({marker})"
+    );
+    for row in &connections {
+        assert_eq!(
+            (row[0].as_str(), row[1].as_str()),
+            ("PLAIN", "17"),
+            "{row:?}"
+        );
+    }
+    tap.kill().await.expect("stop the tap");
+
+    assert_eq!(server.stop().await, Some(0));
+    rabbit::delete_entities(&[], &[exchange]).await;
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -103,3 +103,69 @@ fn unreadable_input_exits_2() {
     let garbage = write("bad-new.json", &Value::String("not a schema".into()));
     assert_eq!(check(&old, &garbage, &[]).status.code(), Some(2));
 }
+
+/// The `Instance` object of a compute schema.
+fn instance(schema: &mut Value) -> &mut Value {
+    schema["objects"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|o| o["name"] == "Instance")
+        .expect("Instance in schemas/compute.json")
+}
+
+/// On `schemas/compute.json` (the versioned-object example): object fields follow
+/// oslo.versionedobjects' rules.
+#[test]
+fn object_field_changes_follow_the_object_rules() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../schemas/compute.json");
+    let compute: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schemas/compute.json"))
+            .expect("JSON");
+    let old = write("objects-old.json", &compute);
+
+    // A field added with a minor bump and `since`: fine.
+    let mut added = compute.clone();
+    let object = instance(&mut added);
+    object["version"] = "1.4".into();
+    object["fields"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!(
+            {"name": "node", "since": "1.4", "required": false, "schema": {"type": "string"}}
+        ));
+    let output = check(&old, &write("objects-added.json", &added), &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("new field `node` since 1.4"),
+        "{}",
+        stdout(&output)
+    );
+
+    // The same field without the bump, and a field removed: breaking, naming the object.
+    let mut broken = compute.clone();
+    let object = instance(&mut broken);
+    let fields = object["fields"].as_array_mut().unwrap();
+    fields.retain(|f| f["name"] != "host");
+    fields.push(serde_json::json!({"name": "node", "required": false, "schema": {}}));
+    let output = check(&old, &write("objects-broken.json", &broken), &["--json"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let report: Value = serde_json::from_str(&stdout(&output)).expect("JSON report");
+    let breaking: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "breaking" && f["object"] == "Instance")
+        .map(|f| f["description"].as_str().unwrap())
+        .collect();
+    assert!(
+        breaking.iter().any(|d| d.contains("field `host` removed")),
+        "{breaking:?}"
+    );
+    assert!(
+        breaking
+            .iter()
+            .any(|d| d.contains("field `node` added without a minor version bump")),
+        "{breaking:?}"
+    );
+}

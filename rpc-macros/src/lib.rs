@@ -1,4 +1,4 @@
-//! The `#[rpc_endpoint]` attribute of oslo-rpc. Use it through the facade crate
+//! The `#[rpc_endpoint]` attribute and `#[derive(VersionedObject)]` of oslo-rpc. Use it through the facade crate
 //! (`oslo_rpc::rpc_endpoint`), whose documentation shows what it generates: generated code
 //! names the runtime as `::oslo_rpc::__private`, so this crate is not useful on its own.
 //!
@@ -13,6 +13,8 @@ mod check;
 mod codegen;
 mod ctxt;
 mod model;
+mod notify;
+mod object;
 mod parse;
 mod schema;
 mod version;
@@ -25,4 +27,21 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn rpc_endpoint(attr: TokenStream, item: TokenStream) -> TokenStream {
     codegen::expand(attr.into(), item.into()).into()
+}
+
+/// Turns an `impl` block of notification handlers into a notification endpoint.
+///
+/// See `oslo_rpc::notification_endpoint` for the documentation.
+#[proc_macro_attribute]
+pub fn notification_endpoint(attr: TokenStream, item: TokenStream) -> TokenStream {
+    notify::expand(attr.into(), item.into()).into()
+}
+
+/// Derives `VersionedObject`, `Serialize` and `Deserialize` for a struct that travels as
+/// an oslo versioned object.
+///
+/// See `oslo_rpc::VersionedObject` for the documentation.
+#[proc_macro_derive(VersionedObject, attributes(versioned_object))]
+pub fn derive_versioned_object(input: TokenStream) -> TokenStream {
+    object::expand(input.into()).into()
 }

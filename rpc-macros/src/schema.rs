@@ -3,7 +3,8 @@
 //!
 //! Known spellings map to JSON Schema: `bool`; integers with their range; `f32`/`f64`;
 //! `String`/`str`/`char`; `Option<T>` (T or null); sequences and sets; maps; tuples;
-//! arrays; `()`; `Value`/`RawJson` (anything); `Box`/`Arc`/`Rc`/`Cow` are transparent.
+//! arrays; `()`; `Value`/`RawJson` (anything); `Box`/`Arc`/`Rc`/`Cow` are transparent;
+//! `DateTime`, `Uuid`, `IpAddr`/`Ipv4Addr`/`Ipv6Addr` and `IpNetwork` are formatted strings.
 //! Anything else becomes `{"x-rust-type": "<the type as written>"}`: a user struct's
 //! fields are not visible to the macro. A type alias or a user type named like one of the
 //! known ones is read by its name.
@@ -163,6 +164,13 @@ fn path_schema(ty: &Type, path: &syn::Path) -> Json {
         ("i64", []) => integer(Some(&i64::MIN.to_string()), Some(&i64::MAX.to_string())),
         ("i128" | "isize", []) => integer(None, None),
         ("Value" | "RawJson", []) => Json::Object(Vec::new()),
+        // The versioned-object field types (oslo-rpc's `objects` module, `uuid`, `std::net`).
+        ("DateTime", []) => string_format("date-time"),
+        ("Uuid", []) => string_format("uuid"),
+        ("Ipv4Addr", []) => string_format("ipv4"),
+        ("Ipv6Addr", []) => string_format("ipv6"),
+        ("IpAddr", []) => string_format("ip"),
+        ("IpNetwork", []) => string_format("ip-network"),
         ("Map", [_, value]) | ("HashMap" | "BTreeMap" | "IndexMap", [_, value]) => Json::object([
             ("type", Json::str("object")),
             ("additionalProperties", type_schema(value)),
@@ -186,6 +194,10 @@ fn path_schema(ty: &Type, path: &syn::Path) -> Json {
         ("Box" | "Arc" | "Rc" | "Cow", [inner]) => type_schema(inner),
         _ => unknown(ty),
     }
+}
+
+pub(crate) fn string_format(format: &str) -> Json {
+    Json::object([("type", Json::str("string")), ("format", Json::str(format))])
 }
 
 fn integer(minimum: Option<&str>, maximum: Option<&str>) -> Json {

@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::config::ConfigError;
 use crate::url::UrlError;
 use crate::version::VersionError;
 use crate::wire::CodecError;
@@ -71,6 +72,10 @@ pub enum RpcError {
     /// A transport URL could not be parsed or names an unknown option.
     #[error(transparent)]
     InvalidUrl(#[from] UrlError),
+    /// oslo config files that cannot be used (see [`crate::config`]). Boxed: it is large
+    /// and rare, and every call returns an `RpcError`.
+    #[error(transparent)]
+    InvalidConfig(Box<ConfigError>),
     /// A version string is malformed.
     #[error(transparent)]
     InvalidVersion(#[from] VersionError),
@@ -107,6 +112,12 @@ impl RpcError {
     /// True for errors a caller may retry later (timeouts and transport failures).
     pub fn is_transient(&self) -> bool {
         matches!(self, RpcError::Timeout { .. } | RpcError::Transport(_))
+    }
+}
+
+impl From<ConfigError> for RpcError {
+    fn from(error: ConfigError) -> Self {
+        RpcError::InvalidConfig(Box::new(error))
     }
 }
 
@@ -291,6 +302,7 @@ impl RemoteException for RpcError {
             RpcError::InvalidTarget(_) => "InvalidTarget",
             RpcError::Transport(_) => "MessageDeliveryFailure",
             RpcError::InvalidArgument(_) => "TypeError",
+            RpcError::InvalidConfig(_) => "ConfigFileValueError",
             RpcError::InvalidUrl(_) | RpcError::InvalidVersion(_) | RpcError::Codec(_) => {
                 "ValueError"
             }
@@ -304,6 +316,7 @@ impl RemoteException for RpcError {
                 DISPATCHER_MODULE
             }
             RpcError::VersionCap { .. } => "oslo_messaging.rpc.client",
+            RpcError::InvalidConfig(_) => "oslo_config.cfg",
             RpcError::Timeout { .. } | RpcError::InvalidTarget(_) | RpcError::Transport(_) => {
                 "oslo_messaging.exceptions"
             }

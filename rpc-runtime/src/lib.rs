@@ -6,9 +6,12 @@
 
 pub mod client;
 mod clock;
+pub mod config;
 pub mod context;
 pub mod dispatch;
 pub mod error;
+pub mod notify;
+pub mod objects;
 pub mod rabbit_options;
 pub mod schema;
 pub mod server;

@@ -54,6 +54,13 @@ pub const OPTION_NAMES: [&str; 37] = [
 /// oslo.config's deprecated name for `kombu_missing_consumer_retry_timeout`.
 const DEPRECATED_MISSING_CONSUMER_TIMEOUT: &str = "kombu_reconnect_timeout";
 
+/// The deprecated option names oslo.messaging 18.3.1 still reads, as `(deprecated, current)`.
+/// oslo declares no deprecated groups for this group: `[DEFAULT] rabbit_*` options are ignored.
+pub const DEPRECATED_NAMES: [(&str, &str); 1] = [(
+    DEPRECATED_MISSING_CONSUMER_TIMEOUT,
+    "kombu_missing_consumer_retry_timeout",
+)];
+
 /// `kombu_reconnect_delay` may not exceed `ACK_REQUEUE_EVERY_SECONDS_MAX * 0.9` (amqpdriver.py).
 const MAX_RECONNECT_DELAY: f64 = 4.5;
 
@@ -218,8 +225,10 @@ impl RabbitOptions {
     }
 
     /// Sets one option from its oslo name and textual value, converted the way oslo.config does:
-    /// booleans are `true/false/1/0/yes/no/on/off` in any case; numbers may be surrounded by
-    /// whitespace and carry a sign; choices are case-sensitive; strings are taken as they are.
+    /// booleans are `true/false/1/0/yes/no/on/off` in any case; numbers are read as Python's
+    /// `int()` and `float()` read them (surrounding whitespace, a sign, `_` between digits);
+    /// choices are case-sensitive; strings are taken as they are. URL query values and config
+    /// file values both come through here.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), OptionError> {
         let parsed = Value { key, text: value };
         match key {
@@ -239,7 +248,10 @@ impl RabbitOptions {
                 self.kombu_reconnect_delay = parsed.float(0.0, Some(MAX_RECONNECT_DELAY))?;
             }
             "kombu_reconnect_splay" => self.kombu_reconnect_splay = parsed.float(0.0, None)?,
-            "kombu_compression" => self.kombu_compression = Some(value.to_owned()),
+            // An empty value is falsy in oslo, which then compresses nothing.
+            "kombu_compression" => {
+                self.kombu_compression = (!value.is_empty()).then(|| value.to_owned());
+            }
             "kombu_missing_consumer_retry_timeout" | DEPRECATED_MISSING_CONSUMER_TIMEOUT => {
                 self.kombu_missing_consumer_retry_timeout = parsed.int(None)?;
             }
@@ -536,16 +548,17 @@ impl Value<'_> {
     }
 
     /// oslo.config `types.Integer`, i.e. Python `int()` plus the option's minimum.
+    ///
+    /// oslo.config turns an empty or blank value into `None`, which oslo.messaging then fails
+    /// on or misreads; we refuse it like any other non-integer.
     fn int(&self, min: Option<i64>) -> Result<i64, OptionError> {
         let expected = || match min {
             Some(min) => format!("an integer >= {min}"),
             None => "an integer".to_owned(),
         };
-        let value: i64 = self
-            .text
-            .trim()
-            .parse()
-            .map_err(|_| self.invalid(expected()))?;
+        let value: i64 = python_number(self.text)
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| self.invalid(expected()))?;
         match min {
             Some(min) if value < min => Err(self.invalid(expected())),
             _ => Ok(value),
@@ -559,11 +572,9 @@ impl Value<'_> {
             Some(max) => format!("a number from {min} to {max}"),
             None => format!("a number >= {min}"),
         };
-        let value: f64 = self
-            .text
-            .trim()
-            .parse()
-            .map_err(|_| self.invalid(expected()))?;
+        let value: f64 = python_number(self.text)
+            .and_then(|digits| digits.parse().ok())
+            .ok_or_else(|| self.invalid(expected()))?;
         let in_range = value.is_finite() && value >= min && max.is_none_or(|max| value <= max);
         if in_range {
             Ok(value)
@@ -588,18 +599,59 @@ impl Value<'_> {
     }
 }
 
+/// oslo.config `types.Integer` for options outside this group (`[DEFAULT]
+/// rpc_response_timeout`), with the same conversion and messages as the options here.
+pub(crate) fn convert_int(key: &str, text: &str, min: Option<i64>) -> Result<i64, OptionError> {
+    Value { key, text }.int(min)
+}
+
+/// The text of a number as Python's `int()` and `float()` read it, ready for Rust's parser:
+/// surrounding whitespace removed (Python's `str.strip` set), and `_` allowed only between
+/// two digits (PEP 515), then dropped. `None` when the underscores are misplaced.
+fn python_number(text: &str) -> Option<String> {
+    let text = text.trim_matches(crate::config::is_python_space);
+    let chars: Vec<char> = text.chars().collect();
+    let mut digits = String::with_capacity(text.len());
+    for (index, &c) in chars.iter().enumerate() {
+        if c == '_' {
+            let between_digits = index > 0
+                && chars[index - 1].is_ascii_digit()
+                && chars.get(index + 1).is_some_and(char::is_ascii_digit);
+            if !between_digits {
+                return None;
+            }
+        } else {
+            digits.push(c);
+        }
+    }
+    Some(digits)
+}
+
 /// The known option name nearest to `key` by case-insensitive edit distance, if it is close
 /// enough to be a typo.
-fn closest_option_name(key: &str) -> Option<&'static str> {
+pub(crate) fn closest_option_name(key: &str) -> Option<&'static str> {
+    closest_name(key, &OPTION_NAMES, (key.chars().count() / 3).max(2))
+}
+
+/// The candidate nearest to `key` by case-insensitive edit distance, if at most
+/// `max_distance` edits away.
+pub(crate) fn closest_name<'a>(
+    key: &str,
+    candidates: &[&'a str],
+    max_distance: usize,
+) -> Option<&'a str> {
+    // The distance is at least the difference in length: spare the quadratic work for keys
+    // too long to be near any candidate.
+    let longest = candidates.iter().map(|c| c.chars().count()).max()?;
+    if key.chars().count() > longest + max_distance {
+        return None;
+    }
     let key = key.to_lowercase();
     let length = key.chars().count();
-    let max_distance = (length / 3).max(2);
-    OPTION_NAMES
+    candidates
         .iter()
-        // The distance is at least the difference in length: skip names that cannot be
-        // close, so a long key costs no edit distance at all (a fuzzed URL with a key of a
-        // few hundred characters took over a second).
-        .filter(|name| name.len().abs_diff(length) <= max_distance)
+        // Likewise per candidate: skip names whose length alone rules them out.
+        .filter(|name| name.chars().count().abs_diff(length) <= max_distance)
         .map(|&name| (edit_distance(&key, name), name))
         .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
@@ -1052,6 +1104,38 @@ mod tests {
         let o =
             options(&[("rabbit_transient_queues_ttl", &i64::MAX.to_string())]).unwrap_or_default();
         assert_eq!(o.transient_queue_args(), vec![int("x-expires", i64::MAX)]);
+    }
+
+    #[test]
+    fn numbers_read_as_python_int_and_float_read_them() {
+        let rate = |text: &str| options(&[("heartbeat_rate", text)]).map(|o| o.heartbeat_rate);
+        assert_eq!(rate("1_000"), Ok(1000));
+        assert_eq!(rate(" -1_0\n"), Ok(-10));
+        assert_eq!(rate("007"), Ok(7));
+        assert_eq!(
+            rate("\u{1c}5\u{1f}"),
+            Ok(5),
+            "Python strips U+001C..U+001F too"
+        );
+        for bad in ["_1", "1_", "1__0", "1._5", "0x10", "1.0", "1e3", "", " "] {
+            assert!(rate(bad).is_err(), "{bad:?}");
+        }
+        let delay = |text: &str| {
+            options(&[("kombu_reconnect_splay", text)]).map(|o| o.kombu_reconnect_splay)
+        };
+        assert_eq!(delay("1_0.2_5"), Ok(10.25));
+        assert_eq!(delay("1e1_0"), Ok(1e10));
+        assert_eq!(delay(".5"), Ok(0.5));
+        assert!(delay("1_.5").is_err());
+    }
+
+    #[test]
+    fn empty_kombu_compression_is_none() {
+        // oslo tests `if self.kombu_compression`: an empty value compresses nothing.
+        let mut o = RabbitOptions::default();
+        o.set("kombu_compression", "").unwrap();
+        assert_eq!(o.kombu_compression, None);
+        assert!(o.unsupported().is_empty());
     }
 
     #[test]

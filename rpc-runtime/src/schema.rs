@@ -19,6 +19,10 @@ use serde_json::Value;
 
 use crate::version::RpcVersion;
 
+mod objects;
+
+pub use objects::{ObjectFieldSchema, ObjectSchema};
+
 /// The schema of one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointSchema {
@@ -30,6 +34,10 @@ pub struct EndpointSchema {
     pub version: RpcVersion,
     /// The methods, in declaration order.
     pub methods: Vec<MethodSchema>,
+    /// The versioned objects the methods take or return (directly, in containers, or as
+    /// fields of other objects), each once, in order of first use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub objects: Vec<ObjectSchema>,
 }
 
 /// The schema of one method.
@@ -83,6 +91,11 @@ impl EndpointSchema {
     pub fn method(&self, name: &str) -> Option<&MethodSchema> {
         self.methods.iter().find(|method| method.name == name)
     }
+
+    /// A versioned object by name.
+    pub fn object(&self, name: &str) -> Option<&ObjectSchema> {
+        self.objects.iter().find(|object| object.name == name)
+    }
 }
 
 impl MethodSchema {
@@ -124,6 +137,9 @@ pub struct Finding {
     pub method: Option<String>,
     /// The argument concerned, if any.
     pub argument: Option<String>,
+    /// The versioned object concerned, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<String>,
     /// One line naming the method or argument and what changed.
     pub description: String,
 }
@@ -193,6 +209,12 @@ impl fmt::Display for EvolutionReport {
 ///   the old version (with the endpoint's version raised to it);
 /// * ok: correctly versioned additions, an argument that became optional, a changed error
 ///   type or `since`, and, under a major bump, every change.
+///
+/// The versioned objects of the two schemas are compared by name, after the endpoint's
+/// findings and whatever its version did (object versions are their own): breaking are a
+/// removed object, changed namespaces, a version going backwards or changing major, a
+/// removed field, a field whose type, `since` or presence changed, and a field added
+/// without a minor version bump and a `since` above the old version.
 pub fn check_evolution(old: &EndpointSchema, new: &EndpointSchema) -> EvolutionReport {
     let mut findings = Findings::default();
     let (old_version, new_version) = (old.version, new.version);
@@ -272,6 +294,7 @@ pub fn check_evolution(old: &EndpointSchema, new: &EndpointSchema) -> EvolutionR
             severity: Severity::Breaking,
             method: None,
             argument: None,
+            object: None,
             description: format!(
                 "major version bump {old_version} -> {new_version}: servers of {} refuse \
                  every client of {}.x",
@@ -286,11 +309,13 @@ pub fn check_evolution(old: &EndpointSchema, new: &EndpointSchema) -> EvolutionR
             severity: Severity::Breaking,
             method: None,
             argument: None,
+            object: None,
             description: format!(
                 "breaking changes without a major version bump ({old_version} -> {new_version})"
             ),
         });
     }
+    findings.extend(objects::compare_objects(&old.objects, &new.objects));
     EvolutionReport {
         old_version,
         new_version,
@@ -461,6 +486,7 @@ impl Findings {
             severity,
             method: method.map(str::to_owned),
             argument: argument.map(str::to_owned),
+            object: None,
             description,
         });
     }

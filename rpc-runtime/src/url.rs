@@ -41,6 +41,8 @@ pub struct TransportUrl {
     hosts: Vec<TransportHost>,
     virtual_host: Option<String>,
     query: Vec<(String, String)>,
+    /// `[oslo_messaging_rabbit]` values from config files, under the query (empty without).
+    file_options: Vec<(String, String)>,
     transport: Transport,
 }
 
@@ -167,6 +169,22 @@ impl TransportUrl {
     /// For `rabbit`/`kombu` the query is checked by building [`RabbitOptions`], so an unknown
     /// option or a bad value is an error here rather than when the driver starts.
     pub fn parse(url: &str) -> Result<Self, UrlError> {
+        Self::parse_with_file_options(url, &[])
+    }
+
+    /// Parses a transport URL whose query overrides `[oslo_messaging_rabbit]` values read from
+    /// oslo config files, as oslo's `ConfigOptsProxy` layers them (spec §1.1): each option is
+    /// the query's value if the query has it, else the files', else oslo's default. Both are
+    /// converted by [`RabbitOptions::set`], and the combination is checked once, so a query can
+    /// settle a conflict the files alone would have.
+    ///
+    /// `file_options` are `(option name, value)` pairs with current option names, as
+    /// [`OsloConfig::rabbit_values`](crate::config::OsloConfig::rabbit_values) gives them. A
+    /// `memory://` URL ignores them.
+    pub fn parse_with_file_options(
+        url: &str,
+        file_options: &[(String, String)],
+    ) -> Result<Self, UrlError> {
         let url = clean(url);
         if url.is_empty() {
             return Err(UrlError::Empty);
@@ -199,6 +217,7 @@ impl TransportUrl {
                 hosts: Vec::new(),
                 virtual_host,
                 query,
+                file_options: Vec::new(),
                 transport,
             });
         }
@@ -209,13 +228,18 @@ impl TransportUrl {
             .filter(|(_, entry)| !entry.is_empty())
             .map(|(index, entry)| parse_host(entry, index + 1))
             .collect::<Result<Vec<_>, _>>()?;
-        let transport = Transport::Rabbit(Box::new(RabbitOptions::from_query(&query)?));
+        let mut options = RabbitOptions::default();
+        for (key, value) in file_options {
+            options.set(key, value)?;
+        }
+        options.apply_query(&query)?;
         Ok(Self {
             scheme,
             hosts,
             virtual_host,
             query,
-            transport,
+            file_options: file_options.to_vec(),
+            transport: Transport::Rabbit(Box::new(options)),
         })
     }
 
@@ -281,11 +305,18 @@ impl TransportUrl {
         &self.query
     }
 
-    /// The `[oslo_messaging_rabbit]` options: defaults overridden by the query. `None` for
+    /// Whether `[oslo_messaging_rabbit]` option `name` was given, in the query or in the config
+    /// files the URL was parsed with, rather than left at its default.
+    pub fn option_given(&self, name: &str) -> bool {
+        self.query
+            .iter()
+            .chain(&self.file_options)
+            .any(|(key, _)| key == name)
+    }
+
+    /// The `[oslo_messaging_rabbit]` options: defaults, overridden by the config files' values
+    /// (see [`TransportUrl::parse_with_file_options`]), overridden by the query. `None` for
     /// `memory://` URLs.
-    ///
-    /// To layer the query over options from elsewhere (as oslo layers it over its config file),
-    /// call [`RabbitOptions::apply_query`] with [`TransportUrl::query`] instead.
     pub fn rabbit_options(&self) -> Option<&RabbitOptions> {
         match &self.transport {
             Transport::Rabbit(options) => Some(options),
@@ -353,6 +384,31 @@ impl fmt::Display for TransportUrl {
         }
         Ok(())
     }
+}
+
+/// `text`, a transport URL that may not parse, with every password replaced by `***`: each
+/// `,`-separated entry of what follows `://` (up to `/`, `?` or `#`) is split at its last `@`
+/// and the user info at its first `:`, as [`TransportUrl::parse`] splits them. Text without
+/// `://` is taken as one netloc, so nothing that parsing could read as a password survives.
+pub(crate) fn redact_passwords(text: &str) -> String {
+    let text = clean(text);
+    let (prefix, rest) = match text.find("://") {
+        Some(index) => text.split_at(index + 3),
+        None => ("", text.as_str()),
+    };
+    let netloc_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (netloc, tail) = rest.split_at(netloc_end);
+    let entries: Vec<String> = netloc
+        .split(',')
+        .map(|entry| match entry.rsplit_once('@') {
+            Some((userinfo, host)) => match userinfo.split_once(':') {
+                Some((user, _password)) => format!("{user}:***@{host}"),
+                None => entry.to_owned(),
+            },
+            None => entry.to_owned(),
+        })
+        .collect();
+    format!("{prefix}{}{tail}", entries.join(","))
 }
 
 /// What `urlsplit` does before parsing: strip leading C0 controls and spaces, drop tabs and
@@ -994,6 +1050,60 @@ mod tests {
             format!("{:?} {}", Secret::new(PASSWORD), Secret::new(PASSWORD)),
             "*** ***"
         );
+    }
+
+    #[test]
+    fn file_options_sit_under_the_query() {
+        // spec §1.1: a query value overrides the config file's; the rest of the file stays.
+        let file = [
+            ("heartbeat_timeout_threshold".to_owned(), "30".to_owned()),
+            (
+                "rabbit_transient_quorum_queue".to_owned(),
+                "true".to_owned(),
+            ),
+            ("rabbit_qos_prefetch_count".to_owned(), "1".to_owned()),
+        ];
+        let url = TransportUrl::parse_with_file_options(
+            "rabbit://h/?heartbeat_timeout_threshold=10&rabbit_stream_fanout=1",
+            &file,
+        )
+        .unwrap();
+        let o = url.rabbit_options().unwrap();
+        assert_eq!(o.heartbeat_timeout_threshold, 10);
+        assert!(o.rabbit_transient_quorum_queue && o.rabbit_stream_fanout);
+        assert!(url.option_given("rabbit_qos_prefetch_count"));
+        assert!(url.option_given("rabbit_stream_fanout"));
+        assert!(!url.option_given("heartbeat_rate"));
+        // Checked together: the stream fanout needs the file's transient quorum queues.
+        assert!(TransportUrl::parse("rabbit://h/?rabbit_stream_fanout=1").is_err());
+        // Display shows the URL only.
+        assert_eq!(
+            url.to_string(),
+            "rabbit://h/?heartbeat_timeout_threshold=10&rabbit_stream_fanout=1"
+        );
+        // memory:// ignores them.
+        let memory = TransportUrl::parse_with_file_options("memory://", &file).unwrap();
+        assert_eq!(memory.rabbit_options(), None);
+        assert!(!memory.option_given("rabbit_qos_prefetch_count"));
+    }
+
+    #[test]
+    fn redact_passwords_as_parse_would_split_them() {
+        for (text, redacted) in [
+            ("rabbit://u:p@h/v?x=1", "rabbit://u:***@h/v?x=1"),
+            (
+                "rabbit://u:p@h1,h2,u@h3,:p@h4/",
+                "rabbit://u:***@h1,h2,u@h3,:***@h4/",
+            ),
+            ("rabbit://u@d:p:a@ss@h:99999/", "rabbit://u@d:***@h:99999/"),
+            ("rabbit://u:p\n@h", "rabbit://u:***@h"),
+            ("u:p@h", "u:***@h"),
+            ("rabbit:u:p@h", "rabbit:***@h"),
+            ("no credentials", "no credentials"),
+            ("", ""),
+        ] {
+            assert_eq!(redact_passwords(text), redacted, "{text}");
+        }
     }
 
     #[test]

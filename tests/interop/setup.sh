@@ -22,7 +22,8 @@ case "$venv" in
   *) venv="$root/$venv" ;;   # relative paths are taken from the repository root
 esac
 python="${OSLO_RPC_INTEROP_PYTHON:-python3}"
-requirements=("oslo.messaging==18.3.1" "oslo.service[threading]")
+# oslo.versionedobjects: the peers of the versioned-object interop tests (issue 15).
+requirements=("oslo.messaging==18.3.1" "oslo.service[threading]" "oslo.versionedobjects==3.12.0")
 req_line="${requirements[*]}"
 
 constraints="$root/../shared/interop/oslo-18.3.1-constraints.txt"
@@ -90,6 +91,8 @@ backend.init_backend(backend.BackendType.THREADING)
 import oslo_messaging  # noqa: F401
 from importlib.metadata import version
 assert version("oslo.messaging") == "18.3.1", version("oslo.messaging")
+import oslo_versionedobjects  # noqa: F401
+assert version("oslo.versionedobjects") == "3.12.0", version("oslo.versionedobjects")
 EOF
 printf '%s\n' "$want" >"$marker.tmp"
 mv "$marker.tmp" "$marker"

@@ -264,8 +264,15 @@ pub struct RustServerProcess {
 impl RustServerProcess {
     /// Starts `calc_server` on `topic` as `name`; returns once it printed READY.
     pub async fn start(topic: &str, name: &str) -> RustServerProcess {
+        Self::start_with_args(&["--url", &rabbit_url(), "--topic", topic, "--server", name]).await
+    }
+
+    /// Starts `calc_server` with these arguments (`$RABBIT_URL` unset); returns once it
+    /// printed READY.
+    pub async fn start_with_args(args: &[&str]) -> RustServerProcess {
         let mut child = Command::new(example_binary("calc_server"))
-            .args(["--url", &rabbit_url(), "--topic", topic, "--server", name])
+            .args(args)
+            .env_remove("RABBIT_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true)

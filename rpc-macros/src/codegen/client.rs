@@ -27,6 +27,7 @@ pub(crate) const CLIENT_METHODS: &[&str] = &[
     "retry",
     "can_send_version",
     "cast",
+    "version_manifest",
 ];
 
 impl Generator<'_> {
@@ -86,6 +87,7 @@ impl Generator<'_> {
             let client = local("client");
             let version = local("version");
             let args = local("args");
+            let objects = local("_objects");
             let method_version = self.version_expr(&generated.since);
             let mut params = TokenStream::new();
             let mut pushes = TokenStream::new();
@@ -121,6 +123,7 @@ impl Generator<'_> {
                 > {
                     let mut #version = #method_version;
                     let mut #args = #runtime::wire::Args::new();
+                    let #objects = #private::object_scope(#client);
                     #pushes
                     ::core::result::Result::Ok((#version, #args))
                 }
@@ -142,6 +145,25 @@ impl Generator<'_> {
             None => "The namespace of the endpoint: `None`, oslo's null namespace.".to_owned(),
         };
         let version_doc = format!("The version the endpoint implements: `{}`.", self.version);
+        // The versioned objects among argument and result types, for the schema.
+        let object_probes = self.methods.iter().flat_map(|generated| {
+            let method = generated.method;
+            let ok = match &method.output {
+                Output::Result { ok, .. } => Some((**ok).clone()),
+                Output::Other(_) => None,
+            };
+            method
+                .args
+                .iter()
+                .map(|arg| arg.ty.clone())
+                .chain(ok)
+                .map(|ty| {
+                    quote! {
+                        (&#runtime::objects::probe::TypeProbe::<#ty>::new())
+                            .collect_objects(&mut schema.objects);
+                    }
+                })
+        });
         let option = quote!(::core::option::Option);
         let string = quote!(::std::string::String);
         let duration = quote!(::core::time::Duration);
@@ -169,10 +191,15 @@ impl Generator<'_> {
                     self.inner
                 }
 
-                /// The endpoint's schema: namespace, version, and each method's wire name,
-                /// `since`, arguments and result as JSON Schema.
+                /// The endpoint's schema: namespace, version, each method's wire name,
+                /// `since`, arguments and result as JSON Schema, and the versioned objects
+                /// they carry.
                 pub fn schema() -> #runtime::schema::EndpointSchema {
-                    #private::schema_from_generated(#schema_text)
+                    #[allow(unused_imports)]
+                    use #runtime::objects::probe::{ObjectType as _, PlainType as _};
+                    let mut schema = #private::schema_from_generated(#schema_text);
+                    #(#object_probes)*
+                    schema
                 }
 
                 /// A copy to adjust with the builder methods (oslo's `prepare()`).
@@ -221,6 +248,12 @@ impl Generator<'_> {
                 /// Sets the publish retry policy.
                 pub fn retry(self, retry: #option<u32>) -> Self {
                     Self { inner: self.inner.retry(retry) }
+                }
+
+                /// Downgrades the versioned objects among the arguments to the versions in
+                /// `manifest` (what the server understands), dropping fields by `since`.
+                pub fn version_manifest(self, manifest: #runtime::objects::VersionManifest) -> Self {
+                    Self { inner: self.inner.with_version_manifest(manifest) }
                 }
 
                 /// Whether the version cap lets a message of `version` go out.

@@ -9,16 +9,21 @@ use std::time::Duration;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
-use tokio::time::timeout_at;
+use tokio::time::{Instant, timeout_at};
 
 use crate::clock;
 use crate::context::Context;
 use crate::error::RpcError;
+use crate::objects::VersionManifest;
 use crate::target::Target;
+use crate::transport::Unconfirmed;
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, Transport, topology};
 use crate::version::RpcVersion;
 use crate::wire::{self, CallHeader, CodecError, RawJson, RequestHeader};
-use reply_waiter::WaitExpired;
+use reply_waiter::{PendingCall, WaitExpired};
+
+/// Pause before publishing again a request whose channel failed before its confirm.
+const LOST_REQUEST_PAUSE: Duration = Duration::from_millis(100);
 
 /// The version a message without one is served as (spec §6.1).
 const DEFAULT_VERSION: RpcVersion = RpcVersion::new(1, 0);
@@ -47,6 +52,8 @@ pub struct RpcClient {
     transport: Transport,
     target: Arc<Target>,
     options: CallOptions,
+    /// The versioned-object versions the receiving side understands (issue 15).
+    version_manifest: Option<Arc<VersionManifest>>,
 }
 
 impl RpcClient {
@@ -56,6 +63,7 @@ impl RpcClient {
             transport,
             target: Arc::new(target),
             options: CallOptions::default(),
+            version_manifest: None,
         }
     }
 
@@ -67,6 +75,19 @@ impl RpcClient {
     /// The per-call options in force.
     pub fn options(&self) -> &CallOptions {
         &self.options
+    }
+
+    /// The object version manifest typed clients downgrade arguments by, if any.
+    pub fn version_manifest(&self) -> Option<&Arc<VersionManifest>> {
+        self.version_manifest.as_ref()
+    }
+
+    /// Downgrades the versioned objects among the arguments of typed calls and casts to the
+    /// versions in `manifest` (what the server understands; see [`crate::objects`]), as
+    /// oslo's `obj_to_primitive(version_manifest=...)`.
+    pub fn with_version_manifest(mut self, manifest: VersionManifest) -> Self {
+        self.version_manifest = Some(Arc::new(manifest));
+        self
     }
 
     /// The transport.
@@ -241,19 +262,61 @@ impl RpcClient {
             mandatory: false,
             retry: self.options.retry,
         };
-        let send = self.transport.driver().send(destination, &body, options);
-        let sent = timeout_at(deadline, send).await;
+        let outcome = self
+            .publish_and_wait(&mut pending, destination, &body, options, deadline)
+            .await;
         wire::recycle(body);
-        match sent {
-            Ok(sent) => sent?,
-            Err(_) => return Err(expired(pending.msg_id(), WaitExpired::Overall)),
-        }
-        match pending
-            .wait(deadline, self.options.call_monitor_timeout)
-            .await
-        {
+        match outcome {
             Ok(outcome) => outcome,
             Err(which) => Err(expired(pending.msg_id(), which)),
+        }
+    }
+
+    /// Publishes a call's request and waits for its reply. The request's publisher confirm
+    /// is not awaited: the reply proves delivery. A refusal (`basic.nack`) fails the call
+    /// at once; a channel or connection lost before the confirm makes it publish the same
+    /// request again, as its retry policy allows (spec §7.3; the server's duplicate window
+    /// drops a second copy, §8.2), while replies to it keep arriving for `pending`.
+    async fn publish_and_wait(
+        &self,
+        pending: &mut PendingCall,
+        destination: Destination<'_>,
+        body: &[u8],
+        mut options: PublishOptions,
+        deadline: Instant,
+    ) -> Result<Result<RawJson, RpcError>, WaitExpired> {
+        let driver = self.transport.driver();
+        let mut sent =
+            match timeout_at(deadline, driver.send_call(destination, body, options)).await {
+                Ok(Ok(sent)) => sent,
+                Ok(Err(error)) => return Ok(Err(error)),
+                Err(_) => return Err(WaitExpired::Overall),
+            };
+        let wait = pending.wait(deadline, self.options.call_monitor_timeout);
+        tokio::pin!(wait);
+        loop {
+            let failure = tokio::select! {
+                biased;
+                outcome = &mut wait => return outcome,
+                failure = sent.failure() => failure,
+            };
+            let error = match failure {
+                Unconfirmed::Refused(error) => return Ok(Err(error)),
+                Unconfirmed::Lost(error) => error,
+            };
+            match &mut options.retry {
+                Some(0) => return Ok(Err(error)),
+                Some(left) => *left -= 1,
+                None => {}
+            }
+            tracing::info!(%error, "request lost before its confirm; publishing it again");
+            // As a publish retried on a live connection would (transport::rabbit).
+            tokio::time::sleep_until(deadline.min(Instant::now() + LOST_REQUEST_PAUSE)).await;
+            sent = match timeout_at(deadline, driver.send_call(destination, body, options)).await {
+                Ok(Ok(sent)) => sent,
+                Ok(Err(error)) => return Ok(Err(error)),
+                Err(_) => return Err(WaitExpired::Overall),
+            };
         }
     }
 
@@ -393,6 +456,143 @@ fn decode_result<R: DeserializeOwned>(method: &str, raw: &RawJson) -> Result<R, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dispatch::DynamicEndpoint;
+    use crate::server::RpcServer;
+    use crate::transport::memory::MemoryDriver;
+    use crate::transport::{BoxFuture, Driver, ListenSpec, Listener, ReplySink, RequestSent};
+    use crate::url::TransportUrl;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A memory transport whose first `lost` call requests are handed over and then lost
+    /// with their channel before the confirm (never delivered), or refused if `refuse`.
+    struct Unlucky {
+        inner: MemoryDriver,
+        lost: usize,
+        refuse: bool,
+        calls_sent: AtomicUsize,
+    }
+
+    impl Driver for Unlucky {
+        fn send<'a>(
+            &'a self,
+            destination: Destination<'a>,
+            body: &'a [u8],
+            options: PublishOptions,
+        ) -> BoxFuture<'a, Result<(), RpcError>> {
+            self.inner.send(destination, body, options)
+        }
+
+        fn send_call<'a>(
+            &'a self,
+            destination: Destination<'a>,
+            body: &'a [u8],
+            options: PublishOptions,
+        ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+            if self.calls_sent.fetch_add(1, Ordering::SeqCst) >= self.lost {
+                return self.inner.send_call(destination, body, options);
+            }
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            if self.refuse {
+                outcome.refused(RpcError::transport("basic.nack"));
+            } else {
+                outcome.lost(RpcError::transport("connection reset"));
+            }
+            Box::pin(std::future::ready(Ok(sent)))
+        }
+
+        fn consume_replies<'a>(
+            &'a self,
+            queue: &'a str,
+            sink: Arc<dyn ReplySink>,
+        ) -> BoxFuture<'a, Result<(), RpcError>> {
+            self.inner.consume_replies(queue, sink)
+        }
+
+        fn listen<'a>(
+            &'a self,
+            spec: &'a ListenSpec,
+        ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+            self.inner.listen(spec)
+        }
+
+        fn shutdown(&self) -> BoxFuture<'_, ()> {
+            self.inner.shutdown()
+        }
+    }
+
+    /// An echo server on `memory://<name>` and a client on an `Unlucky` driver there.
+    async fn unlucky(
+        name: &str,
+        lost: usize,
+        refuse: bool,
+    ) -> (RpcClient, Arc<Unlucky>, crate::ServerHandle) {
+        let url = format!("memory://{name}");
+        let server_transport = Transport::connect(&url).await.unwrap();
+        let endpoint = DynamicEndpoint::builder()
+            .method("echo", |_ctx, args| async move {
+                Ok::<_, RpcError>(args.get("x").cloned().unwrap_or_default())
+            })
+            .build();
+        let server = RpcServer::builder(server_transport, Target::server("t", "s1"))
+            .endpoint(endpoint)
+            .build()
+            .unwrap()
+            .start()
+            .await
+            .unwrap();
+        let driver = Arc::new(Unlucky {
+            inner: MemoryDriver::new(&TransportUrl::parse(&url).unwrap()),
+            lost,
+            refuse,
+            calls_sent: AtomicUsize::new(0),
+        });
+        let transport = Transport::builder(&url)
+            .driver(driver.clone())
+            .connect()
+            .await
+            .unwrap();
+        let client = RpcClient::new(transport, Target::topic("t")).timeout(Duration::from_secs(5));
+        (client, driver, server)
+    }
+
+    #[tokio::test]
+    async fn a_request_lost_before_its_confirm_is_published_again() {
+        // spec §7.3: the request's fate is unknown, as after a publish that failed while
+        // waiting for its confirm; the call publishes it again and gets its reply.
+        let (client, driver, server) = unlucky("lost-before-confirm", 2, false).await;
+        let echoed = client
+            .call(&Context::new(), "echo", serde_json::json!({"x": 7}))
+            .await
+            .unwrap();
+        assert_eq!(echoed, serde_json::json!(7));
+        assert_eq!(driver.calls_sent.load(Ordering::SeqCst), 3);
+        // With no retries allowed, the loss fails the call at once.
+        let (client, _driver, server2) = unlucky("lost-no-retry", 1, false).await;
+        let started = std::time::Instant::now();
+        let error = client
+            .retry(Some(0))
+            .call(&Context::new(), "echo", serde_json::json!({"x": 7}))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("connection reset"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        server.stop().await.unwrap();
+        server2.stop().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_refused_request_fails_the_call_at_once() {
+        let (client, driver, server) = unlucky("refused-request", 1, true).await;
+        let started = std::time::Instant::now();
+        let error = client
+            .call(&Context::new(), "echo", serde_json::json!({"x": 7}))
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("basic.nack"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+        assert_eq!(driver.calls_sent.load(Ordering::SeqCst), 1);
+        server.stop().await.unwrap();
+    }
 
     #[test]
     fn call_monitor_timeout_is_written_like_python() {

@@ -55,6 +55,7 @@ fn endpoint(version_text: &str, methods: Vec<MethodSchema>) -> EndpointSchema {
         namespace: Some("calc".to_owned()),
         version: version(version_text),
         methods,
+        objects: Vec::new(),
     }
 }
 

@@ -14,8 +14,8 @@ use tokio::sync::mpsc;
 
 use super::topology;
 use super::{
-    BoxFuture, Destination, Driver, Incoming, ListenSpec, Listener, PublishOptions, ReplySink,
-    TapSpec,
+    Acker, BoxFuture, Destination, Driver, Incoming, ListenSpec, Listener, NotificationListenSpec,
+    PublishOptions, ReplySink, TapSpec,
 };
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::url::TransportUrl;
@@ -235,19 +235,22 @@ impl MemoryBroker {
 
     /// Declares a queue and binds it to an exchange (declared too, with `kind`, if new).
     pub fn bind(&self, exchange: &str, kind: ExchangeKind, queue: &str, key: &str) {
-        let mut state = lock(&self.state);
-        state.queues.entry(queue.to_owned()).or_default();
-        let exchange = state.exchange(exchange, kind);
-        if !exchange
-            .bindings
-            .iter()
-            .any(|b| b.queue == queue && b.key == key)
+        lock(&self.state).bind(exchange, kind, queue, key);
+    }
+
+    /// Puts a delivery that was not accepted back at the front of its queue (a requeue, or
+    /// an unsettled delivery of a closed listener), for the next consumer.
+    fn requeue(&self, queue: &str, message: Message) {
+        let mut sink_deliveries = Vec::new();
         {
-            exchange.bindings.push(Binding {
-                queue: queue.to_owned(),
-                key: key.to_owned(),
-            });
+            let mut state = lock(&self.state);
+            let Some(q) = state.queues.get_mut(queue) else {
+                return;
+            };
+            q.backlog.push_front(message);
+            state.pump(queue, &mut sink_deliveries);
         }
+        hand_to_sinks(sink_deliveries);
     }
 
     fn subscribe(&self, queue: &str, target: ConsumerTarget) -> u64 {
@@ -306,6 +309,21 @@ impl MemoryBroker {
 }
 
 impl BrokerState {
+    fn bind(&mut self, exchange: &str, kind: ExchangeKind, queue: &str, key: &str) {
+        self.queues.entry(queue.to_owned()).or_default();
+        let exchange = self.exchange(exchange, kind);
+        if !exchange
+            .bindings
+            .iter()
+            .any(|b| b.queue == queue && b.key == key)
+        {
+            exchange.bindings.push(Binding {
+                queue: queue.to_owned(),
+                key: key.to_owned(),
+            });
+        }
+    }
+
     fn exchange(&mut self, name: &str, kind: ExchangeKind) -> &mut Exchange {
         self.exchanges.entry(name.to_owned()).or_insert(Exchange {
             kind,
@@ -326,7 +344,15 @@ impl BrokerState {
             Destination::Topic {
                 exchange,
                 routing_key,
+            }
+            | Destination::Notification {
+                exchange,
+                routing_key,
             } => {
+                if matches!(destination, Destination::Notification { .. }) {
+                    // The notifier's default queue (notify §1.5).
+                    self.bind(exchange, ExchangeKind::Topic, routing_key, routing_key);
+                }
                 // Publishers declare the exchange before publishing, as oslo does.
                 let exchange = self.exchange(exchange, ExchangeKind::Topic);
                 match exchange.kind {
@@ -412,6 +438,10 @@ fn hand_to_sinks(deliveries: Vec<SinkDelivery>) {
 fn route_of(destination: Destination<'_>) -> Arc<(String, String)> {
     Arc::new(match destination {
         Destination::Topic {
+            exchange,
+            routing_key,
+        }
+        | Destination::Notification {
             exchange,
             routing_key,
         } => (exchange.to_owned(), routing_key.to_owned()),
@@ -558,8 +588,9 @@ impl Driver for MemoryDriver {
                 broker: broker.clone(),
                 rx,
                 consumers,
-                own_queue: fanout_queue,
+                own_queue: Some(fanout_queue),
                 tap: false,
+                settle: false,
             }) as Box<dyn Listener>
         });
         Box::pin(std::future::ready(result))
@@ -580,8 +611,43 @@ impl Driver for MemoryDriver {
                 broker: broker.clone(),
                 rx,
                 consumers: vec![(id, queue.clone())],
-                own_queue: queue,
+                own_queue: Some(queue),
                 tap: true,
+                settle: false,
+            }) as Box<dyn Listener>
+        });
+        Box::pin(std::future::ready(result))
+    }
+
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        let result = self.check_open().map(|()| {
+            let broker = &self.broker;
+            let mut queues: Vec<String> = Vec::new();
+            for (exchange, key) in &spec.bindings {
+                let queue = spec.pool.clone().unwrap_or_else(|| key.clone());
+                broker.bind(exchange, ExchangeKind::Topic, &queue, key);
+                if !queues.contains(&queue) {
+                    queues.push(queue);
+                }
+            }
+            let (tx, rx) = mpsc::unbounded_channel();
+            let consumers = queues
+                .into_iter()
+                .map(|queue| {
+                    let id = broker.subscribe(&queue, ConsumerTarget::Listener(tx.clone()));
+                    (id, queue)
+                })
+                .collect();
+            Box::new(MemoryListener {
+                broker: broker.clone(),
+                rx,
+                consumers,
+                own_queue: None,
+                tap: false,
+                settle: true,
             }) as Box<dyn Listener>
         });
         Box::pin(std::future::ready(result))
@@ -598,10 +664,13 @@ struct MemoryListener {
     rx: mpsc::UnboundedReceiver<Delivery>,
     consumers: Vec<(u64, String)>,
     /// The queue this listener declared for itself and deletes on close: a server's
-    /// fanout queue, or a tap's queue.
-    own_queue: String,
+    /// fanout queue, or a tap's queue. Notification listeners leave their queues.
+    own_queue: Option<String>,
     /// A tap: deliveries carry their route.
     tap: bool,
+    /// Deliveries are settled by the receiver (notification listeners): each carries an
+    /// acker, and one dropped unsettled goes back to its queue, as on a closed channel.
+    settle: bool,
 }
 
 impl MemoryListener {
@@ -625,10 +694,17 @@ impl Listener for MemoryListener {
         Box::pin(async move {
             let delivery = self.rx.recv().await?;
             let route = self.tap.then(|| (*delivery.message.route).clone());
+            let acker = self.settle.then(|| {
+                Box::new(MemoryAcker {
+                    broker: self.broker.clone(),
+                    queue: delivery.queue.clone(),
+                    message: Some(delivery.message.clone()),
+                }) as Box<dyn Acker>
+            });
             Some(Incoming {
                 body: delivery.message.body,
                 content_type: delivery.message.content_type,
-                acker: None,
+                acker,
                 route,
             })
         })
@@ -642,8 +718,51 @@ impl Listener for MemoryListener {
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
         // Closing without stopping first still gives unclaimed messages back.
         self.stop_consuming();
-        self.broker.delete_queue(&self.own_queue);
+        if let Some(queue) = &self.own_queue {
+            self.broker.delete_queue(queue);
+        }
         Box::pin(std::future::ready(()))
+    }
+}
+
+/// Settles one delivery of a notification listener: an ack or a reject drops it, a
+/// requeue (or dropping the acker unsettled) puts it back at the front of its queue.
+struct MemoryAcker {
+    broker: Arc<MemoryBroker>,
+    queue: Arc<str>,
+    message: Option<Message>,
+}
+
+impl MemoryAcker {
+    fn settle(&mut self, requeue: bool) -> BoxFuture<'static, Result<(), RpcError>> {
+        if let Some(message) = self.message.take() {
+            if requeue {
+                self.broker.requeue(&self.queue, message);
+            }
+        }
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+impl Acker for MemoryAcker {
+    fn ack(mut self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        self.settle(false)
+    }
+
+    fn reject(mut self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        self.settle(false)
+    }
+
+    fn requeue(mut self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        self.settle(true)
+    }
+}
+
+impl Drop for MemoryAcker {
+    fn drop(&mut self) {
+        if let Some(message) = self.message.take() {
+            self.broker.requeue(&self.queue, message);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod rabbit;
+mod sent;
 pub mod topology;
 
 use std::fmt;
@@ -17,9 +18,12 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use crate::client::reply_waiter::ReplyWaiter;
+use crate::config::{ConfigSource, OsloConfig};
 use crate::error::RpcError;
 use crate::tasks::Tasks;
 use crate::url::TransportUrl;
+pub use sent::RequestSent;
+pub(crate) use sent::{ConfirmOutcome, Unconfirmed};
 
 /// A boxed future, as the object-safe `Driver` trait returns them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -44,6 +48,16 @@ pub enum Destination<'a> {
     Queue {
         /// The queue name (`_reply_q`).
         queue: &'a str,
+    },
+    /// A notification to a topic exchange, routed by `<topic>.<priority>`. Before the first
+    /// one of a routing key on a connection the driver declares the exchange and the
+    /// "default queue" named like the routing key, bound with it, so that notifications
+    /// sent before any listener exists are kept (notify §1.5).
+    Notification {
+        /// The exchange.
+        exchange: &'a str,
+        /// The routing key, also the default queue's name.
+        routing_key: &'a str,
     },
 }
 
@@ -86,6 +100,20 @@ pub struct TapSpec {
     pub topic: String,
 }
 
+/// What a notification listener consumes (notify §2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationListenSpec {
+    /// `(exchange, routing key)` pairs, the key being `<topic>.<priority>`, in order.
+    pub bindings: Vec<(String, String)>,
+    /// The pool: one queue of this name bound with every pair and consumed once. Without a
+    /// pool, each pair has its own queue named like the routing key.
+    pub pool: Option<String>,
+    /// How many unsettled deliveries the listener may hold at once (its concurrency times
+    /// its batch size): a driver with a smaller prefetch raises it to this, so a batch can
+    /// fill up (oslo caps the batch at the prefetch instead).
+    pub min_prefetch: u16,
+}
+
 /// A message taken from a server's queues, not yet acknowledged.
 pub struct Incoming {
     /// The body bytes.
@@ -114,6 +142,13 @@ pub trait Acker: Send {
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
     /// Rejects the delivery without requeue: it is dropped or dead-lettered (spec §8.3).
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>>;
+    /// Gives the delivery back to its queue, to be delivered again (a notification handler's
+    /// requeue, notify §2.4). Drivers that cannot requeue refuse.
+    fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
+            "this transport cannot requeue a message".to_owned(),
+        ))))
+    }
 }
 
 /// Receives the bodies that arrive on a client's reply queue.
@@ -144,6 +179,24 @@ pub trait Driver: Send + Sync + 'static {
         options: PublishOptions,
     ) -> BoxFuture<'a, Result<(), RpcError>>;
 
+    /// Publishes a call's request. Like [`send`](Driver::send), except that it may resolve
+    /// once the broker has the message, before its publisher confirm: the call's reply
+    /// proves delivery. What comes instead of the confirm is then reported through the
+    /// [`RequestSent`] at once: a refusal fails the call, a failed channel or connection
+    /// makes the call publish the request again as its retry policy allows. The default
+    /// waits for the confirm.
+    fn send_call<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+        Box::pin(async move {
+            self.send(destination, body, options).await?;
+            Ok(RequestSent::confirmed())
+        })
+    }
+
     /// Declares the reply queue `queue` and delivers every body that arrives on it to
     /// `sink`, for the life of the transport (across reconnects, under the same name).
     fn consume_replies<'a>(
@@ -168,10 +221,27 @@ pub trait Driver: Send + Sync + 'static {
         ))))
     }
 
+    /// Declares and consumes a notification listener's queues (notify §2.2). Deliveries
+    /// carry an acker, settled after dispatch; `stop` stops the deliveries while the
+    /// in-flight ones can still be settled, and `close` gives back what was not settled.
+    /// Nothing is deleted: the queues outlive the listener, as oslo's do.
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        let _ = spec;
+        Box::pin(std::future::ready(Err(RpcError::InvalidArgument(
+            "this transport cannot listen for notifications".to_owned(),
+        ))))
+    }
+
     /// Closes connections; later operations fail with a transport error. Returns once
     /// every task the driver started has ended.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
+
+/// oslo's `transport_url` default: RabbitMQ on localhost, as guest.
+const OSLO_DEFAULT_URL: &str = "rabbit://";
 
 /// Transport-wide settings (oslo's `[DEFAULT]` options that are not in the URL).
 #[derive(Debug, Clone, PartialEq)]
@@ -230,8 +300,34 @@ impl Transport {
             url: url.to_owned(),
             config: TransportConfig::default(),
             reply_retry_timeout: None,
+            file_options: Vec::new(),
             driver: None,
         }
+    }
+
+    /// A builder for the bus that oslo config files describe: their `[DEFAULT]
+    /// transport_url` (oslo's default `rabbit://` when they have none), with the rest of
+    /// `config` applied as [`TransportBuilder::config`] applies it. See [`crate::config`].
+    pub fn from_config(config: &OsloConfig) -> TransportBuilder {
+        let url = config
+            .transport_url()
+            .map_or(OSLO_DEFAULT_URL, |url| url.expose());
+        Transport::builder(url).config(config)
+    }
+
+    /// Reads oslo config files, in order (`--config-file a --config-file b`), and connects
+    /// to the bus they describe. Warnings about the files are logged with `tracing`; use
+    /// [`OsloConfig::load`] and [`Transport::from_config`] to see them or to read a config
+    /// directory too.
+    pub async fn from_config_files<P: AsRef<std::path::Path>>(
+        files: &[P],
+    ) -> Result<Transport, RpcError> {
+        let sources: Vec<ConfigSource> = files
+            .iter()
+            .map(|path| ConfigSource::file(path.as_ref()))
+            .collect();
+        let config = OsloConfig::load(&sources)?;
+        Transport::from_config(&config).connect().await
     }
 
     /// The parsed URL (its `Display` hides the password).
@@ -303,10 +399,30 @@ pub struct TransportBuilder {
     url: String,
     config: TransportConfig,
     reply_retry_timeout: Option<Duration>,
+    /// `[oslo_messaging_rabbit]` values from config files, under the URL's query.
+    file_options: Vec<(String, String)>,
     driver: Option<Arc<dyn Driver>>,
 }
 
 impl TransportBuilder {
+    /// Applies what oslo config files set besides the URL: `control_exchange` and
+    /// `rpc_response_timeout` when they set them, and their `[oslo_messaging_rabbit]`
+    /// options, which the URL's query overrides option by option (spec §1.1). The URL
+    /// stays the builder's: use [`Transport::from_config`] for the files' `transport_url`.
+    ///
+    /// Settings made after this call override the files', as an explicit argument
+    /// overrides a config file.
+    pub fn config(mut self, config: &OsloConfig) -> Self {
+        if let Some(exchange) = config.control_exchange() {
+            self.config.control_exchange = exchange.to_owned();
+        }
+        if let Some(timeout) = config.rpc_response_timeout() {
+            self.config.default_timeout = timeout;
+        }
+        self.file_options = config.rabbit_values().to_vec();
+        self
+    }
+
     /// Sets the control exchange (oslo `set_transport_defaults(control_exchange=...)`).
     pub fn control_exchange(mut self, exchange: impl Into<String>) -> Self {
         self.config.control_exchange = exchange.into();
@@ -335,7 +451,7 @@ impl TransportBuilder {
     /// Parses the URL and builds the driver. No connection is opened yet: the RabbitMQ
     /// driver connects on first use, as oslo does.
     pub async fn connect(self) -> Result<Transport, RpcError> {
-        let url = TransportUrl::parse(&self.url)?;
+        let url = TransportUrl::parse_with_file_options(&self.url, &self.file_options)?;
         let mut config = self.config;
         let driver: Arc<dyn Driver> = match self.driver {
             Some(driver) => driver,

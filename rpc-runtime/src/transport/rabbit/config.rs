@@ -22,7 +22,8 @@ use crate::url::{DEFAULT_PORT, TransportUrl};
 /// oslo's `executor_thread_pool_size`), a server holds at most 3 × 64 unacknowledged
 /// messages plus the requests it is dispatching, whatever the backlog, and 64 is far above
 /// what a single consumer needs to keep a fast handler busy over a LAN round trip. An
-/// explicit `rabbit_qos_prefetch_count=0` in the URL still means unlimited, as in oslo.
+/// explicit `rabbit_qos_prefetch_count=0` in the URL or a config file still means unlimited,
+/// as in oslo.
 pub const DEFAULT_PREFETCH: u16 = 64;
 
 /// The largest AMQP frame we accept, offered in `connection.tune-ok`. oslo takes the
@@ -133,7 +134,7 @@ impl RabbitConfig {
         if !unsupported.is_empty() {
             return Err(RpcError::InvalidArgument(format!(
                 "the rabbit driver does not support these [oslo_messaging_rabbit] options yet: \
-                 {}; remove them from the transport URL",
+                 {}; remove them from the transport URL and the config files",
                 unsupported.join(", ")
             )));
         }
@@ -143,11 +144,7 @@ impl RabbitConfig {
                  lapin adopts the broker's proposal instead"
             );
         }
-        let explicit_prefetch = url
-            .query()
-            .iter()
-            .any(|(key, _)| key == "rabbit_qos_prefetch_count");
-        let prefetch = if explicit_prefetch {
+        let prefetch = if url.option_given("rabbit_qos_prefetch_count") {
             clamp_u16(options.rabbit_qos_prefetch_count)
         } else {
             DEFAULT_PREFETCH
@@ -376,6 +373,22 @@ mod tests {
             config("rabbit://h/?rabbit_qos_prefetch_count=5").prefetch,
             5
         );
+    }
+
+    #[test]
+    fn a_prefetch_from_a_config_file_is_explicit_too() {
+        let file = |value: &str| vec![("rabbit_qos_prefetch_count".to_owned(), value.to_owned())];
+        let prefetch = |url: &str, file: &[(String, String)]| {
+            let url = TransportUrl::parse_with_file_options(url, file).unwrap();
+            RabbitConfig::from_url(&url).unwrap().prefetch
+        };
+        assert_eq!(prefetch("rabbit://h/", &file("1")), 1);
+        assert_eq!(prefetch("rabbit://h/", &file("0")), 0);
+        assert_eq!(
+            prefetch("rabbit://h/?rabbit_qos_prefetch_count=7", &file("1")),
+            7
+        );
+        assert_eq!(prefetch("rabbit://h/", &[]), DEFAULT_PREFETCH);
     }
 
     #[test]

@@ -5,9 +5,9 @@
 //! sink by that task; a server's listener polls its consumers itself, so a request reaches
 //! the server without an extra hop between tasks.
 
-use std::future::poll_fn;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -24,7 +24,6 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, timeout};
 
-use super::acks::{self, PendingAcks, Started};
 use super::config::Backoff;
 use super::declare::{self, ConsumeMode, ConsumeSpec, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
@@ -51,6 +50,8 @@ pub(super) enum Deliver {
 /// when they end (connection lost, or the broker cancelled them), so the group sets up
 /// again.
 pub(super) struct ConsumerSet {
+    /// The channel the consumers deliver on, where their deliveries are acknowledged.
+    channel: Channel,
     consumers: Vec<Consumer>,
     lost: Option<oneshot::Sender<String>>,
     next: usize,
@@ -82,6 +83,10 @@ pub(super) struct ConsumerGroup {
     link: Arc<Link>,
     status: watch::Receiver<GroupStatus>,
     stop: watch::Sender<bool>,
+    /// For groups whose deliveries are settled after they are handled (notification
+    /// listeners): stopping only cancels the consumers, and the channel stays open for the
+    /// in-flight acknowledgements until this is set.
+    release: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
 }
 
@@ -96,8 +101,33 @@ impl ConsumerGroup {
         deliver: Deliver,
         tasks: &Tasks,
     ) -> Self {
+        ConsumerGroup::start_with(
+            link, declared, backoff, plan, prefetch, deliver, false, tasks,
+        )
+    }
+
+    /// Like [`ConsumerGroup::start`]; with `settle_after_stop`, [`ConsumerGroup::cancel`]
+    /// stops the deliveries while the channel stays open for settling the ones in flight,
+    /// until [`ConsumerGroup::stop`] closes it.
+    #[allow(clippy::too_many_arguments)] // the group needs each; a struct would only rename them
+    pub(super) fn start_with(
+        link: Arc<Link>,
+        declared: Arc<Declared>,
+        backoff: Backoff,
+        plan: Vec<ConsumeSpec>,
+        prefetch: u16,
+        deliver: Deliver,
+        settle_after_stop: bool,
+        tasks: &Tasks,
+    ) -> Self {
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
         let (stop, stop_rx) = watch::channel(false);
+        let (release, release_rx) = if settle_after_stop {
+            let (tx, rx) = watch::channel(false);
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
         let task = GroupTask {
             link: link.clone(),
             declared,
@@ -107,13 +137,22 @@ impl ConsumerGroup {
             deliver,
             status: status_tx,
             stop: stop_rx,
+            release: release_rx,
         };
         ConsumerGroup {
             link,
             status,
             stop,
+            release,
             task: Some(tasks.spawn(task.run())),
         }
+    }
+
+    /// Stops the deliveries (`basic.cancel`) without closing the channel, so deliveries
+    /// already handed out can still be acknowledged or requeued. Only for groups started
+    /// with `settle_after_stop`; others stop altogether.
+    pub(super) fn cancel(&mut self) {
+        let _ = self.stop.send(true);
     }
 
     /// Waits until the group consumes. When no broker can be reached (a whole cycle of
@@ -152,6 +191,9 @@ impl ConsumerGroup {
     /// unacknowledged delivery back to its queue. Bounded by [`SETTLE_TIMEOUT`].
     pub(super) async fn stop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
         if let Some(task) = self.task.take() {
             if timeout(SETTLE_TIMEOUT, task).await.is_err() {
                 tracing::warn!("a consumer did not stop in time");
@@ -164,6 +206,9 @@ impl Drop for ConsumerGroup {
     fn drop(&mut self) {
         // The task cancels and closes in the background.
         let _ = self.stop.send(true);
+        if let Some(release) = &self.release {
+            let _ = release.send(true);
+        }
     }
 }
 
@@ -182,6 +227,8 @@ struct GroupTask {
     deliver: Deliver,
     status: watch::Sender<GroupStatus>,
     stop: watch::Receiver<bool>,
+    /// See [`ConsumerGroup::release`].
+    release: Option<watch::Receiver<bool>>,
 }
 
 impl GroupTask {
@@ -207,8 +254,17 @@ impl GroupTask {
                     consumed = true;
                     failures = 0;
                     let _ = self.status.send(GroupStatus::Consuming);
-                    match self.pump(consumers, session.generation).await {
+                    match self.pump(&channel, consumers, session.generation).await {
                         PumpEnd::Stopped => {
+                            if let Some(release) = &mut self.release {
+                                // Cancel first; close once the deliveries in flight are
+                                // settled (or the connection is gone).
+                                cancel_consumers(&channel, &plan).await;
+                                tokio::select! {
+                                    _ = stopped(release) => {}
+                                    _ = self.link.lost(session.generation) => {}
+                                }
+                            }
                             self.cancel_and_close(&channel, &plan).await;
                             break;
                         }
@@ -315,15 +371,21 @@ impl GroupTask {
     }
 
     /// Serves one session's consumers until they end or stop is asked.
-    async fn pump(&mut self, consumers: Vec<Consumer>, generation: u64) -> PumpEnd {
+    async fn pump(
+        &mut self,
+        channel: &Channel,
+        consumers: Vec<Consumer>,
+        generation: u64,
+    ) -> PumpEnd {
         match &self.deliver {
             Deliver::Replies(sink) => {
                 let sink = sink.clone();
-                self.pump_replies(consumers, sink).await
+                self.pump_replies(channel, consumers, sink).await
             }
             Deliver::Requests(listener) => {
                 let (lost, mut lost_rx) = oneshot::channel();
                 let set = ConsumerSet {
+                    channel: channel.clone(),
                     consumers,
                     lost: Some(lost),
                     next: 0,
@@ -346,22 +408,42 @@ impl GroupTask {
         }
     }
 
-    /// Hands replies to the sink until the consumer ends or stop is asked.
+    /// Hands replies to the sink until the consumer ends or stop is asked. oslo acks every
+    /// reply on receipt, wanted or not (spec §4.4); here one `basic.ack` with `multiple`
+    /// covers each run of replies that arrived together (at most [`REPLY_ACK_RUN`]), sent
+    /// once no further reply is ready. The reply consumer is alone on its channel and
+    /// acknowledges strictly in delivery order, so `multiple` covers exactly the run.
     async fn pump_replies(
         &mut self,
+        channel: &Channel,
         mut consumers: Vec<Consumer>,
         sink: Arc<dyn ReplySink>,
     ) -> PumpEnd {
         let mut start = 0usize;
-        let mut acks = PendingAcks::default();
+        // The last reply delivered and not yet acknowledged, and how many are.
+        let mut unacked: Option<u64> = None;
+        let mut run = 0usize;
         loop {
-            let next = tokio::select! {
-                biased;
-                _ = stopped(&mut self.stop) => {
-                    acks.flush(SETTLE_TIMEOUT).await;
-                    return PumpEnd::Stopped;
+            let ready = if run < REPLY_ACK_RUN && !*self.stop.borrow() {
+                ready_delivery(&mut consumers, &mut start)
+            } else {
+                None
+            };
+            let next = match ready {
+                Some(next) => next,
+                None => {
+                    if let Some(tag) = unacked.take() {
+                        if let Err(error) = queue_ack(channel, tag, true) {
+                            tracing::debug!(%error, "could not acknowledge replies");
+                        }
+                        run = 0;
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = stopped(&mut self.stop) => return PumpEnd::Stopped,
+                        next = next_delivery(&mut consumers, &mut start) => next,
+                    }
                 }
-                next = next_delivery(&mut consumers, &mut start) => next,
             };
             let delivery = match next {
                 Some(Ok(delivery)) => delivery,
@@ -370,32 +452,16 @@ impl GroupTask {
             };
             let content_type = delivery.properties.content_type().as_ref();
             sink.deliver(&delivery.data, content_type.map(|ct| ct.as_str()));
-            // oslo acks every reply on receipt, wanted or not (spec §4.4).
-            let acker = delivery.acker.clone();
-            match acks.start(async move { acker.ack(BasicAckOptions::default()).await }) {
-                Started::Done(outcome) => acks::log_outcome(outcome),
-                Started::Pending(Some(oldest)) => match timeout(SETTLE_TIMEOUT, oldest).await {
-                    Ok(outcome) => acks::log_outcome(outcome),
-                    Err(_) => tracing::warn!("an acknowledgement was not written in time"),
-                },
-                Started::Pending(None) => {}
-            }
+            unacked = Some(delivery.delivery_tag);
+            run += 1;
             crate::wire::recycle(delivery.data);
         }
     }
 
     async fn cancel_and_close(&self, channel: &Channel, plan: &[ConsumeSpec]) {
         let settle = async {
-            for spec in plan
-                .iter()
-                .filter(|spec| spec.mode != ConsumeMode::BindOnly)
-            {
-                let _ = channel
-                    .basic_cancel(
-                        spec.consumer_tag.as_str().into(),
-                        BasicCancelOptions::default(),
-                    )
-                    .await;
+            if self.release.is_none() {
+                cancel_consumers(channel, plan).await;
             }
             // Closing the channel requeues what was delivered but never acknowledged.
             let _ = channel.close(200, "OK".into()).await;
@@ -403,6 +469,58 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Cancels a group's consumers (bounded by [`SETTLE_TIMEOUT`]); the channel stays open.
+async fn cancel_consumers(channel: &Channel, plan: &[ConsumeSpec]) {
+    let cancel = async {
+        for spec in plan
+            .iter()
+            .filter(|spec| spec.mode != ConsumeMode::BindOnly)
+        {
+            let _ = channel
+                .basic_cancel(
+                    spec.consumer_tag.as_str().into(),
+                    BasicCancelOptions::default(),
+                )
+                .await;
+        }
+    };
+    if timeout(SETTLE_TIMEOUT, cancel).await.is_err() {
+        tracing::warn!("cancelling consumers timed out");
+    }
+}
+
+/// The most replies one `basic.ack` with `multiple` covers: a steady stream of replies is
+/// still acknowledged as it goes, and the broker's unacknowledged count stays small.
+const REPLY_ACK_RUN: usize = 64;
+
+/// Queues a `basic.ack` on `channel` without waiting for lapin to write it; fails when
+/// lapin refuses it (the channel is closed). Sent straight on the channel: lapin's `Acker`
+/// goes through its internal RPC task, which spawns a task per ack and wakes the I/O
+/// thread twice, three thread hops per delivery for the same frame.
+fn queue_ack(channel: &Channel, delivery_tag: u64, multiple: bool) -> lapin::Result<()> {
+    let mut ack = std::pin::pin!(channel.basic_ack(delivery_tag, BasicAckOptions { multiple }));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    // The first poll hands the frame to lapin's I/O loop (or finds the channel closed);
+    // nobody waits for the write.
+    match ack.as_mut().poll(&mut context) {
+        Poll::Ready(Err(error)) => Err(error),
+        Poll::Ready(Ok(())) | Poll::Pending => Ok(()),
+    }
+}
+
+/// A delivery that is ready now, without waiting: `None` when none is.
+fn ready_delivery(
+    consumers: &mut [Consumer],
+    start: &mut usize,
+) -> Option<Option<lapin::Result<Delivery>>> {
+    let mut next = std::pin::pin!(next_delivery(consumers, start));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match next.as_mut().poll(&mut context) {
+        Poll::Ready(item) => Some(item),
+        Poll::Pending => None,
     }
 }
 
@@ -497,24 +615,35 @@ pub(super) struct RabbitListener {
     pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
     pub(super) current: Option<ConsumerSet>,
     /// The queue the listener declared for itself and deletes on close: a server's
-    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue.
-    pub(super) own_queue: String,
+    /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. Notification listeners
+    /// leave their queues (notify §2.2).
+    pub(super) own_queue: Option<String>,
     /// A tap: deliveries are auto-acknowledged and carry their route.
     pub(super) tap: bool,
+    /// Deliveries are settled after they are handled (notification listeners): `stop`
+    /// only cancels the consumers; `close` closes the channel.
+    pub(super) settle_after_stop: bool,
     pub(super) stopped: bool,
-    /// The acks of this listener's deliveries not reported written yet.
-    pub(super) acks: Arc<Mutex<PendingAcks>>,
 }
 
 impl RabbitListener {
+    /// Stops taking deliveries; with `settle_after_stop` the channel stays open for the
+    /// ones in flight until `close`.
+    async fn stop(&mut self) {
+        if !self.settle_after_stop {
+            return self.stop_consuming().await;
+        }
+        self.group.cancel();
+        self.current = None;
+        self.sessions.close();
+        while self.sessions.try_recv().is_ok() {}
+    }
+
     async fn stop_consuming(&mut self) {
         if self.stopped {
             return;
         }
         self.stopped = true;
-        // Every ack goes out before the channel closes, or its message would go back too.
-        let mut acks = std::mem::take(&mut *lock(&self.acks));
-        acks.flush(SETTLE_TIMEOUT).await;
         // The group cancels the consumers and closes the channel: what was delivered here
         // but never accepted goes back to the queues.
         self.group.stop().await;
@@ -525,7 +654,7 @@ impl RabbitListener {
 
     /// The next delivery of the current session's consumers, waiting for the next session
     /// when they end.
-    async fn next_delivery(&mut self) -> Option<Delivery> {
+    async fn next_delivery(&mut self) -> Option<(Delivery, Channel)> {
         loop {
             if self.stopped {
                 return None;
@@ -538,17 +667,17 @@ impl RabbitListener {
                 }
             };
             let ConsumerSet {
-                consumers, next, ..
+                channel,
+                consumers,
+                next,
+                ..
             } = set;
             match next_delivery(consumers, next).await {
-                Some(Ok(delivery)) => return Some(delivery),
+                Some(Ok(delivery)) => return Some((delivery, channel.clone())),
                 Some(Err(error)) => set.lost(error.to_string()),
                 None => set.lost("the broker cancelled a consumer".to_owned()),
             }
             self.current = None;
-            // Acks of the ended session's channel are moot: the broker gives back what
-            // they would have settled.
-            *lock(&self.acks) = PendingAcks::default();
         }
     }
 }
@@ -556,8 +685,7 @@ impl RabbitListener {
 impl Listener for RabbitListener {
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
-            lock(&self.acks).poll_kept();
-            let delivery = self.next_delivery().await?;
+            let (delivery, channel) = self.next_delivery().await?;
             let content_type = delivery
                 .properties
                 .content_type()
@@ -579,8 +707,9 @@ impl Listener for RabbitListener {
                 body: delivery.data,
                 content_type,
                 acker: Some(Box::new(RabbitAcker {
+                    channel,
+                    delivery_tag: delivery.delivery_tag,
                     acker: delivery.acker,
-                    acks: self.acks.clone(),
                 })),
                 route: None,
             })
@@ -588,7 +717,7 @@ impl Listener for RabbitListener {
     }
 
     fn stop(&mut self) -> BoxFuture<'_, ()> {
-        Box::pin(self.stop_consuming())
+        Box::pin(RabbitListener::stop(self))
     }
 
     fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
@@ -596,23 +725,26 @@ impl Listener for RabbitListener {
             self.stop_consuming().await;
             // oslo deletes its fanout queue on close (spec §2.1 "Lifetimes"); a tap's
             // queue would go with its connection anyway, but not before.
-            match delete_queue(&self.link, &self.own_queue).await {
-                Ok(()) => self.declared.forget_queue(&self.own_queue),
+            let Some(queue) = self.own_queue.take() else {
+                return;
+            };
+            match delete_queue(&self.link, &queue).await {
+                Ok(()) => self.declared.forget_queue(&queue),
                 Err(error) => tracing::warn!(%error, "could not delete the listener's own queue"),
             }
         })
     }
 }
 
-/// Settles one delivery of a server's queues.
+/// Settles one delivery of a server's (or notification listener's) queues.
 struct RabbitAcker {
+    /// The channel of the delivery: acks go straight to it (see [`queue_ack`]).
+    channel: Channel,
+    delivery_tag: u64,
+    /// Rejects and requeues go through lapin's acker (rare: undecodable messages, a
+    /// requeueing notification handler). Acks are single, never `multiple`, so the order
+    /// of the two paths does not matter.
     acker: lapin::Acker,
-    /// The listener's acks in flight, where this one is kept until written.
-    acks: Arc<Mutex<PendingAcks>>,
-}
-
-fn lock(acks: &Mutex<PendingAcks>) -> MutexGuard<'_, PendingAcks> {
-    acks.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {
@@ -629,29 +761,26 @@ impl Acker for RabbitAcker {
     /// Done once lapin has the ack queued for its connection, as py-amqp's `ack()` returns
     /// once the frame is in the socket: either way the broker may still lose it with the
     /// connection (then it redelivers, and the duplicate window drops the copy, spec §8.2).
-    /// The listener keeps the ack until lapin reports it written (see [`super::acks`]):
-    /// waiting here would cost two thread hops per request on the consuming loop.
+    /// Waiting for lapin's own confirmation of the write would cost two thread hops per
+    /// request on the consuming loop. A closed channel is known at once.
     fn ack(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
-        let RabbitAcker { acker, acks } = *self;
-        let started = lock(&acks).start(async move { acker.ack(BasicAckOptions::default()).await });
-        match started {
-            // A refusal (closed or poisoned channel) is known at once.
-            Started::Done(outcome) => Box::pin(std::future::ready(settled(outcome, "ack"))),
-            Started::Pending(None) => Box::pin(std::future::ready(Ok(()))),
-            Started::Pending(Some(oldest)) => Box::pin(async move {
-                match tokio::time::timeout(SETTLE_TIMEOUT, oldest).await {
-                    Ok(outcome) => acks::log_outcome(outcome),
-                    Err(_) => tracing::warn!("an acknowledgement was not written in time"),
-                }
-                Ok(())
-            }),
-        }
+        let outcome = queue_ack(&self.channel, self.delivery_tag, false)
+            .map_err(|error| RpcError::transport(format!("ack failed: {error}")));
+        Box::pin(std::future::ready(outcome))
     }
 
     fn reject(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
         Box::pin(async move {
             let options = BasicRejectOptions { requeue: false };
             settled(self.acker.reject(options).await, "reject")
+        })
+    }
+
+    /// `basic.reject(requeue=true)`, as kombu's `Message.requeue` (notify §2.4).
+    fn requeue(self: Box<Self>) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(async move {
+            let options = BasicRejectOptions { requeue: true };
+            settled(self.acker.reject(options).await, "requeue")
         })
     }
 }

@@ -76,6 +76,9 @@ pub(super) struct Session {
     /// Exchanges declared on this connection (oslo declares before the first publish on a
     /// channel; spec §2.1). Cleared with the session on reconnect (spec §7.4).
     exchanges: Mutex<HashSet<String>>,
+    /// Notification default queues declared on this connection, as `(exchange, routing
+    /// key)` (oslo declares each once per connection; notify §1.5).
+    default_queues: Mutex<HashSet<(String, String)>>,
 }
 
 impl Session {
@@ -98,6 +101,22 @@ impl Session {
 
     pub(super) fn forget_exchange(&self, name: &str) {
         self.exchanges().remove(name);
+    }
+
+    fn default_queues(&self) -> MutexGuard<'_, HashSet<(String, String)>> {
+        self.default_queues
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn default_queue_declared(&self, exchange: &str, routing_key: &str) -> bool {
+        self.default_queues()
+            .contains(&(exchange.to_owned(), routing_key.to_owned()))
+    }
+
+    pub(super) fn remember_default_queue(&self, exchange: &str, routing_key: &str) {
+        self.default_queues()
+            .insert((exchange.to_owned(), routing_key.to_owned()));
     }
 }
 
@@ -355,6 +374,7 @@ impl Supervisor {
                 name,
                 host,
                 exchanges: Mutex::default(),
+                default_queues: Mutex::default(),
             });
             tracing::info!(
                 role = self.role.name(),

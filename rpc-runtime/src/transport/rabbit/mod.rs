@@ -8,7 +8,11 @@
 //!   heartbeats (`publish.rs`), every one in confirm mode. Most go through one shared
 //!   channel with any number in flight, so concurrent publishes never wait behind each
 //!   other's confirm and the broker confirms them in batches; a returned mandatory message
-//!   is sorted out by body. Publishes that could meet a vanished exchange (the first
+//!   is sorted out by body. A call's request does not wait for its confirm on that channel
+//!   (`Driver::send_call`): the reply proves delivery, and the transport settles request
+//!   confirms in one task, in order (`confirms.rs`); a refused request fails its call at
+//!   once, one lost with its channel is published again by the call. Casts, replies and
+//!   heartbeats resolve on their confirm. Publishes that could meet a vanished exchange (the first
 //!   publish to an exchange, which declares it; fanout casts; auto-delete exchanges) use
 //!   pooled channels, one publish each at a time, at most `rpc_conn_pool_size`, idle ones
 //!   closed after `conn_pool_ttl` down to `conn_pool_min_size` (`pool.rs`, spec §9.1).
@@ -29,11 +33,12 @@
 //!
 //! Declarations follow spec §2.1 exactly (`declare.rs`); publish properties follow §3.4.
 
-mod acks;
 mod config;
+mod confirms;
 mod consume;
 mod declare;
 mod link;
+mod notify;
 mod pool;
 mod probe;
 mod publish;
@@ -45,7 +50,8 @@ use tokio::sync::mpsc;
 
 use super::topology;
 use super::{
-    BoxFuture, Destination, Driver, ListenSpec, Listener, PublishOptions, ReplySink, TapSpec,
+    BoxFuture, Destination, Driver, ListenSpec, Listener, NotificationListenSpec, PublishOptions,
+    ReplySink, RequestSent, TapSpec,
 };
 use crate::error::RpcError;
 use crate::tasks::Tasks;
@@ -104,6 +110,8 @@ pub(crate) struct RabbitInner {
     declared: Arc<Declared>,
     /// The reply queue's name and consumer, once a call created them.
     reply: Mutex<Option<(String, ConsumerGroup)>>,
+    /// Call requests awaiting their publisher confirm (see [`confirms`]).
+    confirms: Arc<confirms::Confirms>,
     closed: AtomicBool,
     /// Every task the driver starts: connection supervisors, consumer groups, republished
     /// returns, abandoned confirms. `shutdown` waits for them (and aborts stragglers).
@@ -131,8 +139,8 @@ impl RabbitDriver {
         &self,
         plan: Vec<declare::ConsumeSpec>,
         prefetch: u16,
-        own_queue: String,
-        tap: bool,
+        own_queue: Option<String>,
+        kind: ListenerKind,
     ) -> Result<Box<dyn Listener>, RpcError> {
         let inner = &self.inner;
         inner.check_open()?;
@@ -142,13 +150,15 @@ impl RabbitDriver {
         // Unbounded, and bounded by the reconnections: the group sends one set per session
         // and waits for it to end before setting up the next.
         let (tx, sessions) = mpsc::unbounded_channel();
-        let mut group = ConsumerGroup::start(
+        let settle_after_stop = kind == ListenerKind::Notifications;
+        let mut group = ConsumerGroup::start_with(
             inner.consume.clone(),
             inner.declared.clone(),
             inner.config.backoff,
             plan,
             prefetch,
             Deliver::Requests(tx),
+            settle_after_stop,
             &inner.tasks,
         );
         group.ready().await?;
@@ -159,9 +169,9 @@ impl RabbitDriver {
             sessions,
             current: None,
             own_queue,
-            tap,
+            tap: kind == ListenerKind::Tap,
+            settle_after_stop,
             stopped: false,
-            acks: Default::default(),
         }))
     }
 
@@ -201,6 +211,7 @@ impl RabbitDriver {
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
+                confirms: Arc::default(),
                 closed: AtomicBool::new(false),
                 config,
                 tasks,
@@ -242,6 +253,15 @@ impl Driver for RabbitDriver {
         Box::pin(publish::send(&self.inner, destination, body, options))
     }
 
+    fn send_call<'a>(
+        &'a self,
+        destination: Destination<'a>,
+        body: &'a [u8],
+        options: PublishOptions,
+    ) -> BoxFuture<'a, Result<RequestSent, RpcError>> {
+        Box::pin(publish::send_call(&self.inner, destination, body, options))
+    }
+
     fn consume_replies<'a>(
         &'a self,
         queue: &'a str,
@@ -281,7 +301,7 @@ impl Driver for RabbitDriver {
             let fanout_queue = topology::fanout_queue(&spec.topic);
             let plan = self.inner.config.topology.listener(spec, &fanout_queue);
             let prefetch = self.inner.config.prefetch;
-            self.start_listener(plan, prefetch, fanout_queue, false)
+            self.start_listener(plan, prefetch, Some(fanout_queue), ListenerKind::Server)
                 .await
         })
     }
@@ -291,7 +311,24 @@ impl Driver for RabbitDriver {
             let queue = format!("tap_{}", crate::wire::new_id());
             let plan = self.inner.config.topology.tap(spec, &queue);
             // No prefetch: a tap's deliveries are settled on sending (auto-ack).
-            self.start_listener(plan, 0, queue, true).await
+            self.start_listener(plan, 0, Some(queue), ListenerKind::Tap)
+                .await
+        })
+    }
+
+    fn listen_notifications<'a>(
+        &'a self,
+        spec: &'a NotificationListenSpec,
+    ) -> BoxFuture<'a, Result<Box<dyn Listener>, RpcError>> {
+        Box::pin(async move {
+            let plan = self.inner.config.topology.notification_listener(spec);
+            // 0 is unlimited; otherwise enough for every batch in flight to fill up.
+            let prefetch = match self.inner.config.prefetch {
+                0 => 0,
+                configured => configured.max(spec.min_prefetch),
+            };
+            self.start_listener(plan, prefetch, None, ListenerKind::Notifications)
+                .await
         })
     }
 
@@ -314,10 +351,23 @@ impl Driver for RabbitDriver {
             inner.pool.clear();
             tokio::join!(inner.publish.close(), inner.consume.close());
             // Consumer groups of listeners dropped without close, republished returns,
-            // abandoned confirms: all end once the connections are closed.
+            // abandoned confirms, the confirm settler: all end once the connections are
+            // closed.
+            inner.confirms.wake();
             inner.tasks.shutdown(TASKS_GRACE).await;
         })
     }
+}
+
+/// What a listener's deliveries are for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListenerKind {
+    /// A server's requests: acknowledged before dispatch.
+    Server,
+    /// A tap's copies: auto-acknowledged, with their route.
+    Tap,
+    /// Notifications: settled after dispatch, so stopping keeps the channel open for them.
+    Notifications,
 }
 
 impl Drop for RabbitDriver {

@@ -1,6 +1,7 @@
 //! Publishing (spec §2.2, §3.4): the exchange is declared before the first publish to it on
 //! a connection, the message goes out with oslo's exact properties on a confirm-mode
-//! channel, and the send resolves when the broker confirms it. A mandatory message the
+//! channel, and the send resolves when the broker confirms it (a call's request on the
+//! shared channel: once lapin has it, see [`send_call`]). A mandatory message the
 //! broker returns is `Unroutable`. Connection failures are retried as the caller's `retry`
 //! allows (spec §7.3), within the caller's deadline and the driver's `send_limit`.
 //!
@@ -13,6 +14,7 @@
 //! way every returned message is retried by exactly one party.
 
 use std::sync::{Arc, Weak};
+use std::task::Poll;
 use std::time::Duration;
 
 use lapin::message::BasicReturnMessage;
@@ -23,11 +25,12 @@ use lapin::{BasicProperties, Confirmation};
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
-use super::declare::{self, ExchangeSpec};
+use super::confirms::PendingConfirm;
+use super::declare::{self, ExchangeSpec, QueueSpec};
 use super::link::{Link, Session};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::tasks::Tasks;
-use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions};
+use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, RequestSent, Unconfirmed};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -57,8 +60,11 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
 
 /// Where a message goes: the exchange to declare first (if any), the exchange to publish
 /// to and the routing key.
+#[derive(Clone)]
 struct Route {
     declare: Option<ExchangeSpec>,
+    /// A notification's default queue, declared and bound once per connection (notify §1.5).
+    default_queue: Option<QueueSpec>,
     exchange: ShortString,
     routing_key: ShortString,
     /// The exchange cannot vanish once declared on the connection (the default exchange,
@@ -76,6 +82,17 @@ impl Route {
                 routing_key,
             } => Route {
                 declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
+                default_queue: None,
+                exchange: declare::short("exchange", exchange)?,
+                routing_key: declare::short("routing key", routing_key)?,
+                shareable: !topology.auto_delete,
+            },
+            Destination::Notification {
+                exchange,
+                routing_key,
+            } => Route {
+                declare: (!exchange.is_empty()).then(|| topology.control_exchange(exchange)),
+                default_queue: Some(topology.notification_queue(routing_key)),
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: declare::short("routing key", routing_key)?,
                 shareable: !topology.auto_delete,
@@ -83,6 +100,7 @@ impl Route {
             // Fanout casts use routing key "" (spec §2.2, observed).
             Destination::Fanout { exchange } => Route {
                 declare: Some(topology.fanout_exchange(exchange)),
+                default_queue: None,
                 exchange: declare::short("exchange", exchange)?,
                 routing_key: ShortString::default(),
                 shareable: false,
@@ -90,6 +108,7 @@ impl Route {
             // Replies and heartbeats: the default exchange, never declared.
             Destination::Queue { queue } => Route {
                 declare: None,
+                default_queue: None,
                 exchange: ShortString::default(),
                 routing_key: declare::short("queue", queue)?,
                 shareable: true,
@@ -120,6 +139,41 @@ pub(super) async fn send(
     body: &[u8],
     options: PublishOptions,
 ) -> Result<(), RpcError> {
+    publish(inner, destination, body, options, Confirm::Await)
+        .await
+        .map(drop)
+}
+
+/// Publishes a call's request like [`send`], except that on the shared channel it
+/// returns once lapin has the message, and its confirm is settled by the transport's
+/// [`Confirms`](super::confirms::Confirms) queue. Failures before that are retried as in
+/// `send`; a refusal or a channel failure after it fails the call through the returned
+/// [`RequestSent`].
+pub(super) async fn send_call(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+) -> Result<RequestSent, RpcError> {
+    publish(inner, destination, body, options, Confirm::Queue).await
+}
+
+/// Who waits for a publish's confirm.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Confirm {
+    /// The publisher.
+    Await,
+    /// The `Confirms` queue, where the publish goes through the shared channel.
+    Queue,
+}
+
+async fn publish(
+    inner: &Arc<RabbitInner>,
+    destination: Destination<'_>,
+    body: &[u8],
+    options: PublishOptions,
+    confirm: Confirm,
+) -> Result<RequestSent, RpcError> {
     inner.check_open()?;
     let mut route = Route::of(inner, destination)?;
     let properties = properties(options.expiration);
@@ -136,10 +190,11 @@ pub(super) async fn send(
                 body,
                 &properties,
                 options.mandatory,
+                confirm,
             )
             .await
             {
-                Ok(()) => return Ok(()),
+                Ok(sent) => return Ok(sent),
                 Err(failure) => failure,
             };
             match failure {
@@ -200,13 +255,22 @@ async fn attempt(
     body: &[u8],
     properties: &BasicProperties,
     mandatory: bool,
-) -> Result<(), Failure> {
+    confirm: Confirm,
+) -> Result<RequestSent, Failure> {
     let declared = route
         .declare
         .as_ref()
-        .is_none_or(|exchange| session.exchange_declared(&exchange.name));
+        .is_none_or(|exchange| session.exchange_declared(&exchange.name))
+        && route.default_queue.as_ref().is_none_or(|queue| {
+            session.default_queue_declared(route.exchange.as_str(), &queue.name)
+        });
     if route.shareable && declared {
-        return shared_attempt(inner, session, route, body, properties, mandatory).await;
+        if confirm == Confirm::Queue && !mandatory {
+            return shared_handover(inner, session, route, body, properties).await;
+        }
+        return shared_attempt(inner, session, route, body, properties, mandatory)
+            .await
+            .map(|()| RequestSent::confirmed());
     }
     let pooled = inner
         .pool
@@ -221,6 +285,15 @@ async fn attempt(
                 .map_err(|e| classify(e, route))?;
             session.remember_exchange(&exchange.name);
             inner.declared.exchange(&exchange.name);
+        }
+        if let Some(queue) = &route.default_queue {
+            if !session.default_queue_declared(&exchange.name, &queue.name) {
+                super::notify::declare_default_queue(channel, exchange, queue)
+                    .await
+                    .map_err(|e| classify(e, route))?;
+                session.remember_default_queue(&exchange.name, &queue.name);
+                inner.declared.queue(&queue.name);
+            }
         }
     }
     let confirm = channel
@@ -239,7 +312,7 @@ async fn attempt(
     let confirmation = confirm.await.map_err(|e| classify(e, route))?;
     pooled.release();
     match confirmation {
-        Confirmation::Ack(None) => Ok(()),
+        Confirmation::Ack(None) => Ok(RequestSent::confirmed()),
         Confirmation::Ack(Some(returned)) | Confirmation::Nack(Some(returned)) => {
             Err(unroutable(route, &returned))
         }
@@ -249,6 +322,80 @@ async fn attempt(
         Confirmation::NotRequested => Err(Failure::Connection(
             "publisher confirms are not enabled on the channel".to_owned(),
         )),
+    }
+}
+
+/// A publish on the shared channel whose confirm goes to the `Confirms` queue once lapin
+/// has the message. The body is copied into the publish, which outlives this call.
+async fn shared_handover(
+    inner: &Arc<RabbitInner>,
+    session: &Arc<Session>,
+    route: &Route,
+    body: &[u8],
+    properties: &BasicProperties,
+) -> Result<RequestSent, Failure> {
+    let channel = inner
+        .pool
+        .shared(session)
+        .await
+        .map_err(|e| classify_shared(e, route))?;
+    let (body, properties) = (body.to_vec(), properties.clone());
+    let (session, route) = (session.clone(), route.clone());
+    let mut publish: PendingConfirm = Box::pin(async move {
+        let confirmed = async {
+            channel
+                .basic_publish(
+                    route.exchange.clone(),
+                    route.routing_key.clone(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    properties,
+                )
+                .await?
+                .await
+        }
+        .await;
+        crate::wire::recycle(body);
+        confirmed.map_err(|error| unconfirmed(&session, &route, error))
+    });
+    // The first poll hands the frames to lapin, or finds the channel closed (retried as
+    // any failure before the broker has the message).
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    match publish.as_mut().poll(&mut context) {
+        Poll::Ready(Err(Unconfirmed::Refused(error))) => Err(Failure::Refused(error.to_string())),
+        Poll::Ready(Err(Unconfirmed::Lost(error))) => Err(Failure::Connection(error.to_string())),
+        Poll::Ready(Ok(confirmation)) => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(
+                inner,
+                Box::pin(std::future::ready(Ok(confirmation))),
+                outcome,
+            );
+            Ok(sent)
+        }
+        Poll::Pending => {
+            let (sent, outcome) = RequestSent::awaiting_confirm();
+            inner.confirms.push(inner, publish, outcome);
+            Ok(sent)
+        }
+    }
+}
+
+/// How a handed-over request failed, for its call: refused for good, or lost with its
+/// channel (the call publishes it again). A 404 naming the request's own exchange (someone
+/// deleted it) makes the session forget the exchange, so the next attempt declares it.
+fn unconfirmed(session: &Session, route: &Route, error: lapin::Error) -> Unconfirmed {
+    match classify_shared(error, route) {
+        Failure::ExchangeMissing(text) => {
+            if let Some(exchange) = &route.declare {
+                session.forget_exchange(&exchange.name);
+            }
+            Unconfirmed::Lost(RpcError::transport(text))
+        }
+        Failure::Connection(text) => Unconfirmed::Lost(RpcError::transport(text)),
+        Failure::Unroutable(text) | Failure::DurableMismatch(text) | Failure::Refused(text) => {
+            Unconfirmed::Refused(RpcError::transport(text))
+        }
     }
 }
 
@@ -325,7 +472,7 @@ fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
 /// republished by a task of the driver (see the module documentation). One task per
 /// returned message, no queue between: a return answers one of our own publishes, so
 /// their number is bounded by the publishes in flight.
-fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
+pub(super) fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
     tracing::debug!(
         routing_key = %returned.delivery.routing_key,
         "adopting a message returned to another publish"
@@ -345,6 +492,7 @@ async fn republish_adopted(inner: Weak<RabbitInner>, returned: BasicReturnMessag
     let delivery = returned.delivery;
     let route = Route {
         declare: None,
+        default_queue: None,
         exchange: delivery.exchange,
         routing_key: delivery.routing_key,
         shareable: true,
