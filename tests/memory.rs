@@ -277,3 +277,71 @@ async fn heartbeats_stop_with_the_reply_even_on_errors() {
     );
     f.finish().await;
 }
+
+/// Whatever a call's `_timeout` carries, the call is answered, as oslo 18.3.1 answers it
+/// (probed with these values against a Python server): heartbeats only for a positive
+/// finite number or an integer string (spec §4.3); nothing that panics (1e300 used to,
+/// in `Duration::from_secs_f64`, and 2**64 in `Instant + Duration`). Requests published
+/// by hand, one per class of value; on paused time.
+#[tokio::test(start_paused = true)]
+async fn every_timeout_value_is_answered_and_only_numbers_get_heartbeats() {
+    use oslo_rpc::transport::{Driver, memory::MemoryDriver};
+
+    let url = memory_url().await;
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let broker = broker_of(&url);
+    let replies = std::sync::Arc::new(Replies(Default::default()));
+    MemoryDriver::on(broker.clone())
+        .consume_replies("reply_timeouts", replies.clone())
+        .await
+        .unwrap();
+    let to_topic = Destination::Topic {
+        exchange: "openstack",
+        routing_key: &f.topic,
+    };
+    // (`_timeout` as written, heartbeats during a 2.2 s method)
+    let cases = [
+        ("4", 1),                    // every int(4)/2 = 2 s
+        ("2.5", 2),                  // every int(2.5)/2 = 1 s
+        ("\"4\"", 1),                // int("4")
+        ("1", 4),                    // ours: every 0.5 s (oslo sends none below 2 s, bug 3)
+        ("1e300", 0),                // no Duration holds 5e299 s
+        ("18446744073709551616", 0), // 2**64: due after the clock's range
+        ("-1", 0),
+        ("0", 0),
+        ("\"x\"", 0),
+        ("null", 0),
+        ("[1]", 0),
+        ("{}", 0),
+        ("true", 0),
+        ("1e400", 0), // infinity, as Python reads it
+        ("NaN", 0),
+    ];
+    for (i, (timeout, _)) in cases.iter().enumerate() {
+        let inner = format!(
+            r#"{{"method": "sleep", "args": {{"seconds": 2.2}}, "namespace": "calc", "_msg_id": "m{i}", "_reply_q": "reply_timeouts", "_timeout": {timeout}, "_unique_id": "u{i}"}}"#
+        );
+        broker
+            .publish_raw(
+                to_topic,
+                oslo_rpc::wire::seal_envelope(inner.as_bytes()),
+                Some("application/json"),
+            )
+            .unwrap();
+    }
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let replies = replies.0.lock().unwrap().clone();
+    for (i, (timeout, heartbeats)) in cases.iter().enumerate() {
+        let of: Vec<_> = replies
+            .iter()
+            .filter(|r| r.msg_id.as_deref() == Some(&format!("m{i}")))
+            .collect();
+        let finals: Vec<_> = of.iter().filter(|r| r.is_ending()).collect();
+        assert_eq!(finals.len(), 1, "_timeout {timeout}: one final reply");
+        assert_eq!(finals[0].result.as_str(), "2.2", "_timeout {timeout}");
+        let beats = of.iter().filter(|r| r.is_heartbeat()).count();
+        assert_eq!(beats, *heartbeats, "_timeout {timeout}: heartbeats");
+    }
+    f.finish().await;
+}

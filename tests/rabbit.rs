@@ -1045,6 +1045,44 @@ async fn a_channel_error_on_the_shared_channel_spares_the_other_publishes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_ack_reaches_the_broker() {
+    // spec §8.1 (servers ack before dispatch), §4.4 (clients ack every reply): with a
+    // prefetch of 1 the broker delivers a consumer's next message only once it has the
+    // previous ack, so 150 requests served one after the other prove every server ack
+    // arrived; and afterwards no queue of the test (topic, server, fanout, reply) holds an
+    // unacknowledged message.
+    let url = format!("{}?rabbit_qos_prefetch_count=1", rabbit_url().await);
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    let calc = f.calc();
+    for i in 0..75 {
+        let sum = calc
+            .call(&Context::new(), "add", json!({"a": i, "b": 1}))
+            .await
+            .unwrap();
+        assert_eq!(sum, json!(i + 1));
+        calc.cast(&Context::new(), "record", json!({"tag": i}))
+            .await
+            .unwrap();
+        assert_eq!(f.recorder.next().await.value, json!(i));
+    }
+    let reply_queue = driver_of(&f)
+        .declared()
+        .into_iter()
+        .map(|(_, name)| name)
+        .find(|name| name.starts_with("reply_"))
+        .expect("the reply queue");
+    let topic = f.topic.clone();
+    let ours = |name: &str| name.starts_with(&topic) || name == reply_queue;
+    let unacked = rows("list_queues", &["name", "messages_unacknowledged"], ours);
+    assert_eq!(unacked.len(), 4, "{unacked:?}");
+    for row in &unacked {
+        assert_eq!(row[1], "0", "{row:?}");
+    }
+    f.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_whose_request_the_broker_refuses_fails_at_once() {
     // A call does not wait for its request's publisher confirm (the reply proves
     // delivery), yet a basic.nack still fails it at once: on the first publish to an

@@ -1,11 +1,13 @@
 //! `rpc-bench`: measures oslo-rpc. See BENCHMARKS.md for the workloads and how to run them.
 
+mod chaos;
 mod measure;
 mod memory;
 mod notify;
 mod peer;
 mod rabbit;
 mod raw_lapin;
+mod soak;
 mod stats;
 mod suite;
 mod usage;
@@ -37,6 +39,10 @@ enum Command {
     PeerServer(peer::ServerArgs),
     /// One workload against a `peer-server`, driven by `suite` over stdin/stdout.
     PeerClient(peer::ClientArgs),
+    /// Calls and confirmed casts while the broker's connections are closed, its
+    /// application restarted and memory alarms raised, on a RabbitMQ node the soak owns;
+    /// exact accounting at the end (RELIABILITY.md).
+    Soak(soak::Args),
 }
 
 fn main() {
@@ -49,6 +55,7 @@ fn main() {
         Command::Notify(args) => notify::run(args),
         Command::PeerServer(args) => peer::serve(args),
         Command::PeerClient(args) => peer::client(args),
+        Command::Soak(args) => soak::run(args),
     };
     if let Err(error) = result {
         eprintln!("rpc-bench: {error}");

@@ -98,6 +98,19 @@ fn listening_inodes(table: &str, port: u16) -> Vec<String> {
         .collect()
 }
 
+/// Resident set size of this process now, KiB (`VmRSS`).
+pub(crate) fn rss_kib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(f64::NAN)
+}
+
 /// Peak resident set size of this process so far, KiB (`VmHWM`).
 pub(crate) fn peak_rss_kib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -5,6 +5,7 @@
 //! cite its sections as "spec §N".
 
 pub mod client;
+mod clock;
 pub mod config;
 pub mod context;
 pub mod dispatch;
@@ -16,6 +17,7 @@ pub mod schema;
 pub mod server;
 pub mod tap;
 pub mod target;
+mod tasks;
 pub mod transport;
 pub mod url;
 pub mod version;

@@ -651,8 +651,11 @@ pub(crate) fn closest_name<'a>(
         return None;
     }
     let key = key.to_lowercase();
+    let length = key.chars().count();
     candidates
         .iter()
+        // Likewise per candidate: skip names whose length alone rules them out.
+        .filter(|name| name.chars().count().abs_diff(length) <= max_distance)
         .map(|&name| (edit_distance(&key, name), name))
         .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
@@ -677,6 +680,31 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+    /// Found by fuzzing (`fuzz/regressions/url/`): an unknown key of hundreds of characters
+    /// made the "did you mean" search slow (edit distances against every option name).
+    #[test]
+    fn long_unknown_keys_are_refused_quickly() {
+        let key = "x".repeat(100_000);
+        let started = std::time::Instant::now();
+        let error = super::RabbitOptions::from_query(&[(key, "1".to_owned())]).unwrap_err();
+        assert!(matches!(
+            error,
+            super::OptionError::UnknownOption {
+                suggestion: None,
+                ..
+            }
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        // A typo still gets its suggestion.
+        let error =
+            super::RabbitOptions::from_query(&[("heartbeat_timeout_treshold".into(), "1".into())])
+                .unwrap_err();
+        assert!(
+            error.to_string().contains("heartbeat_timeout_threshold"),
+            "{error}"
+        );
+    }
+
     use super::*;
 
     fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

@@ -41,6 +41,7 @@ macro_rules! all_transport_scenarios {
             remote_errors_keep_class_module_message,
             heartbeats_keep_a_long_call_alive,
             timeout_names_target_method_and_seconds,
+            extreme_durations_from_the_api_never_panic,
             context_keys_arrive_intact,
             unicode_and_one_mebibyte_payloads,
             non_finite_floats_with_typed_calls,
@@ -50,6 +51,8 @@ macro_rules! all_transport_scenarios {
             exchange_override_is_a_separate_bus,
             private_methods_are_refused,
             tap_sees_every_request_without_taking_any,
+            every_task_ends_with_the_transport,
+            stop_is_prompt_when_a_reply_queue_is_missing,
         );
     };
 }
@@ -295,6 +298,44 @@ pub async fn timeout_names_target_method_and_seconds(url: &str) {
         text.contains("0.4s") && text.contains("add") && text.contains(&f.topic),
         "{text}"
     );
+    f.finish().await;
+}
+
+/// `Duration::MAX` is a valid timeout: it means "wait as long as it takes", never a panic
+/// (`Instant + Duration` overflowed), and on RabbitMQ the request's `expiration` stays
+/// within what the broker accepts (a 406 closed the channel before). A zero timeout ends
+/// the call at once.
+pub async fn extreme_durations_from_the_api_never_panic(url: &str) {
+    let mut f = Fixture::new(url).await;
+    f.serve("s1").await;
+    let forever = f
+        .calc()
+        .timeout(Duration::MAX)
+        .call_monitor_timeout(Duration::MAX);
+    let sum = forever
+        .call(&Context::new(), "add", json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(5));
+    forever
+        .cast(&Context::new(), "record", json!({"tag": "forever"}))
+        .await
+        .unwrap();
+    assert_eq!(f.recorder.next().await.value, json!("forever"));
+    // A zero timeout ends the call at the first tick of the timer: a timeout error,
+    // unless the reply won that race on a fast broker.
+    let started = Instant::now();
+    let outcome = f
+        .calc()
+        .timeout(Duration::ZERO)
+        .call(&Context::new(), "add", json!({"a": 1, "b": 1}))
+        .await;
+    assert!(
+        matches!(outcome, Err(RpcError::Timeout { .. }))
+            || outcome.as_ref().ok() == Some(&json!(2)),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
     f.finish().await;
 }
 
@@ -583,6 +624,140 @@ pub async fn tap_sees_every_request_without_taking_any(url: &str) {
 }
 
 /// Runs futures concurrently on the current task (no extra dependency for a test).
+/// Every task the runtime starts is owned (issue 12, item 5): after calls, casts, fanout,
+/// a server stopped, a server whose handle was dropped without stop() and one left
+/// running, `Transport::shutdown` returns with the runtime's task count back where it
+/// started (tokio's `num_alive_tasks`, counted in this test's own runtime).
+///
+/// Except for lapin's heartbeat timer, one task per AMQP connection, which notices its
+/// closed connection only when it next wakes, up to half the heartbeat interval later:
+/// the RabbitMQ run asks for 2 s heartbeats and waits up to 5 s for those.
+pub async fn every_task_ends_with_the_transport(url: &str) {
+    let url = if url.starts_with("rabbit") {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{separator}heartbeat_timeout_threshold=2")
+    } else {
+        url.to_owned()
+    };
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let mut f = Fixture::new(&url).await;
+    f.serve("s1").await;
+    f.serve("s2").await;
+    f.serve("s3").await;
+    let calc = f.calc();
+    for i in 0..20 {
+        let sum = calc
+            .call(&Context::new(), "add", json!({"a": i, "b": 1}))
+            .await
+            .unwrap();
+        assert_eq!(sum, json!(i + 1));
+        calc.cast(&Context::new(), "record", json!({"tag": i}))
+            .await
+            .unwrap();
+        assert_eq!(f.recorder.next().await.value, json!(i));
+    }
+    calc.clone()
+        .fanout(true)
+        .cast(&Context::new(), "record", json!({"tag": "all"}))
+        .await
+        .unwrap();
+    for _ in 0..3 {
+        assert_eq!(f.recorder.next().await.value, json!("all"));
+    }
+    assert!(metrics.num_alive_tasks() > baseline);
+    f.take_server(0).stop().await.unwrap();
+    drop(f.take_server(0)); // stops in the background, owned by the transport
+    // s3 is still running: shutdown stops it.
+    f.transport.shutdown().await;
+    let settled = Instant::now() + Duration::from_secs(5);
+    while metrics.num_alive_tasks() != baseline && Instant::now() < settled {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        baseline,
+        "tasks left running after Transport::shutdown"
+    );
+    f.finish().await;
+}
+
+/// Prompt stop (issue 12, item 7): Python oslo.messaging holds its graceful stop for
+/// `kombu_missing_consumer_retry_timeout` (60 s) retrying a reply to a queue that does not
+/// exist (spec §4.5). Here a stop waits for the calls in flight and delivers the replies
+/// whose queue exists, and ends within 2 s of the last handler, with the transport's
+/// default 60 s retry limit in force: a missing queue is retried for at most
+/// `STOP_REPLY_GRACE` (1 s) once the stop began.
+pub async fn stop_is_prompt_when_a_reply_queue_is_missing(url: &str) {
+    let rabbit =
+        crate::support::rabbit::is_rabbit(url).then(|| crate::support::rabbit::driver(url));
+    let mut builder = Transport::builder(url);
+    if let Some(driver) = &rabbit {
+        builder = builder.driver(driver.clone());
+    }
+    let transport = builder.connect().await.expect("transport");
+    assert_eq!(
+        transport.config().reply_retry_timeout,
+        Duration::from_secs(60)
+    );
+    let f = Fixture::new(url).await;
+    let recorder = f.recorder.clone();
+    let gauge = f.gauge.clone();
+    let server = RpcServer::builder(transport.clone(), Target::server(&f.topic, "s1"))
+        .endpoint(crate::support::calc_endpoint("s1", &recorder, &gauge))
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    // A call whose caller is gone: its reply queue does not exist.
+    let orphan = oslo_rpc::wire::encode_request(
+        &oslo_rpc::wire::RequestHeader {
+            method: "sleep",
+            namespace: Some("calc"),
+            version: None,
+            call: Some(oslo_rpc::wire::CallHeader {
+                msg_id: "orphan",
+                reply_q: &format!("reply_{}", unique("gone").replace('-', "")),
+                call_monitor_timeout: None,
+            }),
+            unique_id: &unique("u"),
+            context: &Context::new(),
+        },
+        &json!({"seconds": 0.5}),
+    )
+    .unwrap();
+    crate::support::publish_request(&f, &orphan).await;
+    assert_eq!(recorder.next().await.what, "sleep");
+    // And a call whose caller waits.
+    let client = f.calc();
+    let waiting = tokio::spawn(async move {
+        client
+            .call(&Context::new(), "sleep", json!({"seconds": 0.6}))
+            .await
+    });
+    assert_eq!(recorder.next().await.what, "sleep");
+    let stop_began = Instant::now();
+    server.stop().await.unwrap();
+    let stopped = Instant::now();
+    assert_eq!(waiting.await.unwrap().unwrap(), json!(0.6));
+    // The last handler ended about 0.6 s after the stop began.
+    let after_handlers = stopped.saturating_duration_since(stop_began + Duration::from_millis(600));
+    eprintln!(
+        "stop took {:?}, {after_handlers:?} after the last handler",
+        stopped - stop_began
+    );
+    assert!(
+        after_handlers < Duration::from_secs(2),
+        "stop ended {after_handlers:?} after the last handler"
+    );
+    transport.shutdown().await;
+    if let Some(driver) = rabbit {
+        crate::support::rabbit::delete_declared(&driver, &["openstack"]).await;
+    }
+    f.finish().await;
+}
+
 pub async fn futures_join_all<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
     F: std::future::Future + Send + 'static,

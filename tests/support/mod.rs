@@ -260,6 +260,32 @@ impl Fixture {
     }
 }
 
+/// Publishes a request body, as a foreign peer would, to the fixture's topic on the
+/// control exchange.
+pub async fn publish_request(f: &Fixture, body: &[u8]) {
+    use oslo_rpc::transport::{Destination, Driver, PublishOptions};
+    let destination = Destination::Topic {
+        exchange: "openstack",
+        routing_key: &f.topic,
+    };
+    match &f.rabbit {
+        Some(driver) => driver
+            .send(destination, body, PublishOptions::default())
+            .await
+            .expect("published"),
+        None => {
+            let name = f
+                .transport
+                .url()
+                .memory_broker_name()
+                .expect("a memory transport");
+            oslo_rpc::transport::memory::MemoryBroker::named(name)
+                .publish_raw(destination, body.to_vec(), Some("application/json"))
+                .expect("published");
+        }
+    }
+}
+
 impl Drop for Fixture {
     /// A test that panicked before `finish` still deletes what it declared on the broker.
     fn drop(&mut self) {

@@ -11,12 +11,13 @@ use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 use tokio::time::{Instant, timeout_at};
 
+use crate::clock;
 use crate::context::Context;
 use crate::error::RpcError;
 use crate::objects::VersionManifest;
 use crate::target::Target;
 use crate::transport::Unconfirmed;
-use crate::transport::{Destination, PublishOptions, Transport, topology};
+use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, Transport, topology};
 use crate::version::RpcVersion;
 use crate::wire::{self, CallHeader, CodecError, RawJson, RequestHeader};
 use reply_waiter::{PendingCall, WaitExpired};
@@ -226,7 +227,7 @@ impl RpcClient {
         let version = version.or(self.target.version);
         self.check_version_cap(method, version.as_ref())?;
         let timeout = self.effective_timeout();
-        let deadline = Instant::now() + timeout;
+        let deadline = clock::deadline_in(timeout);
         let expired =
             |msg_id: &str, which: WaitExpired| self.timeout_error(method, msg_id, timeout, which);
 
@@ -257,7 +258,7 @@ impl RpcClient {
             routing_key: &routing_key,
         };
         let options = PublishOptions {
-            expiration: Some(timeout),
+            expiration: Some(timeout.min(MAX_EXPIRATION)),
             mandatory: false,
             retry: self.options.retry,
         };
@@ -363,7 +364,7 @@ impl RpcClient {
             retry: self.options.retry,
         };
         let send = self.transport.driver().send(destination, &body, options);
-        let sent = tokio::time::timeout(timeout, send).await;
+        let sent = timeout_at(clock::deadline_in(timeout), send).await;
         wire::recycle(body);
         match sent {
             Ok(sent) => sent,

@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
 
+use crate::clock;
 use crate::error::{DISPATCHER_MODULE, RemoteError, RpcError, TransportError, TransportErrorKind};
 use crate::transport::ReplySink;
 use crate::wire::{self, CodecError, FailureField, RawJson, Reply};
@@ -18,10 +19,16 @@ use crate::wire::{self, CodecError, FailureField, RawJson, Reply};
 /// and 32 pointers are far cheaper to allocate for every call than 32 replies.
 type Delivered = Box<Reply>;
 
+/// Replies a call may have unread before more are dropped. A call gets one final reply
+/// (two in the legacy pattern, spec §4.2) and heartbeats; only a peer flooding one
+/// `_msg_id` fills this, and then a dropped heartbeat loses nothing (the unread messages
+/// restart the call monitor just as well).
+const UNREAD_REPLIES: usize = 16;
+
 /// Routes replies from the transport's reply queue to the calls waiting for them.
 pub(crate) struct ReplyWaiter {
     queue: String,
-    pending: Mutex<HashMap<String, mpsc::UnboundedSender<Delivered>>>,
+    pending: Mutex<HashMap<String, mpsc::Sender<Delivered>>>,
     closed: AtomicBool,
 }
 
@@ -39,7 +46,7 @@ impl ReplyWaiter {
         &self.queue
     }
 
-    fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Delivered>>> {
+    fn pending(&self) -> MutexGuard<'_, HashMap<String, mpsc::Sender<Delivered>>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -48,7 +55,7 @@ impl ReplyWaiter {
         if self.closed.load(Ordering::Acquire) {
             return Err(closed_error());
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(UNREAD_REPLIES);
         self.pending().insert(msg_id.clone(), tx);
         Ok(PendingCall {
             waiter: self.clone(),
@@ -83,11 +90,21 @@ impl ReplySink for ReplyWaiter {
         };
         let pending = self.pending();
         match pending.get(msg_id) {
-            // A send error means the call just gave up; the reply is as stray as any other.
             Some(call) => {
                 let msg_id = msg_id.to_owned();
-                if call.send(Box::new(reply)).is_err() {
-                    tracing::debug!(%msg_id, "call gone before its reply arrived");
+                match call.try_send(Box::new(reply)) {
+                    Ok(()) => {}
+                    // The call just gave up; the reply is as stray as any other.
+                    Err(mpsc::error::TrySendError::Closed(_)) => {
+                        tracing::debug!(%msg_id, "call gone before its reply arrived");
+                    }
+                    Err(mpsc::error::TrySendError::Full(reply)) => {
+                        let heartbeat = reply.is_heartbeat();
+                        tracing::warn!(
+                            %msg_id, heartbeat,
+                            "dropping a reply: the call has {UNREAD_REPLIES} unread replies"
+                        );
+                    }
                 }
             }
             None => tracing::info!(%msg_id, "No calling threads waiting for msg_id"),
@@ -99,7 +116,7 @@ impl ReplySink for ReplyWaiter {
 pub(crate) struct PendingCall {
     waiter: Arc<ReplyWaiter>,
     msg_id: String,
-    replies: mpsc::UnboundedReceiver<Delivered>,
+    replies: mpsc::Receiver<Delivered>,
 }
 
 /// Why a wait ended without a reply, for the caller to build its timeout error.
@@ -126,7 +143,7 @@ impl PendingCall {
         call_monitor: Option<Duration>,
     ) -> Result<Result<RawJson, RpcError>, WaitExpired> {
         let mut outcome: Option<Result<RawJson, RpcError>> = None;
-        let mut monitor_deadline = call_monitor.map(|timeout| Instant::now() + timeout);
+        let mut monitor_deadline = call_monitor.map(clock::deadline_in);
         loop {
             let (wake_at, expiry) = match monitor_deadline {
                 Some(monitor) if monitor < deadline => (monitor, WaitExpired::CallMonitor),
@@ -147,7 +164,7 @@ impl PendingCall {
                 }
                 FailureField::None if !reply.result.is_null() => outcome = Some(Ok(reply.result)),
                 FailureField::None if !ending => {
-                    monitor_deadline = call_monitor.map(|timeout| Instant::now() + timeout);
+                    monitor_deadline = call_monitor.map(clock::deadline_in);
                 }
                 FailureField::None => {}
             }

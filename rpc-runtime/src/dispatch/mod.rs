@@ -4,12 +4,14 @@
 
 mod dynamic;
 mod kwargs;
+pub(crate) mod panics;
 
 use std::fmt;
 use std::sync::Arc;
 
 pub use dynamic::{DynamicEndpoint, DynamicEndpointBuilder};
 pub use kwargs::{Kwargs, Param};
+pub use panics::{PANIC_CLASS, PANIC_MODULE, panic_failure};
 
 use crate::context::Context;
 use crate::error::{RemoteError, RemoteException, RpcError};

@@ -422,7 +422,7 @@ impl Worker {
                     Some(Some(incoming)) => {
                         if let Some(one) = worker.accept(incoming).await {
                             if deadline.is_none() {
-                                deadline = batch_timeout.map(|t| Instant::now() + t);
+                                deadline = batch_timeout.map(crate::clock::deadline_in);
                             }
                             accepted.push(one);
                         }

@@ -346,3 +346,22 @@ fn schema_json_round_trips_with_a_stable_layout() {
     assert_eq!(text.matches("\"since\": \"1.3\"").count(), 1);
     assert!(text.ends_with("}\n"));
 }
+
+/// Found by fuzzing (`fuzz/regressions/schema/`): serde_json's default float reader read
+/// this bound one ulp off after the pretty form wrote it, so a schema did not read back
+/// as itself; the workspace enables `float_roundtrip`.
+#[test]
+fn schemas_read_back_floats_exactly() {
+    let text = r#"{"name": "Calc", "namespace": null, "version": "1.3", "methods": [
+        {"name": "add", "rust_name": "add", "since": "1.0", "args": [
+            {"name": "a", "required": true,
+             "schema": {"type": "integer", "minimum": -9.230332726854777e+18}}],
+         "returns": {"type": "integer"}}]}"#;
+    let schema = EndpointSchema::from_json(text).unwrap();
+    let minimum = &schema.methods[0].args[0].schema["minimum"];
+    assert_eq!(minimum.as_f64(), Some(-9.230332726854777e18));
+    assert_eq!(
+        EndpointSchema::from_json(&schema.to_pretty_json()).unwrap(),
+        schema
+    );
+}

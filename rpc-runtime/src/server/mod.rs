@@ -11,10 +11,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep_until};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::sleep_until;
 
+use crate::clock;
 use crate::dispatch::Failure;
+use crate::dispatch::panics::{self, PANIC_CLASS, panic_failure};
 use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
 use crate::error::RpcError;
 use crate::target::Target;
@@ -22,9 +24,18 @@ use crate::transport::{Incoming, ListenSpec, Listener, Transport};
 use crate::wire::{self, RawJson, Request};
 use duplicates::DuplicateWindow;
 use replier::Replier;
+pub use replier::STOP_REPLY_GRACE;
 
 /// Default limit of requests dispatched at once (oslo `executor_thread_pool_size`).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 64;
+
+/// The largest concurrency limit a server takes; larger ones are lowered to it (the limit
+/// is a tokio semaphore, which holds fewer permits than `usize::MAX`).
+pub const MAX_CONCURRENCY: usize = if Semaphore::MAX_PERMITS < u32::MAX as usize {
+    Semaphore::MAX_PERMITS
+} else {
+    u32::MAX as usize
+};
 
 /// Builds an [`RpcServer`].
 #[must_use]
@@ -55,10 +66,11 @@ impl RpcServerBuilder {
         self
     }
 
-    /// Sets how many requests may be dispatched at once (default 64). Further messages
-    /// stay unacknowledged with the broker until a slot frees up.
+    /// Sets how many requests may be dispatched at once (default 64, at least 1, at most
+    /// [`MAX_CONCURRENCY`]). Further messages stay unacknowledged with the broker until a
+    /// slot frees up.
     pub fn max_concurrency(mut self, limit: usize) -> Self {
-        self.max_concurrency = limit.max(1);
+        self.max_concurrency = limit.clamp(1, MAX_CONCURRENCY);
         self
     }
 
@@ -113,9 +125,11 @@ impl RpcServer {
             replier: Replier::new(self.transport.clone()),
             dispatcher: self.dispatcher,
             slots: Arc::new(Semaphore::new(self.max_concurrency)),
-            max_concurrency: self.max_concurrency,
         };
-        let task = tokio::spawn(worker.serve(listener, stop_rx));
+        // Owned by the transport: a handle dropped without stop() still stops in the
+        // background, and Transport::shutdown stops and awaits it.
+        let tasks = self.transport.tasks();
+        let task = tasks.spawn(worker.serve(listener, stop_rx, tasks.closing()));
         Ok(ServerHandle {
             target: self.target,
             stop_tx: Some(stop_tx),
@@ -147,6 +161,12 @@ impl ServerHandle {
     /// Stops gracefully: stops consuming (messages not yet accepted go back to the
     /// broker), lets the calls in flight finish and reply, deletes the fanout queue, and
     /// returns.
+    ///
+    /// Promptly: a reply whose queue does not exist is retried for at most
+    /// [`STOP_REPLY_GRACE`] once the stop began (not `kombu_missing_consumer_retry_timeout`,
+    /// 60 s, which Python oslo.messaging holds its stop for), so the stop ends about a
+    /// second after the last call in flight, while replies whose queue exists are
+    /// delivered.
     pub async fn stop(mut self) -> Result<(), RpcError> {
         if let Some(stop) = self.stop_tx.take() {
             let _ = stop.send(());
@@ -172,19 +192,32 @@ struct Worker {
     replier: Replier,
     dispatcher: Dispatcher,
     slots: Arc<Semaphore>,
-    max_concurrency: usize,
 }
 
 impl Worker {
-    async fn serve(self, mut listener: Box<dyn Listener>, mut stop: oneshot::Receiver<()>) {
+    /// Serves until `stop` (the handle) or `closing` (the transport's shutdown), then stops
+    /// gracefully. Every request runs as a task of `in_flight`, owned here: stopping waits
+    /// for all of them, and dropping this future (an aborted shutdown) aborts them.
+    async fn serve(
+        self,
+        mut listener: Box<dyn Listener>,
+        mut stop: oneshot::Receiver<()>,
+        closing: impl Future<Output = ()>,
+    ) {
         let worker = Arc::new(self);
         let mut duplicates = DuplicateWindow::default();
+        let mut in_flight = JoinSet::new();
+        let mut closing = std::pin::pin!(closing);
         loop {
+            while let Some(ended) = in_flight.try_join_next() {
+                report_request_task(ended);
+            }
             // Take a slot before a message, so no more than `max_concurrency` accepted
             // (acknowledged) requests exist at once; the rest wait unacknowledged.
             let slot = tokio::select! {
                 biased;
                 _ = &mut stop => break,
+                () = &mut closing => break,
                 slot = worker.slots.clone().acquire_owned() => match slot {
                     Ok(slot) => slot,
                     Err(_) => break,
@@ -193,6 +226,7 @@ impl Worker {
             let incoming = tokio::select! {
                 biased;
                 _ = &mut stop => break,
+                () = &mut closing => break,
                 incoming = listener.recv() => match incoming {
                     Some(incoming) => incoming,
                     None => break,
@@ -202,30 +236,32 @@ impl Worker {
                 continue;
             };
             let worker = worker.clone();
-            tokio::spawn(async move {
+            in_flight.spawn(async move {
                 worker.handle(request).await;
                 drop(slot);
             });
         }
         listener.stop().await;
-        // Every in-flight request holds a slot until it has replied.
-        let all = u32::try_from(worker.max_concurrency).unwrap_or(u32::MAX);
-        let _drained = worker.slots.acquire_many(all).await;
+        worker.replier.stopping();
+        while let Some(ended) = in_flight.join_next().await {
+            report_request_task(ended);
+        }
         listener.close().await;
     }
 
     /// Runs one request: heartbeats while it runs (calls with a call monitor), then the
-    /// reply (calls) or a log line (casts).
+    /// reply (calls) or a log line (casts). A panic in the endpoint is answered like any
+    /// failure (see [`crate::dispatch::panics`]).
     async fn handle(&self, mut request: Request) {
         let method = request.method.clone();
         let reply_to = match (request.msg_id.take(), request.reply_q.take()) {
             (Some(msg_id), Some(reply_q)) => Some((msg_id, reply_q)),
             _ => None,
         };
-        let heartbeat = request.call_monitor_seconds().map(heartbeat_interval);
-        let future = self.dispatcher.dispatch(request);
+        let heartbeat = request.call_monitor_seconds().and_then(heartbeat_interval);
+        let future = panics::catch_panics(|| self.dispatcher.dispatch(request));
         let Some((msg_id, reply_q)) = reply_to else {
-            if let Err(failure) = future.await {
+            if let Err(failure) = settle(&method, future.await) {
                 tracing::warn!(%method, %failure, "cast failed");
             }
             return;
@@ -238,43 +274,76 @@ impl Worker {
             None => future.await,
         };
         self.replier
-            .reply(&reply_q, &msg_id, &method, outcome)
+            .reply(&reply_q, &msg_id, &method, settle(&method, outcome))
             .await;
     }
 
     /// Drives the method while sending a heartbeat every `interval`. Heartbeats stop on
     /// every outcome, errors included (spec §10.2 bug 2 is not copied), and after a
     /// heartbeat fails to send (spec §4.3 step 4).
-    async fn with_heartbeats(
+    async fn with_heartbeats<F: Future + Unpin>(
         &self,
-        mut future: crate::dispatch::DispatchFuture,
+        mut future: F,
         interval: Duration,
         reply_q: &str,
         msg_id: &str,
-    ) -> Result<RawJson, Failure> {
-        let mut next = Instant::now() + interval;
+    ) -> F::Output {
+        let mut next = clock::deadline_in(interval);
         let mut beating = true;
         loop {
             tokio::select! {
                 outcome = &mut future => return outcome,
                 _ = sleep_until(next), if beating => {
                     beating = self.replier.heartbeat(reply_q, msg_id).await;
-                    next += interval;
+                    next = clock::deadline_after(next, interval);
                 }
             }
         }
     }
 }
 
+/// A request task that failed: only a bug of ours can panic there (the endpoint's panics
+/// are caught and answered).
+fn report_request_task(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended {
+        if error.is_panic() {
+            let panic = panics::panic_message(error.into_panic().as_ref());
+            tracing::error!(%panic, "a request task panicked");
+        }
+    }
+}
+
+/// A method's outcome, with a panic turned into its failure and logged at error level
+/// (oslo logs "Exception during message handling" for an unexpected exception).
+fn settle(
+    method: &str,
+    outcome: Result<Result<RawJson, Failure>, String>,
+) -> Result<RawJson, Failure> {
+    outcome.unwrap_or_else(|panic| {
+        tracing::error!(%method, %panic, "the method panicked; answering with {PANIC_CLASS}");
+        Err(panic_failure(&panic))
+    })
+}
+
+/// The shortest heartbeat interval we send (for tiny `_timeout` values).
+const MIN_HEARTBEAT_INTERVAL: Duration = Duration::from_millis(50);
+
+/// The heartbeat interval for a call-monitor timeout (a positive, finite number of seconds;
+/// see [`Request::call_monitor_seconds`] and the server's documentation for what other
+/// `_timeout` values mean).
+///
 /// oslo sends heartbeats every `int(_timeout) / 2` seconds. Below 2 s oslo sends none and
 /// the caller times out spuriously (spec §10.2 bug 3); we send them every `_timeout / 2`.
-fn heartbeat_interval(call_monitor_seconds: f64) -> Duration {
+/// An interval no `Duration` can hold (`1e300`) means no heartbeat, as in oslo, whose
+/// watchdog dies of an `OverflowError` there; one that fits but lies beyond the clock's
+/// range (`2**64`) is due after [`clock::FAR_FUTURE`], which in practice is none either.
+fn heartbeat_interval(call_monitor_seconds: f64) -> Option<Duration> {
     let seconds = if call_monitor_seconds >= 2.0 {
         call_monitor_seconds.trunc() / 2.0
     } else {
         call_monitor_seconds / 2.0
     };
-    Duration::from_secs_f64(seconds.max(0.05))
+    clock::seconds(seconds).map(|interval| interval.max(MIN_HEARTBEAT_INTERVAL))
 }
 
 /// Turns a delivery into a request to dispatch, or settles it: undecodable messages are
@@ -323,13 +392,33 @@ async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<
 mod tests {
     use super::*;
 
+    fn interval(seconds: f64) -> Duration {
+        heartbeat_interval(seconds).expect("an interval")
+    }
+
     #[test]
     fn heartbeat_intervals_follow_oslo_above_two_seconds() {
-        assert_eq!(heartbeat_interval(2.0), Duration::from_secs(1));
-        assert_eq!(heartbeat_interval(3.0), Duration::from_millis(1500));
-        assert_eq!(heartbeat_interval(5.9), Duration::from_millis(2500));
-        assert_eq!(heartbeat_interval(60.0), Duration::from_secs(30));
-        assert_eq!(heartbeat_interval(1.0), Duration::from_millis(500));
-        assert_eq!(heartbeat_interval(0.01), Duration::from_millis(50));
+        assert_eq!(interval(2.0), Duration::from_secs(1));
+        assert_eq!(interval(3.0), Duration::from_millis(1500));
+        assert_eq!(interval(5.9), Duration::from_millis(2500));
+        assert_eq!(interval(60.0), Duration::from_secs(30));
+        assert_eq!(interval(1.0), Duration::from_millis(500));
+        assert_eq!(interval(0.01), Duration::from_millis(50));
+    }
+
+    #[test]
+    fn call_monitor_timeouts_too_large_for_a_wait_send_no_heartbeat() {
+        // Python's watchdog dies of OverflowError on both (probed against oslo 18.3.1).
+        assert_eq!(heartbeat_interval(1e300), None);
+        assert_eq!(heartbeat_interval(f64::MAX), None);
+        // 2**64 / 2 fits a Duration; the first heartbeat is due past FAR_FUTURE, and
+        // computing when does not panic.
+        let huge = interval(18446744073709551616.0);
+        assert!(huge > clock::FAR_FUTURE);
+        let start = tokio::time::Instant::now();
+        assert_eq!(
+            clock::deadline_after(start, huge),
+            start + clock::FAR_FUTURE
+        );
     }
 }

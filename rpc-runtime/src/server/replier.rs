@@ -3,11 +3,12 @@
 //! remembering the queue as obsolete for a while.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use tokio::time::{Instant, sleep};
 
+use crate::clock;
 use crate::dispatch::Failure;
 use crate::error::{RemoteError, RpcError, TransportErrorKind};
 use crate::transport::{Destination, PublishOptions, Transport};
@@ -19,6 +20,10 @@ const RETRY_PAUSE: Duration = Duration::from_millis(250);
 const OBSOLETE_TTL: Duration = Duration::from_secs(60);
 /// How many abandoned reply queues are remembered.
 const OBSOLETE_CAPACITY: usize = 200;
+/// How long a reply to a missing queue is retried once the server is stopping (instead of
+/// `kombu_missing_consumer_retry_timeout`): a stop waits for the calls in flight and their
+/// replies, not a minute for a caller that is gone.
+pub const STOP_REPLY_GRACE: Duration = Duration::from_secs(1);
 
 const MANDATORY: PublishOptions = PublishOptions {
     expiration: None,
@@ -29,6 +34,8 @@ const MANDATORY: PublishOptions = PublishOptions {
 pub(super) struct Replier {
     transport: Transport,
     obsolete: Mutex<HashMap<String, Instant>>,
+    /// When the server began to stop.
+    stopping_since: OnceLock<Instant>,
 }
 
 impl Replier {
@@ -36,6 +43,21 @@ impl Replier {
         Replier {
             transport,
             obsolete: Mutex::new(HashMap::new()),
+            stopping_since: OnceLock::new(),
+        }
+    }
+
+    /// The server began to stop: replies to missing queues are retried only briefly.
+    pub(super) fn stopping(&self) {
+        let _ = self.stopping_since.set(Instant::now());
+    }
+
+    /// When retrying a reply to a missing queue ends: `give_up_at`, or shortly after the
+    /// stop began.
+    fn retry_limit(&self, give_up_at: Instant) -> Instant {
+        match self.stopping_since.get() {
+            Some(since) => give_up_at.min(*since + STOP_REPLY_GRACE),
+            None => give_up_at,
         }
     }
 
@@ -88,7 +110,7 @@ impl Replier {
             tracing::info!(%reply_q, %msg_id, "reply queue doesn't exist, drop reply");
             return;
         }
-        let give_up_at = Instant::now() + self.transport.config().reply_retry_timeout;
+        let give_up_at = clock::deadline_in(self.transport.config().reply_retry_timeout);
         let destination = Destination::Queue { queue: reply_q };
         loop {
             match self
@@ -101,7 +123,7 @@ impl Replier {
                 Err(RpcError::Transport(error))
                     if error.kind() == TransportErrorKind::Unroutable =>
                 {
-                    if Instant::now() + RETRY_PAUSE > give_up_at {
+                    if Instant::now() + RETRY_PAUSE > self.retry_limit(give_up_at) {
                         tracing::warn!(
                             %reply_q, %msg_id,
                             "reply failed to send due to a missing queue; abandoning"

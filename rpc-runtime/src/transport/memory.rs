@@ -67,7 +67,11 @@ struct Consumer {
 }
 
 enum ConsumerTarget {
-    /// A server listener: deliveries go through a channel to its task.
+    /// A server listener: deliveries go through a channel to its task. Unbounded on
+    /// purpose: this channel is the in-process broker's queue for the listener, and a
+    /// broker's queue takes whatever is published (a RabbitMQ queue has no limit either
+    /// unless a policy sets one); the listener takes messages at the pace of its
+    /// concurrency limit, like a RabbitMQ consumer with unlimited prefetch.
     Listener(mpsc::UnboundedSender<Delivery>),
     /// A reply waiter: deliveries are handed over in the publisher's task, no hop.
     Sink(Arc<dyn ReplySink>),
@@ -522,7 +526,9 @@ impl Driver for MemoryDriver {
             let message = Message {
                 body: body.to_vec(),
                 content_type: Some(CONTENT_TYPE.to_owned()),
-                expires_at: options.expiration.map(|ttl| Instant::now() + ttl),
+                expires_at: options
+                    .expiration
+                    .map(|ttl| Instant::now() + ttl.min(crate::clock::FAR_FUTURE)),
                 route: route_of(destination),
             };
             self.broker.publish(destination, message, options.mandatory)

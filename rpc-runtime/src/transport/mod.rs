@@ -20,6 +20,7 @@ use tokio::sync::OnceCell;
 use crate::client::reply_waiter::ReplyWaiter;
 use crate::config::{ConfigSource, OsloConfig};
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::url::TransportUrl;
 pub use sent::RequestSent;
 pub(crate) use sent::{ConfirmOutcome, Unconfirmed};
@@ -59,6 +60,12 @@ pub enum Destination<'a> {
         routing_key: &'a str,
     },
 }
+
+/// The longest per-message TTL (`expiration`) RabbitMQ accepts: ten years. Measured on
+/// RabbitMQ 3.10.8: 315 360 000 000 ms is accepted, one more is refused with 406
+/// PRECONDITION_FAILED (`invalid expiration ... value_too_large`), which closes the
+/// channel. A longer call timeout is sent as this; oslo would send it as is and fail.
+pub const MAX_EXPIRATION: Duration = Duration::from_millis(315_360_000_000);
 
 /// How a message is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -240,7 +247,8 @@ pub trait Driver: Send + Sync + 'static {
         None
     }
 
-    /// Closes connections; later operations fail with a transport error.
+    /// Closes connections; later operations fail with a transport error. Returns once
+    /// every task the driver started has ended.
     fn shutdown(&self) -> BoxFuture<'_, ()>;
 }
 
@@ -277,10 +285,16 @@ pub struct Transport {
 
 struct TransportInner {
     driver: Arc<dyn Driver>,
+    /// The servers started on this transport (their consuming loops).
+    tasks: Tasks,
     url: TransportUrl,
     config: TransportConfig,
     reply_waiter: OnceCell<Arc<ReplyWaiter>>,
 }
+
+/// How long [`Transport::shutdown`] lets the servers still running on the transport finish
+/// the calls in flight before aborting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The URL schemes `Transport::connect` knows.
 pub const SUPPORTED_SCHEMES: &[&str] = &["rabbit", "kombu", "memory"];
@@ -361,8 +375,22 @@ impl Transport {
             .await
     }
 
-    /// Closes the transport's connections. Clients and servers using it fail afterwards.
+    /// The tasks this transport owns.
+    pub(crate) fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
+    /// Shuts the transport down and returns once everything it started has ended.
+    ///
+    /// Servers still running on it stop as [`ServerHandle::stop`] stops them (calls in
+    /// flight finish and reply) for at most [`SHUTDOWN_GRACE`]; what still runs then is
+    /// aborted. Then the connections close, and the driver's own tasks (connection
+    /// supervisors, consumers) end. Clients and servers using the transport fail
+    /// afterwards.
+    ///
+    /// [`ServerHandle::stop`]: crate::ServerHandle::stop
     pub async fn shutdown(&self) {
+        self.inner.tasks.shutdown(SHUTDOWN_GRACE).await;
         if let Some(waiter) = self.inner.reply_waiter.get() {
             waiter.close();
         }
@@ -495,6 +523,7 @@ impl TransportBuilder {
                 url,
                 config,
                 reply_waiter: OnceCell::new(),
+                tasks: Tasks::default(),
             }),
         })
     }

@@ -126,12 +126,15 @@ impl Request {
         self.msg_id.is_some() && self.reply_q.is_some()
     }
 
-    /// The call-monitor timeout in seconds, when the caller asked for heartbeats.
+    /// The call-monitor timeout in seconds, when the caller asked for heartbeats: a
+    /// positive, finite number (or a string of an integer, as Python's `int()` reads it).
+    /// Anything else (`null`, `0`, `-1`, `"x"`, `true`, `[1]`, `NaN`, `1e400`) asks for
+    /// none, and the call is answered all the same, as oslo 18.3.1 does (spec §4.3).
     pub fn call_monitor_seconds(&self) -> Option<f64> {
         self.call_monitor_timeout
             .as_ref()
             .and_then(Number::as_f64)
-            .filter(|s| *s > 0.0)
+            .filter(|s| s.is_finite() && *s > 0.0)
     }
 
     /// The header that re-encodes this request with its own ids.
@@ -562,5 +565,50 @@ mod tests {
         assert_eq!(request.call_monitor_seconds(), None);
         let request = decode_request(br#"{"method": "m", "_timeout": 0}"#).unwrap();
         assert_eq!(request.call_monitor_seconds(), None);
+    }
+
+    /// Every class of `_timeout` value decodes (the call will be answered) and asks for
+    /// heartbeats exactly when it is a positive finite number or an integer string, which
+    /// is when oslo 18.3.1's watchdog gets an interval out of `int(_timeout) / 2` (spec §4.3).
+    #[test]
+    fn every_class_of_timeout_value_decodes_and_only_positive_numbers_monitor() {
+        for (timeout, expected) in [
+            // positive finite numbers, and integer strings as int() reads them
+            ("4", Some(4.0)),
+            ("2.5", Some(2.5)),
+            ("0.5", Some(0.5)),
+            ("\"4\"", Some(4.0)),
+            ("\" 4 \"", Some(4.0)),
+            // too large for any wait: still numbers; the server sends no heartbeat
+            ("1e300", Some(1e300)),
+            ("18446744073709551616", Some(18446744073709551616.0)),
+            // not positive
+            ("0", None),
+            ("-1", None),
+            ("-1e300", None),
+            // not finite: Python's reader makes 1e400 infinity
+            ("1e400", None),
+            ("-1e400", None),
+            ("NaN", None),
+            ("Infinity", None),
+            ("-Infinity", None),
+            // not a number
+            ("null", None),
+            ("\"x\"", None),
+            ("\"4.5\"", None),
+            ("\"\"", None),
+            ("true", None),
+            ("false", None),
+            ("[1]", None),
+            ("{\"a\": 1}", None),
+        ] {
+            let body = format!(
+                r#"{{"method": "m", "_msg_id": "i", "_reply_q": "q", "_timeout": {timeout}}}"#
+            );
+            let request = decode_request(body.as_bytes())
+                .unwrap_or_else(|e| panic!("_timeout {timeout} must decode: {e}"));
+            assert!(request.is_call() && request.problem.is_none(), "{timeout}");
+            assert_eq!(request.call_monitor_seconds(), expected, "{timeout}");
+        }
     }
 }

@@ -215,7 +215,7 @@ impl RabbitConfig {
                 step: seconds(options.rabbit_retry_backoff),
                 max: seconds(options.rabbit_interval_max),
             },
-            reconnect_delay: Duration::from_secs_f64(options.kombu_reconnect_delay.max(0.0)),
+            reconnect_delay: crate::clock::saturating_seconds(options.kombu_reconnect_delay),
             connect_timeout: CONNECT_TIMEOUT,
             pool: PoolLimits {
                 max: clamp_usize(options.rpc_conn_pool_size).max(1),

@@ -58,9 +58,21 @@ impl Confirms {
             (start, queue.idle.take())
         };
         if start {
-            tokio::spawn(settle(Arc::downgrade(self), Arc::downgrade(inner)));
+            inner
+                .tasks
+                .spawn(settle(Arc::downgrade(self), Arc::downgrade(inner)));
         }
         if let Some(waker) = wake {
+            waker.wake();
+        }
+    }
+}
+
+impl Confirms {
+    /// Wakes the settling task when it is idle, so that it ends if the driver is closed.
+    pub(super) fn wake(&self) {
+        let idle = self.queue().idle.take();
+        if let Some(waker) = idle {
             waker.wake();
         }
     }
@@ -87,6 +99,15 @@ async fn settle(confirms: Weak<Confirms>, inner: Weak<RabbitInner>) {
             let Some((mut publish, outcome)) = confirms.queue().entries.pop_front() else {
                 let mut queue = confirms.queue();
                 if queue.entries.is_empty() {
+                    // Nothing to settle and the driver shut down: end (the driver owns
+                    // this task and waits for it).
+                    let closed = inner.upgrade().is_none_or(|inner| {
+                        inner.closed.load(std::sync::atomic::Ordering::Acquire)
+                    });
+                    if closed {
+                        queue.running = false;
+                        return Poll::Ready(());
+                    }
                     queue.idle = Some(cx.waker().clone());
                     return Poll::Pending;
                 }

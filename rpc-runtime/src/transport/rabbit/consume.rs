@@ -29,6 +29,7 @@ use super::declare::{self, ConsumeMode, ConsumeSpec, ConsumerArgs, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
 use super::stream::{self, StreamOffset};
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
 
 /// How long stopping a group (cancel, close) or deleting a queue may take.
@@ -133,6 +134,7 @@ impl ConsumerGroup {
         plan: Vec<ConsumeSpec>,
         deliver: Deliver,
         options: GroupOptions,
+        tasks: &Tasks,
     ) -> Self {
         let GroupOptions {
             prefetch,
@@ -164,7 +166,7 @@ impl ConsumerGroup {
             status,
             stop,
             release,
-            task: Some(tokio::spawn(task.run())),
+            task: Some(tasks.spawn(task.run())),
         }
     }
 

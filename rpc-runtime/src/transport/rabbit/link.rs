@@ -21,9 +21,11 @@ use tokio::sync::{Notify, watch};
 use tokio::time::{sleep, timeout};
 
 use super::config::RabbitConfig;
+use super::probe;
 use super::tls::{self, TlsConnector};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::rabbit_options::FailoverStrategy;
+use crate::tasks::Tasks;
 
 /// How often a supervisor looks at its connection's state, in case lapin reports a loss
 /// without an event.
@@ -131,10 +133,12 @@ pub(super) struct Link {
     shutdown: watch::Sender<bool>,
     started: AtomicBool,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The driver's tasks, which own the supervisor.
+    tasks: Tasks,
 }
 
 impl Link {
-    pub(super) fn new(role: Role, config: Arc<RabbitConfig>) -> Self {
+    pub(super) fn new(role: Role, config: Arc<RabbitConfig>, tasks: Tasks) -> Self {
         let (state_tx, state) = watch::channel(LinkState::Down {
             failures: 0,
             error: None,
@@ -148,6 +152,7 @@ impl Link {
             shutdown: watch::channel(false).0,
             started: AtomicBool::new(false),
             task: Mutex::new(None),
+            tasks,
         }
     }
 
@@ -166,7 +171,7 @@ impl Link {
             check: self.check.clone(),
             shutdown: self.shutdown.subscribe(),
         };
-        let task = tokio::spawn(supervisor.run());
+        let task = self.tasks.spawn(supervisor.run());
         *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
     }
 
@@ -321,6 +326,8 @@ impl Supervisor {
         let mut generation = 0u64;
         let mut failures = 0u32;
         let mut cycle = 0u32;
+        // Reconnections are probed first (see `probe.rs`).
+        let mut probe = false;
         'outer: loop {
             // One cycle through the hosts: the next host right after a failure, a pause
             // only after all of them failed (spec §1.1, §7.4).
@@ -331,13 +338,14 @@ impl Supervisor {
                     break 'outer;
                 }
                 let uri = &self.config.hosts[index];
-                match self.connect(uri).await {
+                match self.connect(uri, probe).await {
                     Ok(session) => {
                         hosts.connected(index);
                         connected = Some(session);
                         break;
                     }
                     Err(failure) => {
+                        probe = true;
                         failures = failures.saturating_add(1);
                         all_refused &= failure.refused;
                         tracing::warn!(
@@ -406,6 +414,7 @@ impl Supervisor {
                         error: Some(Arc::from(reason.as_str())),
                     });
                     drop(session);
+                    probe = true;
                     hosts.failed();
                     // oslo's errback sleeps kombu_reconnect_delay before reconnecting.
                     if self.pause(self.config.reconnect_delay).await {
@@ -432,7 +441,19 @@ impl Supervisor {
         }
     }
 
-    async fn connect(&self, uri: &AMQPUri) -> Result<(Connection, String, String), ConnectFailure> {
+    async fn connect(
+        &self,
+        uri: &AMQPUri,
+        probe: bool,
+    ) -> Result<(Connection, String, String), ConnectFailure> {
+        if probe {
+            probe::tcp(uri, self.config.connect_timeout)
+                .await
+                .map_err(|failure| ConnectFailure {
+                    message: failure.message,
+                    refused: failure.refused,
+                })?;
+        }
         let name = format!(
             "{}:{}",
             self.config.connection_name_prefix,

@@ -40,6 +40,7 @@ mod declare;
 mod link;
 mod notify;
 mod pool;
+mod probe;
 mod publish;
 mod queue_manager;
 mod stream;
@@ -57,6 +58,7 @@ use super::{
     ReplySink, RequestSent, TapSpec,
 };
 use crate::error::RpcError;
+use crate::tasks::Tasks;
 use crate::url::TransportUrl;
 use config::RabbitConfig;
 use consume::{ConsumerGroup, Deliver, GroupOptions, RabbitListener};
@@ -65,6 +67,10 @@ use link::{Link, Role};
 use pool::ChannelPool;
 
 pub use config::DEFAULT_PREFETCH;
+
+/// How long the driver's tasks may take to end once its connections are closed, before
+/// they are aborted (each already has its own, shorter, bound).
+const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 pub use declare::EntityKind;
 pub use tls::{TlsError, TlsOptions, TlsVersion};
 
@@ -111,9 +117,10 @@ pub(crate) struct RabbitInner {
     reply: Mutex<Option<(String, ConsumerGroup)>>,
     /// Call requests awaiting their publisher confirm (see [`confirms`]).
     confirms: Arc<confirms::Confirms>,
-    /// Returned messages that reached another publish, to republish (see [`publish`]).
-    adopted: std::sync::OnceLock<mpsc::UnboundedSender<lapin::message::BasicReturnMessage>>,
     closed: AtomicBool,
+    /// Every task the driver starts: connection supervisors, consumer groups, republished
+    /// returns, abandoned confirms. `shutdown` waits for them (and aborts stragglers).
+    tasks: Tasks,
 }
 
 impl RabbitInner {
@@ -145,6 +152,8 @@ impl RabbitDriver {
         for consumer in &plan {
             consumer.check_names()?;
         }
+        // Unbounded, and bounded by the reconnections: the group sends one set per session
+        // and waits for it to end before setting up the next.
         let (tx, sessions) = mpsc::unbounded_channel();
         let stream = plan
             .iter()
@@ -162,6 +171,7 @@ impl RabbitDriver {
                 stream,
                 settle_after_stop,
             },
+            &inner.tasks,
         );
         group.ready().await?;
         Ok(Box::new(RabbitListener {
@@ -227,10 +237,11 @@ impl RabbitDriver {
         tls: Option<&TlsOptions>,
     ) -> Result<RabbitDriver, RpcError> {
         let config = Arc::new(RabbitConfig::resolve(url, tls, lock_path)?);
-        let publish = Arc::new(Link::new(Role::Publish, config.clone()));
+        let tasks = Tasks::default();
+        let publish = Arc::new(Link::new(Role::Publish, config.clone(), tasks.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
-                Arc::new(Link::new(Role::Consume, config.clone()))
+                Arc::new(Link::new(Role::Consume, config.clone(), tasks.clone()))
             }
             Connections::Shared => publish.clone(),
         };
@@ -247,9 +258,9 @@ impl RabbitDriver {
                 declared: Arc::new(Declared::default()),
                 reply: Mutex::new(None),
                 confirms: Arc::default(),
-                adopted: std::sync::OnceLock::new(),
                 closed: AtomicBool::new(false),
                 config,
+                tasks,
             }),
         })
     }
@@ -358,6 +369,7 @@ impl Driver for RabbitDriver {
                 plan,
                 Deliver::Replies(sink),
                 GroupOptions::default(),
+                &inner.tasks,
             );
             group.ready().await?;
             let previous = inner.reply().replace((queue.to_owned(), group));
@@ -453,6 +465,11 @@ impl Driver for RabbitDriver {
             }
             inner.pool.clear();
             tokio::join!(inner.publish.close(), inner.consume.close());
+            // Consumer groups of listeners dropped without close, republished returns,
+            // abandoned confirms, the confirm settler: all end once the connections are
+            // closed.
+            inner.confirms.wake();
+            inner.tasks.shutdown(TASKS_GRACE).await;
         })
     }
 }

@@ -49,7 +49,8 @@ impl ChannelPool {
     pub(super) fn new(limits: PoolLimits) -> Self {
         ChannelPool {
             limits,
-            permits: Arc::new(Semaphore::new(limits.max)),
+            // `rpc_conn_pool_size` may be as large as i64::MAX; tokio's semaphore holds less.
+            permits: Arc::new(Semaphore::new(limits.max.min(Semaphore::MAX_PERMITS))),
             idle: Mutex::new(Vec::new()),
             shared: Mutex::new(None),
             opening_shared: tokio::sync::Mutex::new(()),

@@ -22,15 +22,15 @@ use lapin::options::BasicPublishOptions;
 use lapin::protocol::{AMQPErrorKind, AMQPSoftError};
 use lapin::types::{FieldTable, ShortString};
 use lapin::{BasicProperties, Confirmation};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout};
 
 use super::RabbitInner;
 use super::confirms::PendingConfirm;
 use super::declare::{self, ExchangeSpec, QueueSpec};
-use super::link::Session;
+use super::link::{Link, Session};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
-use crate::transport::{Destination, PublishOptions, RequestSent, Unconfirmed};
+use crate::tasks::Tasks;
+use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, RequestSent, Unconfirmed};
 use crate::wire::{CONTENT_ENCODING, CONTENT_TYPE};
 
 /// Pause before retrying on a connection that still looks alive (a channel-level failure).
@@ -50,8 +50,10 @@ pub(super) fn properties(expiration: Option<Duration>) -> BasicProperties {
         .with_delivery_mode(2)
         .with_priority(0);
     match expiration {
-        // Python's str(int(timeout * 1000)).
-        Some(ttl) => properties.with_expiration(ttl.as_millis().to_string().into()),
+        // Python's str(int(timeout * 1000)), within what the broker accepts.
+        Some(ttl) => {
+            properties.with_expiration(ttl.min(MAX_EXPIRATION).as_millis().to_string().into())
+        }
         None => properties,
     }
 }
@@ -421,7 +423,13 @@ async fn shared_attempt(
         )
         .await
         .map_err(fail)?;
-    let confirmation = ConfirmGuard(Some(confirm)).wait().await.map_err(fail)?;
+    let guard = ConfirmGuard {
+        confirm: Some(confirm),
+        tasks: inner.tasks.clone(),
+        link: inner.publish.clone(),
+        generation: session.generation,
+    };
+    let confirmation = guard.wait().await.map_err(fail)?;
     let (acked, returned) = match confirmation {
         Confirmation::Ack(returned) => (true, returned),
         Confirmation::Nack(returned) => (false, returned),
@@ -461,106 +469,110 @@ fn unroutable(route: &Route, returned: &BasicReturnMessage) -> Failure {
 }
 
 /// Takes over a returned message that reached another publish's confirm: it is
-/// republished in the background (see the module documentation).
+/// republished by a task of the driver (see the module documentation). One task per
+/// returned message, no queue between: a return answers one of our own publishes, so
+/// their number is bounded by the publishes in flight.
 pub(super) fn adopt(inner: &Arc<RabbitInner>, returned: BasicReturnMessage) {
-    let adopted = inner.adopted.get_or_init(|| {
-        let (tx, rx) = mpsc::unbounded_channel();
-        tokio::spawn(republish_adopted(Arc::downgrade(inner), rx));
-        tx
-    });
     tracing::debug!(
         routing_key = %returned.delivery.routing_key,
         "adopting a message returned to another publish"
     );
-    let _ = adopted.send(returned);
+    inner
+        .tasks
+        .spawn(republish_adopted(Arc::downgrade(inner), returned));
 }
 
-/// Republishes adopted returned messages until each is routed or its time is up. Ends
+/// Republishes an adopted returned message until it is routed or its time is up. Ends
 /// with the driver.
-async fn republish_adopted(
-    inner: Weak<RabbitInner>,
-    mut adopted: mpsc::UnboundedReceiver<BasicReturnMessage>,
-) {
-    while let Some(returned) = adopted.recv().await {
-        let inner = inner.clone();
-        tokio::spawn(async move {
-            let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+async fn republish_adopted(inner: Weak<RabbitInner>, returned: BasicReturnMessage) {
+    let Some(limit) = inner.upgrade().map(|inner| inner.config.send_limit) else {
+        return;
+    };
+    let give_up = crate::clock::deadline_in(limit);
+    let delivery = returned.delivery;
+    let route = Route {
+        declare: None,
+        default_queue: None,
+        exchange: delivery.exchange,
+        routing_key: delivery.routing_key,
+        shareable: true,
+    };
+    while Instant::now() < give_up {
+        sleep(RETURN_RETRY_PAUSE).await;
+        let Some(inner) = inner.upgrade() else { return };
+        if inner.check_open().is_err() {
+            return;
+        }
+        let Ok(session) = inner.publish.session(Some(0)).await else {
+            continue;
+        };
+        let outcome = shared_attempt(
+            &inner,
+            &session,
+            &route,
+            &delivery.data,
+            &delivery.properties,
+            true,
+        )
+        .await;
+        match outcome {
+            Ok(()) => return,
+            Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
+            Err(
+                Failure::Refused(text)
+                | Failure::ExchangeMissing(text)
+                | Failure::DurableMismatch(text),
+            ) => {
+                tracing::warn!(%text, "dropping an adopted returned message");
                 return;
-            };
-            let give_up = Instant::now() + limit;
-            let delivery = returned.delivery;
-            let route = Route {
-                declare: None,
-                default_queue: None,
-                exchange: delivery.exchange,
-                routing_key: delivery.routing_key,
-                shareable: true,
-            };
-            while Instant::now() < give_up {
-                sleep(RETURN_RETRY_PAUSE).await;
-                let Some(inner) = inner.upgrade() else { return };
-                if inner.check_open().is_err() {
-                    return;
-                }
-                let Ok(session) = inner.publish.session(Some(0)).await else {
-                    continue;
-                };
-                let outcome = shared_attempt(
-                    &inner,
-                    &session,
-                    &route,
-                    &delivery.data,
-                    &delivery.properties,
-                    true,
-                )
-                .await;
-                match outcome {
-                    Ok(()) => return,
-                    Err(Failure::Unroutable(_) | Failure::Connection(_)) => {}
-                    Err(
-                        Failure::Refused(text)
-                        | Failure::ExchangeMissing(text)
-                        | Failure::DurableMismatch(text),
-                    ) => {
-                        tracing::warn!(%text, "dropping an adopted returned message");
-                        return;
-                    }
-                }
             }
-            tracing::warn!(
-                routing_key = %route.routing_key,
-                "a returned message failed to send within {} s due to a missing queue; \
-                 abandoning",
-                limit.as_secs()
-            );
-        });
+        }
     }
+    tracing::warn!(
+        routing_key = %route.routing_key,
+        "a returned message failed to send within {} s due to a missing queue; \
+         abandoning",
+        limit.as_secs()
+    );
 }
 
 /// A confirm on the shared channel. If the caller gives up before it resolves, it is
-/// awaited in the background: lapin keeps a dropped unresolved confirm until someone calls
-/// `wait_for_confirms`, which nobody does on a channel that lives as long as its
+/// awaited by a task of the driver: lapin keeps a dropped unresolved confirm until someone
+/// calls `wait_for_confirms`, which nobody does on a channel that lives as long as its
 /// connection.
-struct ConfirmGuard(Option<lapin::PublisherConfirm>);
+struct ConfirmGuard {
+    confirm: Option<lapin::PublisherConfirm>,
+    /// Who awaits an abandoned confirm.
+    tasks: Tasks,
+    /// The connection the publish went out on: a confirm of a lost connection never
+    /// comes, so its wait ends with the connection.
+    link: Arc<Link>,
+    generation: u64,
+}
 
 /// How long an abandoned confirm is awaited in the background.
 const ABANDONED_CONFIRM_WAIT: Duration = Duration::from_secs(30);
 
 impl ConfirmGuard {
     async fn wait(mut self) -> lapin::Result<Confirmation> {
-        let confirm = self.0.as_mut().expect("a confirm until awaited");
+        let confirm = self.confirm.as_mut().expect("a confirm until awaited");
         let outcome = confirm.await;
-        self.0 = None;
+        self.confirm = None;
         outcome
     }
 }
 
 impl Drop for ConfirmGuard {
     fn drop(&mut self) {
-        if let Some(confirm) = self.0.take() {
-            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                runtime.spawn(async move {
-                    let _ = timeout(ABANDONED_CONFIRM_WAIT, confirm).await;
+        if let Some(confirm) = self.confirm.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let (link, generation) = (self.link.clone(), self.generation);
+                self.tasks.spawn(async move {
+                    tokio::select! {
+                        _ = confirm => {}
+                        () = link.lost(generation) => {}
+                        () = sleep(ABANDONED_CONFIRM_WAIT) => {}
+                    }
                 });
             }
         }

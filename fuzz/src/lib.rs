@@ -1,0 +1,3 @@
+//! The fuzzed entry points (see `entry_points.rs`).
+
+pub mod entry_points;
