@@ -324,7 +324,7 @@ async fn no_error_or_log_line_shows_a_password() {
         with("h:0/"),
         with("h/?nosuch_option=1"),
         with("h/?heartbeat_rate=x"),
-        with("h/?ssl=true"),
+        with("h/?ssl=true&ssl_ca_file=/nonexistent/ca.pem"),
         with("h/?kombu_compression=gzip"),
         format!("kombu+memory://guest:{PASSWORD_ENCODED}@h/"),
         format!("nats://guest:{PASSWORD_ENCODED}@h/"),
