@@ -1,7 +1,9 @@
-//! Faults on the machine's broker (spec §7.4, §7.6): connections closed by the broker
-//! during a stream of calls, and the broker stopped and started during 32 concurrent calls.
-//! The tests disturb the broker, so they run one at a time, and the broker is restarted
-//! whatever happens (a guard runs `rabbitmqctl start_app` on drop, panics included).
+//! Faults on a broker (spec §7.4, §7.6): connections closed by the broker during a stream
+//! of calls, the broker stopped and started during 32 concurrent calls, a memory alarm.
+//! The machine's broker is shared and never disturbed: these tests run on the test
+//! cluster's single node of this checkout (`scripts/test-cluster.sh --single`), one at a
+//! time, and guards restore the node whatever happens (`start_app`, the memory watermark;
+//! on drop, panics included).
 
 mod scenarios;
 mod support;
@@ -13,51 +15,60 @@ use oslo_rpc::prelude::*;
 use oslo_rpc::transport::rabbit::RabbitDriver;
 use serde_json::json;
 
-use support::rabbit::{self, list, rabbit_url, rabbitmqctl};
+use support::cluster::{ClusterCleanup, ClusterNode, TestCluster, single};
 use support::{Fixture, calc_endpoint, unique};
 
-/// One fault test at a time (they share one broker and disturb it).
+/// One fault test at a time (they share one node and disturb it).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Restarts the broker's app when dropped, whatever state the test left it in.
-struct BrokerGuard;
-
-impl BrokerGuard {
-    fn stop_app() -> BrokerGuard {
-        let guard = BrokerGuard;
-        rabbitmqctl(&["stop_app"]);
-        guard
+/// The single node of this checkout's test cluster, started once per process (and its
+/// application started again if an earlier run left it stopped), and its URL.
+fn node() -> (&'static TestCluster, &'static ClusterNode, String) {
+    let cluster = single();
+    let node = &cluster.nodes[0];
+    // A run killed while the app was stopped leaves the node up and its app down.
+    if cluster
+        .try_ctl(
+            node,
+            Duration::from_secs(30),
+            &["await_startup", "--timeout", "1"],
+        )
+        .is_err()
+    {
+        eprintln!("starting the RabbitMQ application of {}", node.name);
+        cluster.ctl(node, &["start_app"]);
+        cluster.ctl(node, &["await_startup", "--timeout", "80"]);
     }
+    (cluster, node, node.url())
 }
 
-impl Drop for BrokerGuard {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("timeout")
-            .args(["120", "rabbitmqctl", "start_app"])
-            .status();
-        let _ = std::process::Command::new("timeout")
-            .args(["120", "rabbitmqctl", "await_startup"])
-            .status();
-    }
+/// `rabbitmqctl list_<what>` on the node.
+fn list(what: &str, fields: &[&str]) -> Vec<Vec<String>> {
+    let cluster = single();
+    cluster.list(&cluster.nodes[0], what, fields)
 }
 
 /// The broker's process ids of a driver's connections, for `close_connection`.
 fn broker_names(driver: &RabbitDriver) -> Vec<String> {
-    let names = driver.connection_names();
-    list("list_connections", &["pid", "client_properties"])
+    let cluster = single();
+    cluster
+        .connections_named(&cluster.nodes[0], &driver.connection_names())
         .into_iter()
-        .filter(|row| {
-            names
-                .iter()
-                .any(|name| row[1].contains(&format!("{{\"connection_name\",\"{name}\"}}")))
-        })
-        .map(|row| row[0].clone())
+        .map(|(pid, _)| pid)
         .collect()
+}
+
+/// Deletes what a driver declared on the node (and shuts it down) when dropped.
+fn cleanup(driver: &Arc<RabbitDriver>) -> ClusterCleanup {
+    ClusterCleanup {
+        cluster: single(),
+        driver: driver.clone(),
+    }
 }
 
 /// A second transport on the same broker, as a separate client process would have.
 async fn client_transport(url: &str) -> (Transport, Arc<RabbitDriver>) {
-    let driver = rabbit::driver(url);
+    let driver = support::rabbit::driver(url);
     let transport = Transport::builder(url)
         .driver(driver.clone())
         .connect()
@@ -90,15 +101,26 @@ async fn timed_call(client: &RpcClient, a: i64) -> Outcome {
     }
 }
 
+/// A fixture on the node whose declarations are deleted from the node (the fixture's own
+/// cleanup would look on the machine's broker): the fixture, its driver and the guard.
+async fn fixture(url: &str) -> (Fixture, Arc<RabbitDriver>, ClusterCleanup) {
+    let driver = support::rabbit::driver(url);
+    let guard = cleanup(&driver);
+    let mut f = Fixture::with_rabbit(url, Some(driver.clone())).await;
+    f.rabbit = None;
+    (f, driver, guard)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_connections_reconnect_and_calls_resume() {
     // spec §7.4: after `rabbitmqctl close_connection` on every connection, client and
     // server reconnect by themselves and calls succeed again (oslo: about 2 s later).
     let _serial = SERIAL.lock().await;
-    let url = rabbit_url().await;
-    let mut f = Fixture::new(&url).await;
+    let (cluster, node, url) = node();
+    let (mut f, server_driver, _server_cleanup) = fixture(&url).await;
     f.serve("s1").await;
     let (client_transport, client_driver) = client_transport(&url).await;
+    let _cleanup = cleanup(&client_driver);
     let timeout = Duration::from_secs(2);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -114,18 +136,17 @@ async fn closed_connections_reconnect_and_calls_resume() {
             .filter(|name| name.starts_with("reply_"))
             .collect()
     };
-    let _cleanup = rabbit::Cleanup(client_driver.clone());
     let reply_before = reply_queues(&client_driver);
-    let server_driver = f.rabbit.clone().unwrap();
 
-    // Calls go on until 7 s after the connections were closed (rabbitmqctl itself can take
-    // seconds on a busy machine), 90 s at most.
+    // Calls go on until 7 s after the close took effect (`closed_at`, sent below), 120 s
+    // at most: `rabbitmqctl close_connection` can take 7 s on a busy machine, so the
+    // window is counted from when the close completed, not from when it was asked.
     let (closed_tx, closed_rx) = tokio::sync::watch::channel(None::<Instant>);
     let stream = {
         let client = client.clone();
         tokio::spawn(async move {
             let mut outcomes = Vec::new();
-            let give_up = Instant::now() + Duration::from_secs(90);
+            let give_up = Instant::now() + Duration::from_secs(120);
             let mut i = 1;
             loop {
                 let closed = *closed_rx.borrow();
@@ -140,31 +161,61 @@ async fn closed_connections_reconnect_and_calls_resume() {
             outcomes
         })
     };
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Let a few calls through first (each takes milliseconds).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let names_before: Vec<String> = server_driver
+        .connection_names()
+        .into_iter()
+        .chain(client_driver.connection_names())
+        .collect();
     let mut closed = broker_names(&server_driver);
     closed.extend(broker_names(&client_driver));
     assert_eq!(closed.len(), 4, "server and client: publish + consume each");
     // All four at once, as a broker-side failure would do it.
-    let closers: Vec<_> = closed
+    let asked = Instant::now();
+    let mut closers: Vec<_> = closed
         .iter()
-        .map(|pid| {
-            std::process::Command::new("timeout")
-                .args([
-                    "60",
-                    "rabbitmqctl",
-                    "close_connection",
-                    pid,
-                    "oslo-rpc fault test",
-                ])
-                .spawn()
-                .expect("rabbitmqctl")
-        })
+        .map(|pid| cluster.spawn_ctl(node, &["close_connection", pid, "oslo-rpc fault test"]))
         .collect();
-    for mut closer in closers {
-        assert!(closer.wait().unwrap().success());
+    // The close is complete when every closer exited and neither driver holds any of the
+    // closed connections any more (polled every 20 ms, 120 s at most). `closed_at` is the
+    // moment the last connection was seen gone.
+    let mut closed_at = None;
+    while closed_at.is_none() || !closers.is_empty() {
+        assert!(
+            asked.elapsed() < Duration::from_secs(120),
+            "the connections were not closed within 120 s"
+        );
+        let mut still_running = Vec::new();
+        for mut closer in closers {
+            match closer.try_wait().expect("rabbitmqctl close_connection") {
+                Some(status) => assert!(status.success(), "close_connection: {status}"),
+                None => still_running.push(closer),
+            }
+        }
+        closers = still_running;
+        if closed_at.is_none() {
+            let live: Vec<String> = server_driver
+                .connection_names()
+                .into_iter()
+                .chain(client_driver.connection_names())
+                .collect();
+            if !live.iter().any(|name| names_before.contains(name)) {
+                closed_at = Some(Instant::now());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let closed_at = Instant::now();
-    closed_tx.send_replace(Some(closed_at));
+    let closed_at = closed_at.expect("set above");
+    let done = Instant::now();
+    eprintln!(
+        "close_connection: the connections were gone {:?} after asking, the commands \
+         finished after {:?}",
+        closed_at - asked,
+        done - asked
+    );
+    // The window runs 7 s from the later of the two.
+    closed_tx.send_replace(Some(done));
     let outcomes = stream.await.unwrap();
 
     for outcome in &outcomes {
@@ -211,10 +262,10 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
     // declared again. No call outlives its timeout by more than 1 s, every caller succeeds
     // within 3 s of the broker's return, and the server consumes again by itself.
     let _serial = SERIAL.lock().await;
-    let url = rabbit_url().await;
+    let (cluster, node, url) = node();
     let topic = unique("t");
     let server_transport = {
-        let driver = rabbit::driver(&url);
+        let driver = support::rabbit::driver(&url);
         let transport = Transport::builder(&url)
             .driver(driver.clone())
             .connect()
@@ -232,10 +283,7 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
         .await
         .unwrap();
     let (client_transport, client_driver) = client_transport(&url).await;
-    let _cleanup = (
-        rabbit::Cleanup(client_driver.clone()),
-        rabbit::Cleanup(server_transport.1.clone()),
-    );
+    let _cleanup = (cleanup(&client_driver), cleanup(&server_transport.1));
     let timeout = Duration::from_secs(1);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -251,7 +299,8 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
             let back = back_rx.clone();
             tokio::spawn(async move {
                 let mut outcomes = Vec::new();
-                let give_up = Instant::now() + Duration::from_secs(40);
+                // stop_app and start_app take seconds each on a busy machine.
+                let give_up = Instant::now() + Duration::from_secs(120);
                 loop {
                     let outcome = timed_call(&client, task).await;
                     let ok = outcome.ok;
@@ -273,14 +322,12 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
 
     tokio::time::sleep(Duration::from_secs(1)).await;
     let stopped_at = Instant::now();
-    let guard = BrokerGuard::stop_app();
+    let mut guard = cluster.stop_app(node);
     eprintln!("stop_app took {:?}", stopped_at.elapsed());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let starting = Instant::now();
-    rabbitmqctl(&["start_app"]);
+    let took = guard.start();
     let back = Instant::now();
-    eprintln!("start_app took {:?}", back - starting);
-    std::mem::forget(guard);
+    eprintln!("start_app and await_startup took {took:?}");
     back_tx.send_replace(Some(back));
 
     let mut all = Vec::new();
@@ -335,11 +382,11 @@ async fn no_call_fails_when_the_publish_connection_drops() {
     // connection is published again (spec §7.3; that window is short, so the client's
     // unit tests pin it: `a_request_lost_before_its_confirm_is_published_again`).
     let _serial = SERIAL.lock().await;
-    let url = rabbit_url().await;
-    let mut f = Fixture::new(&url).await;
+    let (cluster, node, url) = node();
+    let (mut f, _server_driver, _server_cleanup) = fixture(&url).await;
     f.serve("s1").await;
     let (client_transport, client_driver) = client_transport(&url).await;
-    let _cleanup = rabbit::Cleanup(client_driver.clone());
+    let _cleanup = cleanup(&client_driver);
     let client = RpcClient::new(
         client_transport.clone(),
         Target::topic(&f.topic).with_namespace("calc"),
@@ -348,10 +395,9 @@ async fn no_call_fails_when_the_publish_connection_drops() {
     assert!(timed_call(&client, 0).await.ok);
     // connection_names(): the publish connection first, then the consume connection.
     let publish = client_driver.connection_names()[0].clone();
-    let pid = list("list_connections", &["pid", "client_properties"])
-        .into_iter()
-        .find(|row| row[1].contains(&format!("{{\"connection_name\",\"{publish}\"}}")))
-        .map(|row| row[0].clone())
+    let (pid, _) = cluster
+        .connections_named(node, std::slice::from_ref(&publish))
+        .pop()
         .expect("the client's publish connection");
 
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -369,17 +415,7 @@ async fn no_call_fails_when_the_publish_connection_drops() {
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let closing = Instant::now();
-    let closed = std::process::Command::new("timeout")
-        .args([
-            "60",
-            "rabbitmqctl",
-            "close_connection",
-            &pid,
-            "oslo-rpc fault test",
-        ])
-        .status()
-        .unwrap();
-    assert!(closed.success());
+    cluster.ctl(node, &["close_connection", &pid, "oslo-rpc fault test"]);
     // Reconnecting takes kombu_reconnect_delay (1 s); calls go on for a while after.
     tokio::time::sleep(Duration::from_secs(3)).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -407,46 +443,14 @@ async fn no_call_fails_when_the_publish_connection_drops() {
     f.finish().await;
 }
 
-/// Restores the broker's memory high watermark when dropped.
-struct WatermarkGuard(String);
-
-impl WatermarkGuard {
-    /// Raises a memory alarm: the broker blocks every publishing connection.
-    fn alarm() -> WatermarkGuard {
-        let current = rabbitmqctl(&["eval", "vm_memory_monitor:get_vm_memory_high_watermark()."])
-            .trim()
-            .to_owned();
-        let guard = WatermarkGuard(current);
-        rabbitmqctl(&["set_vm_memory_high_watermark", "0.0000001"]);
-        guard
-    }
-}
-
-impl Drop for WatermarkGuard {
-    fn drop(&mut self) {
-        // A relative watermark prints as a float; an absolute one as {absolute,N}.
-        let args: Vec<String> = match self.0.strip_prefix("{absolute,") {
-            Some(rest) => vec![
-                "absolute".into(),
-                rest.trim_end_matches('}').trim().to_owned(),
-            ],
-            None => vec![self.0.clone()],
-        };
-        let _ = std::process::Command::new("timeout")
-            .args(["60", "rabbitmqctl", "set_vm_memory_high_watermark"])
-            .args(&args)
-            .status();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
     // spec §7.6 "Connection blocked by broker": publishes stall. Ours end at the caller's
     // timeout, whether stuck awaiting a confirm or waiting for a pooled channel (spec
     // §10.2 bug 7 is not copied), and work again once the alarm clears.
     let _serial = SERIAL.lock().await;
-    let url = rabbit_url().await;
-    let mut f = Fixture::new(&format!("{url}?rpc_conn_pool_size=1")).await;
+    let (cluster, node, url) = node();
+    let (mut f, _driver, _cleanup) = fixture(&format!("{url}?rpc_conn_pool_size=1")).await;
     f.serve("s1").await;
     let timeout = Duration::from_secs(1);
     let fanout = f.calc().fanout(true).timeout(timeout);
@@ -455,7 +459,7 @@ async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
         .await
         .unwrap();
     assert_eq!(f.recorder.next().await.value, json!("before"));
-    let alarm = WatermarkGuard::alarm();
+    let alarm = cluster.memory_alarm(node);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
     let casts = (0..2).map(|i| {

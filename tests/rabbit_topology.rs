@@ -294,29 +294,6 @@ async fn cancel_on_failover_is_a_consumer_argument_quorum_queues_refuse() {
     quorum_transport.shutdown().await;
 }
 
-/// The broker's ids of a driver's connections, for `close_connection`.
-fn broker_pids(driver: &RabbitDriver) -> Vec<String> {
-    let names = driver.connection_names();
-    let listing = production::ctl(&[
-        "list_connections",
-        "--quiet",
-        "--no-table-headers",
-        "pid",
-        "client_properties",
-    ])
-    .expect("list_connections");
-    listing
-        .lines()
-        .filter_map(|line| line.split_once('\t'))
-        .filter(|(_, properties)| {
-            names
-                .iter()
-                .any(|name| properties.contains(&format!("{{\"connection_name\",\"{name}\"}}")))
-        })
-        .map(|(pid, _)| pid.to_owned())
-        .collect()
-}
-
 /// The next `count` tags the server recorded, sorted: the stream delivers in order, but
 /// the server dispatches concurrently, so handlers may record in another order.
 async fn recorded(recorder: &Recorder, count: usize) -> Vec<String> {
@@ -334,14 +311,42 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     // spec-production-topology §3: after its connection is closed, the consumer asks for
     // the offset after the last one it saw: what was cast meanwhile arrives once, in order.
     // After the broker cancels it (the stream was deleted), it starts at "last" again.
-    let deployment = Deployment::new("").await;
+    // Closing a connection and deleting the stream run on the test cluster's single node
+    // of this checkout, never on the machine's shared broker.
+    let single = support::cluster::single();
+    let node = &single.nodes[0];
+    let deployment = Deployment::at(&node.url(), production::PRODUCTION);
+    let _exchange = support::cluster::DeleteOnDropAt {
+        uri: single.amqp_uri(),
+        queues: Vec::new(),
+        exchanges: vec![deployment.exchange.clone()],
+    };
     let topic = unique("prodstream");
     let recorder = Recorder::default();
-    let (_server_transport, server_cleanup, server) =
-        serve(&deployment, &topic, "s1", &recorder).await;
-    let server_driver = server_cleanup.0.clone();
+    let server_driver = deployment.driver();
+    let _server_cleanup = support::cluster::ClusterCleanup {
+        cluster: single,
+        driver: server_driver.clone(),
+    };
+    let server_transport = deployment.transport(&server_driver).await;
+    let server = RpcServer::builder(server_transport.clone(), Target::server(&topic, "s1"))
+        .endpoint(calc_endpoint("s1", &recorder, &Arc::default()))
+        .build()
+        .expect("server")
+        .start()
+        .await
+        .expect("start");
+    let on_node = |name: &str| {
+        single
+            .list(node, "list_queues", &["name"])
+            .iter()
+            .any(|row| row[0] == name)
+    };
     let client_driver = deployment.driver();
-    let _client_cleanup = rabbit::Cleanup(client_driver.clone());
+    let _client_cleanup = support::cluster::ClusterCleanup {
+        cluster: single,
+        driver: client_driver.clone(),
+    };
     let client_transport = deployment.transport(&client_driver).await;
     let fanout = calc(&client_transport, &topic).fanout(true);
     let ctx = Context::new();
@@ -362,10 +367,16 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     let expected: Vec<String> = (0..5).map(|i| format!("a{i}")).collect();
     assert_eq!(recorded(&recorder, 5).await, expected);
 
-    let pids = broker_pids(&server_driver);
+    let pids = single.connections_named(node, &server_driver.connection_names());
     assert_eq!(pids.len(), 1, "a server without replies has one connection");
-    production::ctl(&["close_connection", &pids[0], "oslo-rpc stream resume test"])
-        .expect("close_connection");
+    single.ctl(
+        node,
+        &[
+            "close_connection",
+            &pids[0].0,
+            "oslo-rpc stream resume test",
+        ],
+    );
     // Cast while the server is away (it reconnects after kombu_reconnect_delay, 1 s).
     for i in 0..5 {
         cast(format!("b{i}")).await;
@@ -382,11 +393,11 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     // "last", sees what is cast to the new stream from offset 0 on. A consumer still
     // asking for offset 10 would see nothing before the 11th message: probe (at most 8
     // times) until one arrives, then expect exactly the casts that follow.
-    rabbit::delete_entities(&[format!("{topic}_fanout")], &[]).await;
+    rabbit::delete_entities_at(&single.amqp_uri(), &[format!("{topic}_fanout")], &[]).await;
     let mut probes = 0;
     let first = loop {
         assert!(probes < 8, "nothing reached the server from the new stream");
-        if queue(&format!("{topic}_fanout")).is_some() {
+        if on_node(&format!("{topic}_fanout")) {
             cast(format!("p{probes}")).await;
             probes += 1;
         }

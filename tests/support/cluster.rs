@@ -280,3 +280,196 @@ impl Drop for ClusterCleanup {
         let _ = cleanup.join();
     }
 }
+
+impl TestCluster {
+    /// `rabbitmqctl -n <node> <args>` bounded at `limit`, without panicking (for `Drop`,
+    /// where a panic while unwinding would abort the process): stdout, or the error.
+    pub fn try_ctl(
+        &self,
+        node: &ClusterNode,
+        limit: Duration,
+        args: &[&str],
+    ) -> Result<String, String> {
+        let output = Command::new("timeout")
+            .arg(limit.as_secs().max(1).to_string())
+            .arg("rabbitmqctl")
+            .arg("-n")
+            .arg(&node.name)
+            .args(args)
+            .output()
+            .map_err(|e| format!("rabbitmqctl -n {} {args:?}: {e}", node.name))?;
+        if output.status.success() {
+            Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+        } else {
+            Err(format!(
+                "rabbitmqctl -n {} {args:?} failed ({}): {}{}",
+                node.name,
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ))
+        }
+    }
+
+    /// Starts `rabbitmqctl -n <node> <args>` (bounded at 90 s) without waiting for it.
+    pub fn spawn_ctl(&self, node: &ClusterNode, args: &[&str]) -> std::process::Child {
+        Command::new("timeout")
+            .arg("90")
+            .arg("rabbitmqctl")
+            .arg("-n")
+            .arg(&node.name)
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("rabbitmqctl runs")
+    }
+
+    /// The connections whose `connection_name` is one of `names`, as `(pid, port)`: the
+    /// broker's id (for `close_connection`) and the node's AMQP port the client connected
+    /// to (which node holds the connection). Listed through `via`, which must run.
+    pub fn connections_named(&self, via: &ClusterNode, names: &[String]) -> Vec<(String, u16)> {
+        self.list(
+            via,
+            "list_connections",
+            &["pid", "port", "client_properties"],
+        )
+        .into_iter()
+        .filter(|row| row.len() >= 3)
+        .filter(|row| {
+            names
+                .iter()
+                .any(|name| row[2].contains(&format!("{{\"connection_name\",\"{name}\"}}")))
+        })
+        .map(|row| (row[0].clone(), row[1].trim().parse().unwrap_or(0)))
+        .collect()
+    }
+
+    /// The node listening on this AMQP port.
+    pub fn node_on_port(&self, port: u16) -> Option<&ClusterNode> {
+        self.nodes.iter().find(|node| node.amqp_port == port)
+    }
+
+    /// `rabbitmqctl -n <node> stop_app`; the guard starts the app again when dropped
+    /// (panics included) unless [`AppGuard::start`] did.
+    pub fn stop_app(&'static self, node: &ClusterNode) -> AppGuard {
+        let guard = AppGuard {
+            cluster: self,
+            node: node.clone(),
+            stopped: true,
+        };
+        self.ctl(node, &["stop_app"]);
+        guard
+    }
+
+    /// Raises a memory alarm on `node` (a high watermark no node can stay under): the node
+    /// blocks every publishing connection. The guard restores the watermark when dropped.
+    pub fn memory_alarm(&'static self, node: &ClusterNode) -> WatermarkGuard {
+        let current = self
+            .ctl(
+                node,
+                &["eval", "vm_memory_monitor:get_vm_memory_high_watermark()."],
+            )
+            .trim()
+            .to_owned();
+        let guard = WatermarkGuard {
+            cluster: self,
+            node: node.clone(),
+            previous: current,
+        };
+        self.ctl(node, &["set_vm_memory_high_watermark", "0.0000001"]);
+        guard
+    }
+}
+
+/// A node whose RabbitMQ application a test stopped: started again (and awaited, 120 s at
+/// most each) when dropped, whatever the test did.
+pub struct AppGuard {
+    cluster: &'static TestCluster,
+    node: ClusterNode,
+    stopped: bool,
+}
+
+impl AppGuard {
+    /// `start_app` and `await_startup` now (panics when the node does not come back); the
+    /// time it took.
+    pub fn start(&mut self) -> Duration {
+        let started = Instant::now();
+        self.cluster.ctl(&self.node, &["start_app"]);
+        self.cluster
+            .ctl(&self.node, &["await_startup", "--timeout", "80"]);
+        self.stopped = false;
+        started.elapsed()
+    }
+}
+
+impl Drop for AppGuard {
+    fn drop(&mut self) {
+        if !self.stopped {
+            return;
+        }
+        let limit = Duration::from_secs(120);
+        if let Err(error) = self.cluster.try_ctl(&self.node, limit, &["start_app"]) {
+            eprintln!("restoring {}: {error}", self.node.name);
+        }
+        if let Err(error) =
+            self.cluster
+                .try_ctl(&self.node, limit, &["await_startup", "--timeout", "110"])
+        {
+            eprintln!("restoring {}: {error}", self.node.name);
+        }
+    }
+}
+
+/// Restores a node's memory high watermark when dropped.
+pub struct WatermarkGuard {
+    cluster: &'static TestCluster,
+    node: ClusterNode,
+    /// As `vm_memory_monitor:get_vm_memory_high_watermark()` printed it.
+    previous: String,
+}
+
+impl Drop for WatermarkGuard {
+    fn drop(&mut self) {
+        // A relative watermark prints as a float; an absolute one as {absolute,N}.
+        let value = match self.previous.strip_prefix("{absolute,") {
+            Some(rest) => vec!["absolute", rest.trim_end_matches('}').trim()],
+            None => vec![self.previous.as_str()],
+        };
+        let mut args = vec!["set_vm_memory_high_watermark"];
+        args.extend(value);
+        if let Err(error) = self
+            .cluster
+            .try_ctl(&self.node, Duration::from_secs(60), &args)
+        {
+            eprintln!("restoring the watermark of {}: {error}", self.node.name);
+        }
+    }
+}
+
+/// Deletes these queues and exchanges on the broker of `uri` when dropped (on a thread of
+/// its own, 20 s at most): for names a test knows but no driver of its own declared.
+pub struct DeleteOnDropAt {
+    pub uri: String,
+    pub queues: Vec<String>,
+    pub exchanges: Vec<String>,
+}
+
+impl Drop for DeleteOnDropAt {
+    fn drop(&mut self) {
+        let uri = self.uri.clone();
+        let queues = std::mem::take(&mut self.queues);
+        let exchanges = std::mem::take(&mut self.exchanges);
+        let cleanup = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let cleanup = super::rabbit::delete_entities_at(&uri, &queues, &exchanges);
+                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
+            });
+        });
+        let _ = cleanup.join();
+    }
+}

@@ -46,7 +46,14 @@ impl Deployment {
 
     /// A deployment with these options instead of the production ones.
     pub async fn with_options(options: &str) -> Deployment {
-        let base = rabbit::rabbit_url().await;
+        Deployment::at(&rabbit::rabbit_url().await, options)
+    }
+
+    /// A deployment on the broker of `base` (a test cluster's node, say) with `options`.
+    /// Its `Drop` deletes the control exchange on the machine's broker only: a test on
+    /// another broker deletes it there itself.
+    pub fn at(base: &str, options: &str) -> Deployment {
+        let base = base.to_owned();
         let processname = unique("qm");
         let separator = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{separator}{options}&processname={processname}");
