@@ -145,19 +145,26 @@ struct Recovery {
     longest_pause: Duration,
 }
 
-/// The connections whose client properties contain one of `needles`, as (broker pid, the
-/// node's AMQP port), and which of them consume (have a channel with a consumer).
+/// The node holding the connection whose client properties contain one of `needles` and
+/// which consumes (has a channel with a consumer).
 fn consuming_node(
     cluster: &'static TestCluster,
     needles: &[String],
 ) -> Result<&'static ClusterNode, String> {
-    let via = &cluster.nodes[0];
-    let connections = cluster.list(
-        via,
-        "list_connections",
-        &["pid", "port", "client_properties"],
-    );
-    let channels = cluster.list(via, "list_channels", &["connection", "consumer_count"]);
+    // A listing fails as a whole when a connection closes meanwhile: an error here, and
+    // the caller tries again.
+    let list = |what: &str, fields: &[&str]| -> Result<Vec<Vec<String>>, String> {
+        let mut args = vec![what, "--quiet", "--no-table-headers"];
+        args.extend_from_slice(fields);
+        let text = cluster.try_ctl(&cluster.nodes[0], Duration::from_secs(60), &args)?;
+        Ok(text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| line.split('\t').map(str::to_owned).collect())
+            .collect())
+    };
+    let connections = list("list_connections", &["pid", "port", "client_properties"])?;
+    let channels = list("list_channels", &["connection", "consumer_count"])?;
     let ours: Vec<(String, u16)> = connections
         .iter()
         .filter(|row| row.len() >= 3 && needles.iter().any(|needle| row[2].contains(needle)))
