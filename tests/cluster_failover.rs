@@ -49,26 +49,9 @@ const RECOVERY: Duration = Duration::from_secs(3);
 /// a node's app was stopped leaves the node up with its app down, which
 /// `scripts/test-cluster.sh start` would wait for in vain.
 fn ready_cluster() -> &'static TestCluster {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/test-cluster.sh");
-    if let Ok(output) = std::process::Command::new("timeout")
-        .args(["30", "bash"])
-        .arg(&script)
-        .arg("env")
-        .output()
-    {
-        let printed = String::from_utf8_lossy(&output.stdout);
-        if let Ok(known) = support::cluster::parse_env(&printed, Duration::ZERO) {
-            for node in &known.nodes {
-                let limit = Duration::from_secs(30);
-                let awaited = known.try_ctl(node, limit, &["await_startup", "--timeout", "1"]);
-                let running = known.try_ctl(node, limit, &["eval", "ok."]).is_ok();
-                if awaited.is_err() && running {
-                    eprintln!("starting the stopped RabbitMQ application of {}", node.name);
-                    let _ = known.try_ctl(node, Duration::from_secs(120), &["start_app"]);
-                }
-            }
-        }
-    }
+    // Once per process: the tests' guards start every node they stop.
+    static REVIVED: std::sync::Once = std::sync::Once::new();
+    REVIVED.call_once(|| support::cluster::start_stopped_apps(false));
     support::cluster::cluster()
 }
 

@@ -24,21 +24,12 @@ static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// The single node of this checkout's test cluster, started once per process (and its
 /// application started again if an earlier run left it stopped), and its URL.
 fn node() -> (&'static TestCluster, &'static ClusterNode, String) {
+    // A run killed while the app was stopped leaves the node up and its app down (once
+    // per process: the tests' guards start the app again).
+    static REVIVED: std::sync::Once = std::sync::Once::new();
+    REVIVED.call_once(|| support::cluster::start_stopped_apps(true));
     let cluster = single();
     let node = &cluster.nodes[0];
-    // A run killed while the app was stopped leaves the node up and its app down.
-    if cluster
-        .try_ctl(
-            node,
-            Duration::from_secs(30),
-            &["await_startup", "--timeout", "1"],
-        )
-        .is_err()
-    {
-        eprintln!("starting the RabbitMQ application of {}", node.name);
-        cluster.ctl(node, &["start_app"]);
-        cluster.ctl(node, &["await_startup", "--timeout", "80"]);
-    }
     (cluster, node, node.url())
 }
 

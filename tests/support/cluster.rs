@@ -473,3 +473,38 @@ impl Drop for DeleteOnDropAt {
         let _ = cleanup.join();
     }
 }
+
+/// Starts the RabbitMQ application of every node of this checkout's cluster (or single
+/// node) whose VM runs with the application stopped: what a test run killed while a node
+/// was stopped leaves behind, and what `scripts/test-cluster.sh start` would wait for in
+/// vain. Nodes that do not run at all are left to the script. Call it before [`cluster`] or
+/// [`single`].
+pub fn start_stopped_apps(single: bool) {
+    let mut command = Command::new("timeout");
+    command.args(["30", "bash"]).arg(script());
+    if single {
+        command.arg("--single");
+    }
+    let Ok(output) = command.arg("env").output() else {
+        return;
+    };
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let Ok(known) = parse_env(&printed, Duration::ZERO) else {
+        return;
+    };
+    for node in &known.nodes {
+        // `false` from a node whose VM runs with its app stopped; an error from one that
+        // does not run.
+        let running = known.try_ctl(
+            node,
+            Duration::from_secs(30),
+            &["eval", "rabbit:is_running()."],
+        );
+        if running.is_ok_and(|answer| answer.trim() == "false") {
+            eprintln!("starting the stopped RabbitMQ application of {}", node.name);
+            if let Err(error) = known.try_ctl(node, Duration::from_secs(120), &["start_app"]) {
+                eprintln!("{error}");
+            }
+        }
+    }
+}
