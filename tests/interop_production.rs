@@ -13,6 +13,11 @@
 //! what each side declared is compared field by field; every peer's connection is TLS with
 //! the client certificate; the queue manager hands Python and Rust processes of one service
 //! generation distinct reply queues. Everything declared is deleted at the end.
+//!
+//! The Python peers need no TLS setting beyond the deployment's: with several hosts in
+//! `transport_url`, oslo hands kombu no server name and kombu checks the certificate
+//! against the host it connects to, `localhost` rewritten to `127.0.0.1`; the test
+//! certificate names both (the Rust peers check `localhost`, as written).
 //! (`docs/spec-production-topology.md` describes the topology.)
 
 mod python;
