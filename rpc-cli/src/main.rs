@@ -180,12 +180,29 @@ impl Bus {
             (None, Some(url)) => url.expose().to_owned(),
             (None, None) => std::env::var(URL_VARIABLE).unwrap_or_else(|_| DEFAULT_URL.to_owned()),
         };
-        let mut builder = Transport::builder(&url);
+        let mut builder = Transport::builder(&without_queue_manager(&url));
         if let Some(config) = &config {
             builder = builder.config(config);
         }
         Ok(builder.connect().await?)
     }
+}
+
+/// `url` with `use_queue_manager=false` added to its query (which wins over the config
+/// files' value) when it is a RabbitMQ URL. A run of this tool is no service generation: with
+/// the queue manager every run started from a shell (a process group of its own) would
+/// reuse the reply queue `reply_<host>:oslo-rpc:1`, and a quorum queue may still count the
+/// previous run's consumer for a moment after that run exited, handing it some of the new
+/// run's replies (lost: the call times out; seen for 2 of 8 runs in a row on the test
+/// cluster). A `reply_<uuid>` queue per run, left to expire as oslo's are, avoids that, and
+/// needs no lock directory.
+fn without_queue_manager(url: &str) -> String {
+    if !oslo_rpc::TransportUrl::parse(url).is_ok_and(|parsed| parsed.is_rabbit()) {
+        return url.to_owned();
+    }
+    let base = url.split_once('#').map_or(url, |(base, _fragment)| base);
+    let separator = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{separator}use_queue_manager=false")
 }
 
 #[derive(Args)]

@@ -106,6 +106,26 @@ impl PyServer {
 
     /// [`PyServer::start`] on the broker (and with the options) of `url`.
     pub async fn start_at(url: &str, topic: &str, name: &str, exchange: Option<&str>) -> PyServer {
+        let mut args = vec!["--url", url, "--delete-queues"];
+        if let Some(exchange) = exchange {
+            args.extend(["--exchange", exchange]);
+        }
+        PyServer::spawn(&args, topic, name).await
+    }
+
+    /// A Python calc server on `topic` as `name`, configured by oslo config files only
+    /// (`--config-file F`..., read by oslo.config as a service reads them: transport URL,
+    /// control exchange and driver options come from the files). It deletes no queues when
+    /// it stops: the test does.
+    pub async fn start_with_config(configs: &[&Path], topic: &str, name: &str) -> PyServer {
+        let mut args = Vec::new();
+        for config in configs {
+            args.extend(["--config-file", config.to_str().expect("UTF-8 config path")]);
+        }
+        PyServer::spawn(&args, topic, name).await
+    }
+
+    async fn spawn(options: &[&str], topic: &str, name: &str) -> PyServer {
         let py = python();
         // Python's tracebacks of the failures the tests provoke go to a log, not the test
         // output; a server that does not start shows its log in the panic.
@@ -115,8 +135,9 @@ impl PyServer {
         let mut command = Command::new(&py.python);
         command
             .arg(py.peers.join("server.py"))
-            .args(["--url", url, "--topic", topic, "--server", name])
-            .args(["--delete-queues", "--exit-on-stdin-eof"])
+            .args(options)
+            .args(["--topic", topic, "--server", name])
+            .arg("--exit-on-stdin-eof")
             .env("OSLO_LOCK_PATH", lock_dir())
             .arg("--log-file")
             .arg(&log)
@@ -124,9 +145,6 @@ impl PyServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true);
-        if let Some(exchange) = exchange {
-            command.args(["--exchange", exchange]);
-        }
         own_group_if_orphaned(&mut command);
         let mut child = command.spawn().expect("start server.py");
         let stdout = child.stdout.take().expect("stdout");
@@ -167,6 +185,11 @@ impl PyServer {
         tokio::time::timeout(wait, self.lines.next_line())
             .await
             .is_err()
+    }
+
+    /// The process id (its AMQP connections are named `server.py:<pid>:...`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Stops gracefully (SIGTERM) and returns the exit code.
@@ -236,11 +259,38 @@ pub async fn py_client(args: &[&str], stdin: Option<&str>) -> PyOutcome {
 
 /// Runs `client.py` and returns every JSON line it printed (batch mode).
 pub async fn py_client_lines(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcome> {
+    let url = rabbit_url();
+    let mut all = vec!["--url", url.as_str()];
+    all.extend_from_slice(args);
+    run_client(&all, stdin).await
+}
+
+/// Runs `client.py` once configured by oslo config files only (`--config-file F`...: the
+/// files' transport URL, control exchange and driver options); returns its last JSON line.
+pub async fn py_client_config(configs: &[&Path], args: &[&str]) -> PyOutcome {
+    py_client_config_lines(configs, args)
+        .await
+        .into_iter()
+        .last()
+        .expect("client.py printed nothing")
+}
+
+/// [`py_client_config`] returning every JSON line (batch mode).
+pub async fn py_client_config_lines(configs: &[&Path], args: &[&str]) -> Vec<PyOutcome> {
+    let mut all = Vec::new();
+    for config in configs {
+        all.extend(["--config-file", config.to_str().expect("UTF-8 config path")]);
+    }
+    all.extend_from_slice(args);
+    run_client(&all, None).await
+}
+
+/// Runs `client.py` with exactly `args`; returns every JSON line it printed.
+async fn run_client(args: &[&str], stdin: Option<&str>) -> Vec<PyOutcome> {
     let py = python();
     let mut command = Command::new(&py.python);
     command
         .arg(py.peers.join("client.py"))
-        .args(["--url", &rabbit_url()])
         .args(args)
         .env("OSLO_LOCK_PATH", lock_dir())
         .stdin(if stdin.is_some() {
@@ -356,6 +406,11 @@ impl RustServerProcess {
             Ok(Ok(Some(line))) if line == "READY" => RustServerProcess { child },
             other => panic!("calc_server did not print READY: {other:?}"),
         }
+    }
+
+    /// The process id (its AMQP connections are named `calc_server:<pid>:...`).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Stops gracefully with `signal` (`TERM` or `INT`); returns the exit code and stderr.

@@ -60,6 +60,12 @@ impl Recorder {
             .expect("recorder closed")
     }
 
+    /// The next event, or `None` when none arrives within `wait`.
+    pub async fn next_within(&self, wait: Duration) -> Option<Event> {
+        let mut rx = self.rx.lock().await;
+        tokio::time::timeout(wait, rx.recv()).await.ok().flatten()
+    }
+
     /// True when no event arrives within `wait`.
     pub async fn quiet_for(&self, wait: Duration) -> bool {
         let mut rx = self.rx.lock().await;

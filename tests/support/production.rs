@@ -134,12 +134,25 @@ pub fn listing(what: &str, fields: &[&str], key: &str, keep: impl Fn(&str) -> bo
     try_listing(what, fields, key, keep).unwrap_or_else(|error| panic!("{error}"))
 }
 
-/// `rabbitmqctl <args>` on the node named by `RABBITMQCTL_NODE` (a test cluster's node,
-/// e.g. `n1@localhost`), else the default node: stdout, or an error with stderr.
+static CTL_NODE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Sends every `rabbitmqctl` of this module to `node` (a test cluster's node) for the rest
+/// of the test process, over `RABBITMQCTL_NODE`. The first call wins.
+pub fn use_node(node: &str) {
+    let _ = CTL_NODE.set(node.to_owned());
+}
+
+/// `rabbitmqctl <args>` on the node given to [`use_node`], else the one named by
+/// `RABBITMQCTL_NODE` (a test cluster's node, e.g. `n1@localhost`), else the default node:
+/// stdout, or an error with stderr.
 pub fn ctl(args: &[&str]) -> Result<String, String> {
     let mut command = std::process::Command::new("timeout");
     command.args(["60", "rabbitmqctl"]);
-    if let Ok(node) = std::env::var("RABBITMQCTL_NODE") {
+    let node = CTL_NODE
+        .get()
+        .cloned()
+        .or_else(|| std::env::var("RABBITMQCTL_NODE").ok());
+    if let Some(node) = node {
         command.args(["-n", &node]);
     }
     let output = command

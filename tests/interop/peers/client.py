@@ -75,9 +75,14 @@ def load_json_arg(parser, what, text):
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description='oslo.messaging RPC client peer for the oslo-rpc interop tests')
-    p.add_argument('--url', default=os.environ.get(
-        'RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/'),
-        help='transport URL (default: $RABBIT_URL or the local guest broker)')
+    p.add_argument('--url', default=None,
+                   help='transport URL (default: the config files\' transport_url with '
+                        '--config-file, else $RABBIT_URL or the local guest broker)')
+    p.add_argument('--config-file', action='append', default=[], metavar='FILE',
+                   help='an oslo config file (nova.conf-style), read by oslo.config as a '
+                        'service reads it; repeatable, later files win. Its [DEFAULT] '
+                        'transport_url and control_exchange and its [oslo_messaging_rabbit] '
+                        'and [oslo_concurrency] options apply')
     p.add_argument('--exchange', default=None,
                    help="control exchange (default: oslo's 'openstack')")
     p.add_argument('--topic', required=True)
@@ -111,6 +116,8 @@ def parse_args(argv):
     p.add_argument('method')
     p.add_argument('args_json', nargs='?', default='{}', metavar='ARGS_JSON')
     args = p.parse_intermixed_args(argv)
+    if args.url is None and not args.config_file:
+        args.url = os.environ.get('RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/')
 
     args.call_args = load_json_arg(p, 'ARGS_JSON', args.args_json)
     args.ctxt = load_json_arg(p, '--context', args.context)
@@ -221,7 +228,11 @@ def main(argv=None):
 
     if args.exchange:
         oslo_messaging.set_transport_defaults(control_exchange=args.exchange)
-    cfg.CONF([], project='oslo-rpc-interop', default_config_files=[], default_config_dirs=[])
+    # Only the files given, as `nova-compute --config-file F` reads them (no default
+    # files or directories are searched); without any, defaults only.
+    config_args = [arg for path in args.config_file for arg in ('--config-file', path)]
+    cfg.CONF(config_args, project='oslo-rpc-interop', default_config_files=[],
+             default_config_dirs=[])
 
     transport = None
     try:

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A real Python oslo.messaging 18.3.1 RPC server, used as a peer by the Rust interop tests.
 
-    server.py --topic T --server S [--url URL] [--exchange X] [--log-file F] [--debug]
+    server.py --topic T --server S [--url URL | --config-file F ...] [--exchange X]
+              [--log-file F] [--debug]
 
 Endpoints, in registration order (spec section 6.1):
 
@@ -112,9 +113,14 @@ class PingEndpoint:
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    p.add_argument('--url', default=os.environ.get(
-        'RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/'),
-        help='transport URL (default: $RABBIT_URL or the local guest broker)')
+    p.add_argument('--url', default=None,
+                   help='transport URL (default: the config files\' transport_url with '
+                        '--config-file, else $RABBIT_URL or the local guest broker)')
+    p.add_argument('--config-file', action='append', default=[], metavar='FILE',
+                   help='an oslo config file (nova.conf-style), read by oslo.config as a '
+                        'service reads it; repeatable, later files win. Its [DEFAULT] '
+                        'transport_url and control_exchange and its [oslo_messaging_rabbit] '
+                        'and [oslo_concurrency] options apply')
     p.add_argument('--exchange', default=None,
                    help="control exchange (default: oslo's 'openstack')")
     p.add_argument('--topic', required=True)
@@ -128,7 +134,12 @@ def parse_args(argv):
                    help='stop gracefully when stdin closes (the test that started us is gone)')
     p.add_argument('--stop-timeout', type=float, default=15.0,
                    help='seconds to wait for in-flight requests on shutdown (default 15)')
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.url is None and not args.config_file:
+        args.url = os.environ.get('RABBIT_URL', 'rabbit://guest:guest@127.0.0.1:5672/')
+    if args.delete_queues and args.url is None:
+        p.error('--delete-queues needs --url (it connects without TLS to its first host)')
+    return args
 
 
 def setup_logging(args):
@@ -177,8 +188,11 @@ def main(argv=None):
 
     if args.exchange:
         oslo_messaging.set_transport_defaults(control_exchange=args.exchange)
-    # Parse no command line and read no config file: defaults only.
-    cfg.CONF([], project='oslo-rpc-interop', default_config_files=[], default_config_dirs=[])
+    # Only the files given, as `nova-compute --config-file F` reads them (no default
+    # files or directories are searched); without any, defaults only.
+    config_args = [arg for path in args.config_file for arg in ('--config-file', path)]
+    cfg.CONF(config_args, project='oslo-rpc-interop', default_config_files=[],
+             default_config_dirs=[])
 
     transport = oslo_messaging.get_rpc_transport(cfg.CONF, url=args.url)
     target = oslo_messaging.Target(topic=args.topic, server=args.server)
