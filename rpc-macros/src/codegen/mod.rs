@@ -26,7 +26,6 @@ use crate::model::{Arg, Endpoint, Method};
 use crate::version::Version;
 
 use bounds::Witnesses;
-pub(crate) use client::CLIENT_METHODS;
 
 /// The whole expansion: the generated items, or the user's trait plus every error.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
