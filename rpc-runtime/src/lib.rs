@@ -12,7 +12,11 @@ pub mod dispatch;
 pub mod error;
 pub mod notify;
 pub mod objects;
-pub mod rabbit_options;
+/// The `[oslo_messaging_rabbit]` options: [`transport::rabbit::options`], re-exported here
+/// under their former path.
+pub mod rabbit_options {
+    pub use crate::transport::rabbit::options::*;
+}
 pub mod schema;
 pub mod server;
 pub mod tap;
