@@ -24,7 +24,10 @@ pub mod target;
 mod tasks;
 pub mod transport;
 pub mod url;
-pub mod version;
+/// oslo RPC versions: the [`oslo_rpc_version`] crate, which the macros share.
+pub mod version {
+    pub use oslo_rpc_version::*;
+}
 pub mod wire;
 
 pub use client::{CallOptions, RpcClient};
