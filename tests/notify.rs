@@ -607,7 +607,17 @@ async fn concurrency_is_bounded_and_stop_settles_what_is_in_flight() {
     // Stop while two are in flight: they finish and are acknowledged; the other three
     // were never taken and stay in the queue.
     let stopping = tokio::spawn(listener.stop());
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Release the handlers only once the stop has cancelled the consumer, so that none of
+    // the other three can be taken (was: a 50 ms sleep).
+    let broker = bus.memory.as_ref().unwrap();
+    let queue = format!("{topic}.info");
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while broker.consumer_count(&queue) != Some(0) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the stop cancelled the consumer");
     gate.release.notify_waiters();
     tokio::time::timeout(Duration::from_secs(10), stopping)
         .await
@@ -615,9 +625,8 @@ async fn concurrency_is_bounded_and_stop_settles_what_is_in_flight() {
         .unwrap()
         .unwrap();
     assert_eq!(gate.done.load(Ordering::SeqCst), 2);
-    let broker = bus.memory.as_ref().unwrap();
-    assert_eq!(broker.queue_depth(&format!("{topic}.info")), Some(3));
-    assert_eq!(broker.consumer_count(&format!("{topic}.info")), Some(0));
+    assert_eq!(broker.queue_depth(&queue), Some(3));
+    assert_eq!(broker.consumer_count(&queue), Some(0));
 }
 
 #[tokio::test]

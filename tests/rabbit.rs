@@ -882,12 +882,15 @@ async fn the_publisher_pool_has_a_maximum_and_expires_idle_channels() {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     // The next cast takes the newest idle channel and, returning it, closes the others.
     concurrent_fanout_casts(&client, 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(
-        confirm_channels(&client),
-        1,
-        "expired idle channels are closed"
-    );
+    // The closes are asynchronous: wait for the broker to list one channel (was: a 300 ms
+    // sleep), bounded.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut channels = confirm_channels(&client);
+    while channels != 1 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        channels = confirm_channels(&client);
+    }
+    assert_eq!(channels, 1, "expired idle channels are closed");
     client.finish().await;
 }
 

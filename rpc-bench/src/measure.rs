@@ -4,8 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::peer::EchoClient;
 use crate::stats::Summary;
+
+/// A client of an echo server: `call` sends `echo(payload)` and checks the result; `cast`
+/// sends `sink(payload)` and completes once the broker confirmed it.
+pub(crate) trait EchoClient: Clone + Send + Sync + 'static {
+    fn call(&self, payload: &str) -> impl Future<Output = Result<(), String>> + Send;
+    fn cast(&self, payload: &str) -> impl Future<Output = Result<(), String>> + Send;
+}
 
 /// The broker every RabbitMQ benchmark talks to.
 #[derive(clap::Args, Clone, Debug)]

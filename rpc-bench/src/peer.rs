@@ -17,17 +17,10 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use crate::measure::{self, Op};
+use crate::measure::{self, EchoClient, Op};
 use crate::rabbit::{Layout, OursClient, OursServer};
 use crate::raw_lapin::{RawClient, RawLayout, RawServer, RawTarget};
 use crate::usage;
-
-/// A client of an echo server: `call` sends `echo(payload)` and checks the result; `cast`
-/// sends `sink(payload)` and completes once the broker confirmed it.
-pub(crate) trait EchoClient: Clone + Send + Sync + 'static {
-    fn call(&self, payload: &str) -> impl Future<Output = Result<(), String>> + Send;
-    fn cast(&self, payload: &str) -> impl Future<Output = Result<(), String>> + Send;
-}
 
 /// What an echo server counts since its last reset.
 pub(crate) struct ServerCounters {

@@ -12,7 +12,8 @@ use oslo_rpc::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::{Value, json};
 
 use crate::measure;
-use crate::peer::{EchoClient, ServerCounters};
+use crate::measure::EchoClient;
+use crate::peer::ServerCounters;
 
 /// How oslo-rpc spreads its traffic over connections (`RabbitDriver::with_connections`).
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]

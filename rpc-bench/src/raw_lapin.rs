@@ -27,7 +27,8 @@ use tokio::sync::oneshot;
 use tokio::time::timeout;
 
 use crate::measure;
-use crate::peer::{EchoClient, ServerCounters};
+use crate::measure::EchoClient;
+use crate::peer::ServerCounters;
 
 /// How the raw loop uses lapin.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]

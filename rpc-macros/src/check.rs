@@ -8,9 +8,29 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{TraitItem, Type};
 
-use crate::codegen::CLIENT_METHODS;
 use crate::ctxt::Ctxt;
 use crate::model::{self, Endpoint, Method, Output, Receiver, Versioned};
+
+/// Inherent methods of the generated client (`codegen/client.rs` writes them); an RPC method
+/// cannot have one of these Rust names (`check_no_client_clash` says so and suggests a rename).
+const CLIENT_METHODS: &[&str] = &[
+    "new",
+    "inner",
+    "into_inner",
+    "schema",
+    "prepare",
+    "exchange",
+    "topic",
+    "server",
+    "fanout",
+    "timeout",
+    "call_monitor_timeout",
+    "version_cap",
+    "retry",
+    "can_send_version",
+    "cast",
+    "version_manifest",
+];
 
 /// Runs every rule.
 pub(crate) fn check(cx: &mut Ctxt, endpoint: &Endpoint) {

@@ -9,6 +9,7 @@ use crate::config::ConfigError;
 use crate::url::UrlError;
 use crate::version::VersionError;
 use crate::wire::CodecError;
+pub use crate::wire::RemoteError;
 
 /// Module of oslo's dispatcher exceptions (`NoSuchMethod`, `UnsupportedVersion`), spec §5.1.
 pub const DISPATCHER_MODULE: &str = "oslo_messaging.rpc.dispatcher";
@@ -167,41 +168,9 @@ impl TransportError {
     }
 }
 
-/// An exception raised by the remote side, exactly as its `failure` described it (spec §5).
-#[derive(Debug, Clone, PartialEq)]
-pub struct RemoteError {
-    /// The exception class, e.g. `ValueError`.
-    pub class: String,
-    /// The class's module, e.g. `builtins` or `nova.exception`.
-    pub module: String,
-    /// `str(exc)` on the remote side.
-    pub message: String,
-    /// The remote traceback lines, each ending in a newline.
-    pub traceback: Vec<String>,
-    /// The exception's `args`.
-    pub args: Vec<Value>,
-    /// The exception's `kwargs` (oslo-style exceptions carry them).
-    pub kwargs: Map<String, Value>,
-}
-
+// The type lives beside its wire format (`wire::failure`); the conversion from a user's
+// error type lives here, with `RemoteException`.
 impl RemoteError {
-    /// A remote error with a class, module and message and no traceback.
-    pub fn new(
-        class: impl Into<String>,
-        module: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        let message = message.into();
-        RemoteError {
-            class: class.into(),
-            module: module.into(),
-            args: vec![Value::String(message.clone())],
-            message,
-            traceback: Vec::new(),
-            kwargs: Map::new(),
-        }
-    }
-
     /// The failure a method's error becomes on the wire (no traceback yet).
     pub fn from_exception<E: RemoteException + ?Sized>(error: &E) -> Self {
         RemoteError {
@@ -213,20 +182,7 @@ impl RemoteError {
             kwargs: error.kwargs(),
         }
     }
-
-    /// `module.Class`, the way Python names the exception type.
-    pub fn qualified_class(&self) -> String {
-        format!("{}.{}", self.module, self.class)
-    }
 }
-
-impl fmt::Display for RemoteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}: {}", self.module, self.class, self.message)
-    }
-}
-
-impl std::error::Error for RemoteError {}
 
 impl From<RemoteError> for RpcError {
     fn from(remote: RemoteError) -> Self {

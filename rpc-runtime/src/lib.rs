@@ -12,7 +12,11 @@ pub mod dispatch;
 pub mod error;
 pub mod notify;
 pub mod objects;
-pub mod rabbit_options;
+/// The `[oslo_messaging_rabbit]` options: [`transport::rabbit::options`], re-exported here
+/// under their former path.
+pub mod rabbit_options {
+    pub use crate::transport::rabbit::options::*;
+}
 pub mod schema;
 pub mod server;
 pub mod tap;
@@ -20,7 +24,10 @@ pub mod target;
 mod tasks;
 pub mod transport;
 pub mod url;
-pub mod version;
+/// oslo RPC versions: the [`oslo_rpc_version`] crate, which the macros share.
+pub mod version {
+    pub use oslo_rpc_version::*;
+}
 pub mod wire;
 
 pub use client::{CallOptions, RpcClient};

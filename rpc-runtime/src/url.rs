@@ -27,6 +27,8 @@ use std::fmt::{self, Write as _};
 use std::net::Ipv6Addr;
 use std::str::FromStr;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 use crate::rabbit_options::{OptionError, RabbitOptions};
 
 /// The port used for a host given without one.
@@ -557,57 +559,52 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
 /// `urllib.parse.unquote`: decodes `%XX` escapes as UTF-8, replacing invalid sequences with
 /// U+FFFD and leaving malformed escapes as they are.
 fn unquote(text: &str) -> String {
-    if !text.contains('%') {
-        return text.to_owned();
-    }
-    let bytes = text.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = match (bytes[i], bytes.get(i + 1..i + 3)) {
-            (b'%', Some(&[high, low])) => {
-                hex_value(high).zip(hex_value(low)).map(|(h, l)| h * 16 + l)
-            }
-            _ => None,
-        };
-        match escaped {
-            Some(byte) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            None => {
-                decoded.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|value| u8::try_from(value).ok())
-}
-
-/// Characters left unescaped when rendering, besides ASCII letters and digits and `-._~`.
-const USERINFO_SAFE: &str = "!$&'()*+;=";
-const PATH_SAFE: &str = "!$&'()*+,;=:@/";
-const QUERY_SAFE: &str = "!$'()*,/:;@";
+/// What is left unescaped when rendering: ASCII letters and digits, `-._~`, and per part
+/// the characters below.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+/// `!$&'()*+;=`
+const USERINFO_SAFE: &AsciiSet = &UNRESERVED
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b';')
+    .remove(b'=');
+/// `!$&'()*+,;=:@/`
+const PATH_SAFE: &AsciiSet = &USERINFO_SAFE
+    .remove(b',')
+    .remove(b':')
+    .remove(b'@')
+    .remove(b'/');
+/// `!$'()*,/:;@`
+const QUERY_SAFE: &AsciiSet = &UNRESERVED
+    .remove(b'!')
+    .remove(b'$')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b',')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b';')
+    .remove(b'@');
 
 /// Percent-encodes everything but unreserved characters and `safe`, so that parsing the
 /// result gives `text` back.
-fn quote(text: &str, safe: &str) -> String {
-    let mut quoted = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        let c = char::from(byte);
-        if c.is_ascii_alphanumeric() || "-._~".contains(c) || safe.contains(c) {
-            quoted.push(c);
-        } else {
-            let _ = write!(quoted, "%{byte:02X}");
-        }
-    }
-    quoted
+fn quote(text: &str, safe: &'static AsciiSet) -> String {
+    utf8_percent_encode(text, safe).to_string()
 }
 
 #[cfg(test)]

@@ -9,27 +9,6 @@ use quote::quote;
 use super::{Generator, MethodGen, arg_ident, doc, local};
 use crate::model::Output;
 
-/// Inherent methods of the generated client; an RPC method cannot have one of these Rust
-/// names (`check` says so and suggests a rename).
-pub(crate) const CLIENT_METHODS: &[&str] = &[
-    "new",
-    "inner",
-    "into_inner",
-    "schema",
-    "prepare",
-    "exchange",
-    "topic",
-    "server",
-    "fanout",
-    "timeout",
-    "call_monitor_timeout",
-    "version_cap",
-    "retry",
-    "can_send_version",
-    "cast",
-    "version_manifest",
-];
-
 impl Generator<'_> {
     pub(super) fn struct_client(&self) -> TokenStream {
         let vis = &self.endpoint.item.vis;

@@ -26,7 +26,6 @@ use crate::model::{Arg, Endpoint, Method};
 use crate::version::Version;
 
 use bounds::Witnesses;
-pub(crate) use client::CLIENT_METHODS;
 
 /// The whole expansion: the generated items, or the user's trait plus every error.
 pub(crate) fn expand(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -118,7 +117,7 @@ impl<'a> Generator<'a> {
         let version = endpoint
             .version
             .as_ref()
-            .map_or_else(|| Version::major_zero(1), |v| v.version.clone());
+            .map_or(Version::new(1, 0), |v| v.version);
         let methods = endpoint
             .methods
             .iter()
@@ -128,7 +127,7 @@ impl<'a> Generator<'a> {
                 since: method
                     .since
                     .as_ref()
-                    .map_or_else(|| Version::major_zero(version.major), |v| v.version.clone()),
+                    .map_or(Version::new(version.major(), 0), |v| v.version),
                 request_builder: format_ident!(
                     "__rpc_{}_{}_request",
                     trait_ident,
@@ -183,8 +182,8 @@ impl<'a> Generator<'a> {
     /// `RpcVersion` as a constant expression.
     fn version_expr(&self, version: &Version) -> TokenStream {
         let runtime = &self.runtime;
-        let (major, minor) = (version.major, version.minor);
-        match version.revision {
+        let (major, minor) = (version.major(), version.minor());
+        match version.revision() {
             None => quote!(#runtime::RpcVersion::new(#major, #minor)),
             Some(revision) => {
                 quote!(#runtime::RpcVersion::with_revision(#major, #minor, #revision))

@@ -162,8 +162,8 @@ pub(super) fn generate(object: &Object<'_>) -> TokenStream {
 }
 
 fn version_expr(private: &TokenStream, version: &Version) -> TokenStream {
-    let (major, minor) = (version.major, version.minor);
-    match version.revision {
+    let (major, minor) = (version.major(), version.minor());
+    match version.revision() {
         None => quote!(#private::runtime::RpcVersion::new(#major, #minor)),
         Some(revision) => {
             quote!(#private::runtime::RpcVersion::with_revision(#major, #minor, #revision))

@@ -1,8 +1,6 @@
 //! `RpcClient`: call and cast with oslo's `prepare()`-style per-call options (spec §2.2,
 //! §3.2, §4.4, §6.2, §7.2).
 
-pub(crate) mod reply_waiter;
-
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +15,10 @@ use crate::error::RpcError;
 use crate::objects::VersionManifest;
 use crate::target::Target;
 use crate::transport::Unconfirmed;
+use crate::transport::reply_waiter::{PendingCall, WaitExpired};
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, Transport, topology};
 use crate::version::RpcVersion;
 use crate::wire::{self, CallHeader, CodecError, RawJson, RequestHeader};
-use reply_waiter::{PendingCall, WaitExpired};
 
 /// Pause before publishing again a request whose channel failed before its confirm.
 const LOST_REQUEST_PAUSE: Duration = Duration::from_millis(100);

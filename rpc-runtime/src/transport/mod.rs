@@ -6,6 +6,7 @@
 
 pub mod memory;
 pub mod rabbit;
+pub(crate) mod reply_waiter;
 mod sent;
 pub mod topology;
 
@@ -17,11 +18,11 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::client::reply_waiter::ReplyWaiter;
 use crate::config::{ConfigSource, OsloConfig};
 use crate::error::RpcError;
 use crate::tasks::Tasks;
 use crate::url::TransportUrl;
+use reply_waiter::ReplyWaiter;
 pub use sent::RequestSent;
 pub(crate) use sent::{ConfirmOutcome, Unconfirmed};
 

@@ -1,12 +1,62 @@
 //! Failures: the JSON text a server puts in a reply's `failure` string when the method
 //! raised (spec §5.1), and its reading on the client (spec §5.2).
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::CodecError;
 use super::json;
-use crate::error::RemoteError;
+
+/// An exception raised by the remote side, exactly as its `failure` described it (spec §5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteError {
+    /// The exception class, e.g. `ValueError`.
+    pub class: String,
+    /// The class's module, e.g. `builtins` or `nova.exception`.
+    pub module: String,
+    /// `str(exc)` on the remote side.
+    pub message: String,
+    /// The remote traceback lines, each ending in a newline.
+    pub traceback: Vec<String>,
+    /// The exception's `args`.
+    pub args: Vec<Value>,
+    /// The exception's `kwargs` (oslo-style exceptions carry them).
+    pub kwargs: Map<String, Value>,
+}
+
+impl RemoteError {
+    /// A remote error with a class, module and message and no traceback.
+    pub fn new(
+        class: impl Into<String>,
+        module: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        let message = message.into();
+        RemoteError {
+            class: class.into(),
+            module: module.into(),
+            args: vec![Value::String(message.clone())],
+            message,
+            traceback: Vec::new(),
+            kwargs: Map::new(),
+        }
+    }
+
+    /// `module.Class`, the way Python names the exception type.
+    pub fn qualified_class(&self) -> String {
+        format!("{}.{}", self.module, self.class)
+    }
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}: {}", self.module, self.class, self.message)
+    }
+}
+
+impl std::error::Error for RemoteError {}
 
 const REMOTE_SUFFIX: &str = "_Remote";
 

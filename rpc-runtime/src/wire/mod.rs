@@ -19,7 +19,7 @@ mod request;
 
 pub use buffers::recycle;
 pub use envelope::{ENVELOPE_VERSION, open_envelope, seal_envelope};
-pub use failure::{decode_failure, encode_failure};
+pub use failure::{RemoteError, decode_failure, encode_failure};
 pub use ids::new_id;
 pub use json::{JsonError, RawJson};
 pub use reply::{FailureField, Reply, decode_reply, encode_reply};

@@ -39,6 +39,7 @@ mod consume;
 mod declare;
 mod link;
 mod notify;
+pub mod options;
 mod pool;
 mod probe;
 mod publish;

@@ -7,50 +7,6 @@
 
 use std::fmt;
 
-/// Every option name of the `[oslo_messaging_rabbit]` group, in oslo's declaration order.
-///
-/// The deprecated alias `kombu_reconnect_timeout` (for `kombu_missing_consumer_retry_timeout`)
-/// is accepted as well but not listed.
-pub const OPTION_NAMES: [&str; 37] = [
-    "rpc_conn_pool_size",
-    "conn_pool_min_size",
-    "conn_pool_ttl",
-    "ssl",
-    "ssl_version",
-    "ssl_key_file",
-    "ssl_cert_file",
-    "ssl_ca_file",
-    "ssl_enforce_hostname_verification",
-    "ssl_enforce_fips_mode",
-    "kombu_reconnect_delay",
-    "kombu_reconnect_splay",
-    "kombu_compression",
-    "kombu_missing_consumer_retry_timeout",
-    "kombu_failover_strategy",
-    "rabbit_login_method",
-    "rabbit_retry_interval",
-    "rabbit_retry_backoff",
-    "rabbit_interval_max",
-    "rabbit_ha_queues",
-    "rabbit_quorum_queue",
-    "rabbit_transient_quorum_queue",
-    "rabbit_quorum_delivery_limit",
-    "rabbit_quorum_max_memory_length",
-    "rabbit_quorum_max_memory_bytes",
-    "rabbit_transient_queues_ttl",
-    "rabbit_qos_prefetch_count",
-    "heartbeat_timeout_threshold",
-    "heartbeat_rate",
-    "direct_mandatory_flag",
-    "enable_cancel_on_failover",
-    "use_queue_manager",
-    "hostname",
-    "processname",
-    "rabbit_stream_fanout",
-    "amqp_durable_queues",
-    "amqp_auto_delete",
-];
-
 /// oslo.config's deprecated name for `kombu_missing_consumer_retry_timeout`.
 const DEPRECATED_MISSING_CONSUMER_TIMEOUT: &str = "kombu_reconnect_timeout";
 
@@ -64,141 +20,153 @@ pub const DEPRECATED_NAMES: [(&str, &str); 1] = [(
 /// `kombu_reconnect_delay` may not exceed `ACK_REQUEUE_EVERY_SECONDS_MAX * 0.9` (amqpdriver.py).
 const MAX_RECONNECT_DELAY: f64 = 4.5;
 
-/// The typed `[oslo_messaging_rabbit]` options, defaulting to oslo.messaging 18.3.1's values.
-///
-/// Integer options are `i64` and accept whatever oslo.config accepts (its only bounds are the
-/// `min`/`max` noted per field); the driver must cope with odd but oslo-valid values.
-/// Options the driver cannot honour yet are still stored: see [`RabbitOptions::unsupported`].
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub struct RabbitOptions {
-    /// Maximum number of pooled send connections (§9.1). Default 30, min 1.
-    pub rpc_conn_pool_size: i64,
-    /// Idle pooled connections kept by the expiry policy (§9.1). Default 2.
-    pub conn_pool_min_size: i64,
-    /// Seconds an idle pooled connection lives before expiry (§9.1). Default 1200.
-    pub conn_pool_ttl: i64,
-    /// Connect over TLS (§1.2). Default false. The driver's TLS and how it differs from
-    /// oslo's: `transport::rabbit::TlsOptions`.
-    pub ssl: bool,
-    /// TLS protocol version name: empty or `SSLv23` (highest both sides support), `TLSv1_2`.
-    pub ssl_version: String,
-    /// Path of the client TLS key file; empty for none (then `ssl_cert_file` holds the key).
-    pub ssl_key_file: String,
-    /// Path of the client TLS certificate file; empty for none.
-    pub ssl_cert_file: String,
-    /// Path of the CA bundle used to verify the broker; empty for the system's roots.
-    pub ssl_ca_file: String,
-    /// Deprecated and never read by oslo 18.3.1 ("verification is always enabled"). Default
-    /// true; false has no effect here either (a warning says so).
-    pub ssl_enforce_hostname_verification: bool,
-    /// Deprecated and without effect in oslo 18.3.1 (OpenSSL 3 removed FIPS_mode_set). Default
-    /// false; the driver refuses true, since its TLS is not FIPS-validated.
-    pub ssl_enforce_fips_mode: bool,
-    /// Seconds slept before reconnecting after an error during an operation (§7.4).
-    /// Default 1.0, between 0 and 4.5.
-    pub kombu_reconnect_delay: f64,
-    /// Random extra reconnect delay in seconds. Default 0.0, min 0. oslo only logs it and
-    /// never sleeps it (§7.4, §10.2).
-    pub kombu_reconnect_splay: f64,
-    /// Experimental kombu body compression (`gzip`, `bz2`); `None` disables it. Not supported yet.
-    pub kombu_compression: Option<String>,
-    /// Seconds a server keeps retrying a reply to a missing reply queue (§4.5). Default 60.
-    /// Deprecated alias: `kombu_reconnect_timeout`.
-    pub kombu_missing_consumer_retry_timeout: i64,
-    /// How the next broker is chosen on failover (§1.1). Default round-robin.
-    pub kombu_failover_strategy: FailoverStrategy,
-    /// SASL login method (§1.2). Default AMQPLAIN.
-    pub rabbit_login_method: LoginMethod,
-    /// First reconnect interval in seconds (§7.4). Default 1, min 1.
-    pub rabbit_retry_interval: i64,
-    /// Seconds added to the reconnect interval after each attempt (§7.4). Default 2, min 0.
-    pub rabbit_retry_backoff: i64,
-    /// Maximum reconnect interval in seconds (§7.4). Default 30, min 1.
-    pub rabbit_interval_max: i64,
-    /// Declare queues with `x-ha-policy: all` (§2.1). Default false.
-    pub rabbit_ha_queues: bool,
-    /// Use durable quorum queues for topic and server queues (§2.1). Default false.
-    pub rabbit_quorum_queue: bool,
-    /// Use durable quorum queues for reply and fanout queues (`TQ` in §2.1). Default false.
-    pub rabbit_transient_quorum_queue: bool,
-    /// Quorum `x-delivery-limit`; 0 means no limit and no argument (§2.1). Default 0.
-    pub rabbit_quorum_delivery_limit: i64,
-    /// Quorum `x-max-in-memory-length`; 0 means no argument (§2.1). Default 0.
-    pub rabbit_quorum_max_memory_length: i64,
-    /// Quorum `x-max-in-memory-bytes`; 0 means no argument (§2.1). Default 0.
-    pub rabbit_quorum_max_memory_bytes: i64,
-    /// Seconds an unused reply or fanout queue lives (`x-expires`, `TTL` in §2.1); 0 disables
-    /// the expiry. Default 1800, min 0.
-    pub rabbit_transient_queues_ttl: i64,
-    /// `basic.qos` prefetch count on listen connections; 0 means unlimited and no `basic.qos`
-    /// (§2.1). Default 0.
-    pub rabbit_qos_prefetch_count: i64,
-    /// Requested AMQP heartbeat in seconds; 0 disables heartbeats (§1.2, §7.5). Default 60.
-    pub heartbeat_timeout_threshold: i64,
-    /// Heartbeat checks per `heartbeat_timeout_threshold` (§7.5). Default 3.
-    pub heartbeat_rate: i64,
-    /// Deprecated: publish replies with `mandatory` (§2.2). Default true; false is not supported.
-    pub direct_mandatory_flag: bool,
-    /// Consume with `x-cancel-on-ha-failover: true` (§2.1). Default false.
-    pub enable_cancel_on_failover: bool,
-    /// Name reply and fanout queues `<hostname>:<processname>:<counter>` instead of by uuid (§2.1).
-    /// Default false.
-    pub use_queue_manager: bool,
-    /// Host name used by the queue manager. `None` means oslo's default, `socket.gethostname()`.
-    pub hostname: Option<String>,
-    /// Process name used by the queue manager. `None` means oslo's default, `basename(argv[0])`.
-    pub processname: Option<String>,
-    /// Replace the fanout queues by one shared stream queue (§2.1). Default false.
-    pub rabbit_stream_fanout: bool,
-    /// Declare the control exchange and topic/server queues durable (`D` in §2.1). Default false.
-    pub amqp_durable_queues: bool,
-    /// Declare the control exchange and topic/server queues auto-delete (`AD` in §2.1).
-    /// Default false.
-    pub amqp_auto_delete: bool,
+/// Declares the options once: the struct's fields, their defaults, [`OPTION_NAMES`] and the
+/// conversion [`RabbitOptions::set`] applies all come from one table, so a new option is one
+/// entry. Each entry is `name: Type = default => |v| conversion`, where the conversion reads
+/// the textual value `v` (a `Value`) into a `Result<Type, OptionError>`.
+macro_rules! rabbit_options {
+    (
+        $(#[$struct_meta:meta])*
+        pub struct $options:ident {
+            $(
+                $(#[$field_meta:meta])*
+                $name:ident: $ty:ty = $default:expr => |$value:ident| $convert:expr,
+            )*
+        }
+    ) => {
+        $(#[$struct_meta])*
+        pub struct $options {
+            $(
+                $(#[$field_meta])*
+                pub $name: $ty,
+            )*
+        }
+
+        impl Default for $options {
+            fn default() -> Self {
+                Self {
+                    $($name: $default,)*
+                }
+            }
+        }
+
+        /// Every option name of the `[oslo_messaging_rabbit]` group, in oslo's declaration order.
+        ///
+        /// The deprecated alias `kombu_reconnect_timeout` (for
+        /// `kombu_missing_consumer_retry_timeout`) is accepted as well but not listed.
+        pub const OPTION_NAMES: [&str; [$(stringify!($name)),*].len()] = [$(stringify!($name)),*];
+
+        impl $options {
+            /// Sets the option called `name` (a current name, not an alias) from `value`;
+            /// `Ok(false)` when no option has that name.
+            fn set_named(&mut self, name: &str, value: &Value<'_>) -> Result<bool, OptionError> {
+                $(
+                    if name == stringify!($name) {
+                        let $value = value;
+                        self.$name = $convert?;
+                        return Ok(true);
+                    }
+                )*
+                Ok(false)
+            }
+        }
+    };
 }
 
-impl Default for RabbitOptions {
-    fn default() -> Self {
-        Self {
-            rpc_conn_pool_size: 30,
-            conn_pool_min_size: 2,
-            conn_pool_ttl: 1200,
-            ssl: false,
-            ssl_version: String::new(),
-            ssl_key_file: String::new(),
-            ssl_cert_file: String::new(),
-            ssl_ca_file: String::new(),
-            ssl_enforce_hostname_verification: true,
-            ssl_enforce_fips_mode: false,
-            kombu_reconnect_delay: 1.0,
-            kombu_reconnect_splay: 0.0,
-            kombu_compression: None,
-            kombu_missing_consumer_retry_timeout: 60,
-            kombu_failover_strategy: FailoverStrategy::RoundRobin,
-            rabbit_login_method: LoginMethod::AmqPlain,
-            rabbit_retry_interval: 1,
-            rabbit_retry_backoff: 2,
-            rabbit_interval_max: 30,
-            rabbit_ha_queues: false,
-            rabbit_quorum_queue: false,
-            rabbit_transient_quorum_queue: false,
-            rabbit_quorum_delivery_limit: 0,
-            rabbit_quorum_max_memory_length: 0,
-            rabbit_quorum_max_memory_bytes: 0,
-            rabbit_transient_queues_ttl: 1800,
-            rabbit_qos_prefetch_count: 0,
-            heartbeat_timeout_threshold: 60,
-            heartbeat_rate: 3,
-            direct_mandatory_flag: true,
-            enable_cancel_on_failover: false,
-            use_queue_manager: false,
-            hostname: None,
-            processname: None,
-            rabbit_stream_fanout: false,
-            amqp_durable_queues: false,
-            amqp_auto_delete: false,
-        }
+rabbit_options! {
+    /// The typed `[oslo_messaging_rabbit]` options, defaulting to oslo.messaging 18.3.1's values.
+    ///
+    /// Integer options are `i64` and accept whatever oslo.config accepts (its only bounds are the
+    /// `min`/`max` noted per field); the driver must cope with odd but oslo-valid values.
+    /// Options the driver cannot honour yet are still stored: see [`RabbitOptions::unsupported`].
+    #[derive(Clone, Debug, PartialEq)]
+    #[non_exhaustive]
+    pub struct RabbitOptions {
+        /// Maximum number of pooled send connections (§9.1). Default 30, min 1.
+        rpc_conn_pool_size: i64 = 30 => |v| v.int(Some(1)),
+        /// Idle pooled connections kept by the expiry policy (§9.1). Default 2.
+        conn_pool_min_size: i64 = 2 => |v| v.int(None),
+        /// Seconds an idle pooled connection lives before expiry (§9.1). Default 1200.
+        conn_pool_ttl: i64 = 1200 => |v| v.int(None),
+        /// Connect over TLS (§1.2). Default false. The driver's TLS and how it differs from
+        /// oslo's: `transport::rabbit::TlsOptions`.
+        ssl: bool = false => |v| v.bool(),
+        /// TLS protocol version name: empty or `SSLv23` (highest both sides support), `TLSv1_2`.
+        ssl_version: String = String::new() => |v| v.string(),
+        /// Path of the client TLS key file; empty for none (then `ssl_cert_file` holds the key).
+        ssl_key_file: String = String::new() => |v| v.string(),
+        /// Path of the client TLS certificate file; empty for none.
+        ssl_cert_file: String = String::new() => |v| v.string(),
+        /// Path of the CA bundle used to verify the broker; empty for the system's roots.
+        ssl_ca_file: String = String::new() => |v| v.string(),
+        /// Deprecated and never read by oslo 18.3.1 ("verification is always enabled"). Default
+        /// true; false has no effect here either (a warning says so).
+        ssl_enforce_hostname_verification: bool = true => |v| v.bool(),
+        /// Deprecated and without effect in oslo 18.3.1 (OpenSSL 3 removed FIPS_mode_set). Default
+        /// false; the driver refuses true, since its TLS is not FIPS-validated.
+        ssl_enforce_fips_mode: bool = false => |v| v.bool(),
+        /// Seconds slept before reconnecting after an error during an operation (§7.4).
+        /// Default 1.0, between 0 and 4.5.
+        kombu_reconnect_delay: f64 = 1.0 => |v| v.float(0.0, Some(MAX_RECONNECT_DELAY)),
+        /// Random extra reconnect delay in seconds. Default 0.0, min 0. oslo only logs it and
+        /// never sleeps it (§7.4, §10.2).
+        kombu_reconnect_splay: f64 = 0.0 => |v| v.float(0.0, None),
+        /// Experimental kombu body compression (`gzip`, `bz2`); `None` disables it. Not supported yet.
+        // An empty value is falsy in oslo, which then compresses nothing.
+        kombu_compression: Option<String> = None => |v| v.non_empty_string(),
+        /// Seconds a server keeps retrying a reply to a missing reply queue (§4.5). Default 60.
+        /// Deprecated alias: `kombu_reconnect_timeout`.
+        kombu_missing_consumer_retry_timeout: i64 = 60 => |v| v.int(None),
+        /// How the next broker is chosen on failover (§1.1). Default round-robin.
+        kombu_failover_strategy: FailoverStrategy = FailoverStrategy::RoundRobin => |v| v.choice(&FailoverStrategy::ALL),
+        /// SASL login method (§1.2). Default AMQPLAIN.
+        rabbit_login_method: LoginMethod = LoginMethod::AmqPlain => |v| v.choice(&LoginMethod::ALL),
+        /// First reconnect interval in seconds (§7.4). Default 1, min 1.
+        rabbit_retry_interval: i64 = 1 => |v| v.int(Some(1)),
+        /// Seconds added to the reconnect interval after each attempt (§7.4). Default 2, min 0.
+        rabbit_retry_backoff: i64 = 2 => |v| v.int(Some(0)),
+        /// Maximum reconnect interval in seconds (§7.4). Default 30, min 1.
+        rabbit_interval_max: i64 = 30 => |v| v.int(Some(1)),
+        /// Declare queues with `x-ha-policy: all` (§2.1). Default false.
+        rabbit_ha_queues: bool = false => |v| v.bool(),
+        /// Use durable quorum queues for topic and server queues (§2.1). Default false.
+        rabbit_quorum_queue: bool = false => |v| v.bool(),
+        /// Use durable quorum queues for reply and fanout queues (`TQ` in §2.1). Default false.
+        rabbit_transient_quorum_queue: bool = false => |v| v.bool(),
+        /// Quorum `x-delivery-limit`; 0 means no limit and no argument (§2.1). Default 0.
+        rabbit_quorum_delivery_limit: i64 = 0 => |v| v.int(None),
+        /// Quorum `x-max-in-memory-length`; 0 means no argument (§2.1). Default 0.
+        rabbit_quorum_max_memory_length: i64 = 0 => |v| v.int(None),
+        /// Quorum `x-max-in-memory-bytes`; 0 means no argument (§2.1). Default 0.
+        rabbit_quorum_max_memory_bytes: i64 = 0 => |v| v.int(None),
+        /// Seconds an unused reply or fanout queue lives (`x-expires`, `TTL` in §2.1); 0 disables
+        /// the expiry. Default 1800, min 0.
+        rabbit_transient_queues_ttl: i64 = 1800 => |v| v.int(Some(0)),
+        /// `basic.qos` prefetch count on listen connections; 0 means unlimited and no `basic.qos`
+        /// (§2.1). Default 0.
+        rabbit_qos_prefetch_count: i64 = 0 => |v| v.int(None),
+        /// Requested AMQP heartbeat in seconds; 0 disables heartbeats (§1.2, §7.5). Default 60.
+        heartbeat_timeout_threshold: i64 = 60 => |v| v.int(None),
+        /// Heartbeat checks per `heartbeat_timeout_threshold` (§7.5). Default 3.
+        heartbeat_rate: i64 = 3 => |v| v.int(None),
+        /// Deprecated: publish replies with `mandatory` (§2.2). Default true; false is not supported.
+        direct_mandatory_flag: bool = true => |v| v.bool(),
+        /// Consume with `x-cancel-on-ha-failover: true` (§2.1). Default false.
+        enable_cancel_on_failover: bool = false => |v| v.bool(),
+        /// Name reply and fanout queues `<hostname>:<processname>:<counter>` instead of by uuid (§2.1).
+        /// Default false.
+        use_queue_manager: bool = false => |v| v.bool(),
+        /// Host name used by the queue manager. `None` means oslo's default, `socket.gethostname()`.
+        hostname: Option<String> = None => |v| v.string().map(Some),
+        /// Process name used by the queue manager. `None` means oslo's default, `basename(argv[0])`.
+        processname: Option<String> = None => |v| v.string().map(Some),
+        /// Replace the fanout queues by one shared stream queue (§2.1). Default false.
+        rabbit_stream_fanout: bool = false => |v| v.bool(),
+        /// Declare the control exchange and topic/server queues durable (`D` in §2.1). Default false.
+        amqp_durable_queues: bool = false => |v| v.bool(),
+        /// Declare the control exchange and topic/server queues auto-delete (`AD` in §2.1).
+        /// Default false.
+        amqp_auto_delete: bool = false => |v| v.bool(),
     }
 }
 
@@ -233,74 +201,18 @@ impl RabbitOptions {
     /// choices are case-sensitive; strings are taken as they are. URL query values and config
     /// file values both come through here.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), OptionError> {
-        let parsed = Value { key, text: value };
-        match key {
-            "rpc_conn_pool_size" => self.rpc_conn_pool_size = parsed.int(Some(1))?,
-            "conn_pool_min_size" => self.conn_pool_min_size = parsed.int(None)?,
-            "conn_pool_ttl" => self.conn_pool_ttl = parsed.int(None)?,
-            "ssl" => self.ssl = parsed.bool()?,
-            "ssl_version" => self.ssl_version = value.to_owned(),
-            "ssl_key_file" => self.ssl_key_file = value.to_owned(),
-            "ssl_cert_file" => self.ssl_cert_file = value.to_owned(),
-            "ssl_ca_file" => self.ssl_ca_file = value.to_owned(),
-            "ssl_enforce_hostname_verification" => {
-                self.ssl_enforce_hostname_verification = parsed.bool()?;
-            }
-            "ssl_enforce_fips_mode" => self.ssl_enforce_fips_mode = parsed.bool()?,
-            "kombu_reconnect_delay" => {
-                self.kombu_reconnect_delay = parsed.float(0.0, Some(MAX_RECONNECT_DELAY))?;
-            }
-            "kombu_reconnect_splay" => self.kombu_reconnect_splay = parsed.float(0.0, None)?,
-            // An empty value is falsy in oslo, which then compresses nothing.
-            "kombu_compression" => {
-                self.kombu_compression = (!value.is_empty()).then(|| value.to_owned());
-            }
-            "kombu_missing_consumer_retry_timeout" | DEPRECATED_MISSING_CONSUMER_TIMEOUT => {
-                self.kombu_missing_consumer_retry_timeout = parsed.int(None)?;
-            }
-            "kombu_failover_strategy" => {
-                self.kombu_failover_strategy = parsed.choice(&FailoverStrategy::ALL)?;
-            }
-            "rabbit_login_method" => self.rabbit_login_method = parsed.choice(&LoginMethod::ALL)?,
-            "rabbit_retry_interval" => self.rabbit_retry_interval = parsed.int(Some(1))?,
-            "rabbit_retry_backoff" => self.rabbit_retry_backoff = parsed.int(Some(0))?,
-            "rabbit_interval_max" => self.rabbit_interval_max = parsed.int(Some(1))?,
-            "rabbit_ha_queues" => self.rabbit_ha_queues = parsed.bool()?,
-            "rabbit_quorum_queue" => self.rabbit_quorum_queue = parsed.bool()?,
-            "rabbit_transient_quorum_queue" => {
-                self.rabbit_transient_quorum_queue = parsed.bool()?;
-            }
-            "rabbit_quorum_delivery_limit" => {
-                self.rabbit_quorum_delivery_limit = parsed.int(None)?
-            }
-            "rabbit_quorum_max_memory_length" => {
-                self.rabbit_quorum_max_memory_length = parsed.int(None)?;
-            }
-            "rabbit_quorum_max_memory_bytes" => {
-                self.rabbit_quorum_max_memory_bytes = parsed.int(None)?;
-            }
-            "rabbit_transient_queues_ttl" => {
-                self.rabbit_transient_queues_ttl = parsed.int(Some(0))?
-            }
-            "rabbit_qos_prefetch_count" => self.rabbit_qos_prefetch_count = parsed.int(None)?,
-            "heartbeat_timeout_threshold" => self.heartbeat_timeout_threshold = parsed.int(None)?,
-            "heartbeat_rate" => self.heartbeat_rate = parsed.int(None)?,
-            "direct_mandatory_flag" => self.direct_mandatory_flag = parsed.bool()?,
-            "enable_cancel_on_failover" => self.enable_cancel_on_failover = parsed.bool()?,
-            "use_queue_manager" => self.use_queue_manager = parsed.bool()?,
-            "hostname" => self.hostname = Some(value.to_owned()),
-            "processname" => self.processname = Some(value.to_owned()),
-            "rabbit_stream_fanout" => self.rabbit_stream_fanout = parsed.bool()?,
-            "amqp_durable_queues" => self.amqp_durable_queues = parsed.bool()?,
-            "amqp_auto_delete" => self.amqp_auto_delete = parsed.bool()?,
-            _ => {
-                return Err(OptionError::UnknownOption {
-                    key: key.to_owned(),
-                    suggestion: closest_option_name(key),
-                });
-            }
+        let name = DEPRECATED_NAMES
+            .iter()
+            .find(|&&(deprecated, _)| deprecated == key)
+            .map_or(key, |&(_, current)| current);
+        if self.set_named(name, &Value { key, text: value })? {
+            Ok(())
+        } else {
+            Err(OptionError::UnknownOption {
+                key: key.to_owned(),
+                suggestion: closest_option_name(key),
+            })
         }
-        Ok(())
     }
 
     /// Rejects combinations that oslo 18.3.1 refuses with a `RuntimeError` once connected or
@@ -542,6 +454,16 @@ impl Value<'_> {
         }
     }
 
+    /// oslo.config `types.String`: the text as it is.
+    fn string(&self) -> Result<String, OptionError> {
+        Ok(self.text.to_owned())
+    }
+
+    /// A string where an empty value means none.
+    fn non_empty_string(&self) -> Result<Option<String>, OptionError> {
+        Ok((!self.text.is_empty()).then(|| self.text.to_owned()))
+    }
+
     /// oslo.config `types.Boolean`: case-insensitive, no surrounding whitespace allowed.
     fn bool(&self) -> Result<bool, OptionError> {
         match self.text.to_ascii_lowercase().as_str() {
@@ -656,26 +578,10 @@ pub(crate) fn closest_name<'a>(
         .iter()
         // Likewise per candidate: skip names whose length alone rules them out.
         .filter(|name| name.chars().count().abs_diff(length) <= max_distance)
-        .map(|&name| (edit_distance(&key, name), name))
+        .map(|&name| (strsim::levenshtein(&key, name), name))
         .filter(|&(distance, _)| distance <= max_distance)
         .min_by_key(|&(distance, _)| distance)
         .map(|(_, name)| name)
-}
-
-/// Levenshtein distance over chars.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -1157,13 +1063,18 @@ mod tests {
     }
 
     #[test]
-    fn edit_distance_basics() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    fn typos_get_the_nearest_name() {
         assert_eq!(
             closest_option_name("rabit_ha_queues"),
             Some("rabbit_ha_queues")
         );
         assert_eq!(closest_option_name("zzzzzzzz"), None);
+        // Case-insensitive, and at most max(len / 3, 2) edits away.
+        assert_eq!(closest_option_name("SSL_CA_FILE"), Some("ssl_ca_file"));
+        assert_eq!(closest_name("abcdef", &["abcxyz"], 2), None);
+        assert_eq!(
+            closest_name("abcdex", &["zzzzzz", "abcdef"], 2),
+            Some("abcdef")
+        );
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! These are not semantic versions: `"1.3"` is a complete version, and `"1.3"` and `"1.3.0"` mean
 //! the same thing. Compatibility follows oslo's `_utils.version_is_compatible` exactly.
+//!
+//! A crate of its own so that oslo-rpc's runtime and its `#[rpc_endpoint]` and
+//! `#[derive(VersionedObject)]` macros parse versions with the same code and the same
+//! messages (a proc-macro crate cannot link the runtime). The `serde` feature reads and
+//! writes a version as its string.
 
 use std::cmp::Ordering;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::str::FromStr;
-
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An oslo RPC version such as `1.3` or `1.3.1`.
 ///
@@ -173,15 +176,17 @@ impl TryFrom<&str> for RpcVersion {
     }
 }
 
-impl Serialize for RpcVersion {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+#[cfg(feature = "serde")]
+impl serde::Serialize for RpcVersion {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
 }
 
-impl<'de> Deserialize<'de> for RpcVersion {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for RpcVersion {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(deserializer)?;
         Self::parse(&text).map_err(serde::de::Error::custom)
     }
 }
@@ -224,7 +229,7 @@ impl fmt::Display for Part {
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 enum VersionProblem {
-    #[error("expected MAJOR.MINOR or MAJOR.MINOR.REVISION")]
+    #[error("expected MAJOR.MINOR or MAJOR.MINOR.REVISION, e.g. \"1.3\"")]
     PartCount,
     #[error("the {0} part is empty")]
     Empty(Part),
@@ -346,9 +351,15 @@ mod tests {
     }
 
     #[test]
-    fn from_str_try_from_and_serde() {
+    fn from_str_and_try_from() {
         assert_eq!("1.3".parse::<RpcVersion>().ok(), Some(v("1.3")));
         assert_eq!(RpcVersion::try_from("1.3.1").ok(), Some(v("1.3.1")));
+    }
+
+    /// Runs with the `serde` feature (the runtime turns it on in the workspace).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_reads_and_writes_the_string() {
         let json = serde_json::to_string(&v("1.3.0")).unwrap_or_default();
         assert_eq!(json, r#""1.3.0""#);
         let back: RpcVersion = serde_json::from_str(r#""2.1""#).unwrap_or(RpcVersion::new(0, 0));
@@ -367,9 +378,18 @@ mod tests {
     #[test]
     fn malformed_versions_are_clear_errors() {
         let table = [
-            ("1", "expected MAJOR.MINOR or MAJOR.MINOR.REVISION"),
-            ("", "expected MAJOR.MINOR or MAJOR.MINOR.REVISION"),
-            ("1.2.3.4", "expected MAJOR.MINOR or MAJOR.MINOR.REVISION"),
+            (
+                "1",
+                r#"expected MAJOR.MINOR or MAJOR.MINOR.REVISION, e.g. "1.3""#,
+            ),
+            (
+                "",
+                r#"expected MAJOR.MINOR or MAJOR.MINOR.REVISION, e.g. "1.3""#,
+            ),
+            (
+                "1.2.3.4",
+                r#"expected MAJOR.MINOR or MAJOR.MINOR.REVISION, e.g. "1.3""#,
+            ),
             ("1.", "the minor part is empty"),
             (".1", "the major part is empty"),
             ("1.2.", "the revision part is empty"),
