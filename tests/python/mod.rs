@@ -213,11 +213,6 @@ impl PyServer {
     pub async fn kill(mut self) {
         let _ = self.child.kill().await;
     }
-
-    /// The process id (oslo names its connections `server.py:<pid>:<uuid>`).
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
-    }
 }
 
 /// The outcome of one Python client run, as `client.py` prints it.
