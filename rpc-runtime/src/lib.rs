@@ -18,6 +18,7 @@ pub mod server;
 pub mod tap;
 pub mod target;
 mod tasks;
+pub mod telemetry;
 pub mod transport;
 pub mod url;
 pub mod version;

@@ -10,12 +10,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 use tokio::time::{Instant, timeout_at};
+use tracing::{Instrument, Span};
 
 use crate::clock;
 use crate::context::Context;
 use crate::error::RpcError;
 use crate::objects::VersionManifest;
 use crate::target::Target;
+use crate::telemetry;
 use crate::transport::Unconfirmed;
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, Transport, topology};
 use crate::version::RpcVersion;
@@ -216,6 +218,8 @@ impl RpcClient {
     }
 
     /// Calls and returns the result as raw JSON text (Python's dialect).
+    ///
+    /// The call runs in an `rpc.call` span (see [`crate::telemetry`]).
     pub async fn call_raw<A: Serialize + ?Sized>(
         &self,
         ctx: &Context,
@@ -223,8 +227,34 @@ impl RpcClient {
         version: Option<RpcVersion>,
         args: &A,
     ) -> Result<RawJson, RpcError> {
-        let topic = self.target.validate_for_call()?;
         let version = version.or(self.target.version);
+        let version_text = version.map(|v| v.to_string());
+        let span = telemetry::call_span(&telemetry::Publish {
+            system: self.transport.messaging_system(),
+            target: &self.target,
+            exchange: self.exchange_name(),
+            method,
+            version: version_text.as_deref(),
+            ctx,
+        });
+        let outcome = self
+            .call_in_span(ctx, method, version, version_text.as_deref(), args, &span)
+            .instrument(span.clone())
+            .await;
+        telemetry::record_outcome(&span, &outcome);
+        outcome
+    }
+
+    async fn call_in_span<A: Serialize + ?Sized>(
+        &self,
+        ctx: &Context,
+        method: &str,
+        version: Option<RpcVersion>,
+        version_text: Option<&str>,
+        args: &A,
+        span: &Span,
+    ) -> Result<RawJson, RpcError> {
+        let topic = self.target.validate_for_call()?;
         self.check_version_cap(method, version.as_ref())?;
         let timeout = self.effective_timeout();
         let deadline = clock::deadline_in(timeout);
@@ -236,13 +266,13 @@ impl RpcClient {
             Err(_) => return Err(expired("(none yet)", WaitExpired::Overall)),
         };
         let mut pending = waiter.register(wire::new_id())?;
+        span.record("messaging.message.id", pending.msg_id());
         let unique_id = wire::new_id();
-        let version_text = version.map(|v| v.to_string());
         let monitor = self.options.call_monitor_timeout.map(seconds_number);
         let header = RequestHeader {
             method,
             namespace: self.target.namespace.as_deref(),
-            version: version_text.as_deref(),
+            version: version_text,
             call: Some(CallHeader {
                 msg_id: pending.msg_id(),
                 reply_q: waiter.queue(),
@@ -253,6 +283,10 @@ impl RpcClient {
         };
         let body = wire::encode_request(&header, args)?;
         let routing_key = topology::routing_key(topic, self.target.server.as_deref());
+        span.record(
+            "messaging.rabbitmq.destination.routing_key",
+            routing_key.as_str(),
+        );
         let destination = Destination::Topic {
             exchange: self.exchange_name(),
             routing_key: &routing_key,
@@ -322,6 +356,8 @@ impl RpcClient {
 
     /// Casts with typed arguments; returns once the broker has the message. The timeout
     /// bounds the publish.
+    ///
+    /// The cast runs in an `rpc.cast` span (see [`crate::telemetry`]).
     pub async fn cast_typed<A: Serialize + ?Sized>(
         &self,
         ctx: &Context,
@@ -329,16 +365,42 @@ impl RpcClient {
         version: Option<RpcVersion>,
         args: &A,
     ) -> Result<(), RpcError> {
-        let topic = self.target.validate_for_cast()?;
         let version = version.or(self.target.version);
+        let version_text = version.map(|v| v.to_string());
+        let span = telemetry::cast_span(&telemetry::Publish {
+            system: self.transport.messaging_system(),
+            target: &self.target,
+            exchange: self.exchange_name(),
+            method,
+            version: version_text.as_deref(),
+            ctx,
+        });
+        let outcome = self
+            .cast_in_span(ctx, method, version, version_text.as_deref(), args, &span)
+            .instrument(span.clone())
+            .await;
+        telemetry::record_outcome(&span, &outcome);
+        outcome
+    }
+
+    async fn cast_in_span<A: Serialize + ?Sized>(
+        &self,
+        ctx: &Context,
+        method: &str,
+        version: Option<RpcVersion>,
+        version_text: Option<&str>,
+        args: &A,
+        span: &Span,
+    ) -> Result<(), RpcError> {
+        let topic = self.target.validate_for_cast()?;
         self.check_version_cap(method, version.as_ref())?;
         let timeout = self.effective_timeout();
         let unique_id = wire::new_id();
-        let version_text = version.map(|v| v.to_string());
+        span.record("messaging.message.id", unique_id.as_str());
         let header = RequestHeader {
             method,
             namespace: self.target.namespace.as_deref(),
-            version: version_text.as_deref(),
+            version: version_text,
             call: None,
             unique_id: &unique_id,
             context: ctx,
@@ -348,11 +410,17 @@ impl RpcClient {
         let routing_key;
         let destination = if self.target.fanout {
             fanout_exchange = topology::fanout_exchange(topic);
+            span.record("messaging.destination.name", fanout_exchange.as_str());
             Destination::Fanout {
                 exchange: &fanout_exchange,
             }
         } else {
             routing_key = topology::routing_key(topic, self.target.server.as_deref());
+            span.record("messaging.destination.name", self.exchange_name());
+            span.record(
+                "messaging.rabbitmq.destination.routing_key",
+                routing_key.as_str(),
+            );
             Destination::Topic {
                 exchange: self.exchange_name(),
                 routing_key: &routing_key,

@@ -354,6 +354,11 @@ impl Transport {
         &self.inner.config
     }
 
+    /// `messaging.system` in spans (see [`crate::telemetry`]).
+    pub(crate) fn messaging_system(&self) -> &'static str {
+        crate::telemetry::messaging_system(&self.inner.url)
+    }
+
     /// The driver, for clients and servers of this crate.
     pub(crate) fn driver(&self) -> &dyn Driver {
         self.inner.driver.as_ref()

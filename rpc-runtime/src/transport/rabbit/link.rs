@@ -324,6 +324,8 @@ impl Supervisor {
     async fn run(mut self) {
         let mut hosts = HostOrder::new(self.config.hosts.len(), self.config.failover);
         let mut generation = 0u64;
+        // The host of the last session, to tell a failover from a reconnection.
+        let mut previous_host: Option<String> = None;
         let mut failures = 0u32;
         let mut cycle = 0u32;
         // Reconnections are probed first (see `probe.rs`).
@@ -349,8 +351,11 @@ impl Supervisor {
                         failures = failures.saturating_add(1);
                         all_refused &= failure.refused;
                         tracing::warn!(
+                            messaging.system = "rabbitmq",
                             role = self.role.name(),
-                            host = %host_port(uri),
+                            server.address = %uri.authority.host,
+                            server.port = uri.authority.port,
+                            attempt = failures,
                             error = %failure.message,
                             "AMQP server is unreachable"
                         );
@@ -362,6 +367,7 @@ impl Supervisor {
                 }
             }
             let Some((connection, name, host)) = connected else {
+                // (A whole cycle failed; the attempts were logged one by one.)
                 // A refused TCP connect costs the broker nothing, so a broker that is down
                 // (nothing listening) is retried at the first interval without growing the
                 // backoff; attempts the broker had to handle back off 1, 3, 5, ... 30 s.
@@ -388,13 +394,31 @@ impl Supervisor {
                 exchanges: Mutex::default(),
                 default_queues: Mutex::default(),
             });
-            tracing::info!(
-                role = self.role.name(),
-                host = %session.host,
-                connection = %session.name,
-                generation,
-                "connected to AMQP server"
-            );
+            let failover = previous_host.as_ref().is_some_and(|h| *h != session.host);
+            let uri = &self.config.hosts[hosts.next];
+            if generation == 1 {
+                tracing::info!(
+                    messaging.system = "rabbitmq",
+                    role = self.role.name(),
+                    server.address = %uri.authority.host,
+                    server.port = uri.authority.port,
+                    connection = %session.name,
+                    generation,
+                    "connected to AMQP server"
+                );
+            } else {
+                tracing::info!(
+                    messaging.system = "rabbitmq",
+                    role = self.role.name(),
+                    server.address = %uri.authority.host,
+                    server.port = uri.authority.port,
+                    connection = %session.name,
+                    generation,
+                    failover,
+                    "reconnected to AMQP server"
+                );
+            }
+            previous_host = Some(session.host.clone());
             let _ = self.state.send(LinkState::Up(session.clone()));
             let lost = self.watch_session(&session).await;
             match lost {
@@ -404,6 +428,7 @@ impl Supervisor {
                 }
                 Some(reason) => {
                     tracing::warn!(
+                        messaging.system = "rabbitmq",
                         role = self.role.name(),
                         host = %session.host,
                         error = %reason,
@@ -509,11 +534,14 @@ impl Supervisor {
                 event = next(&mut events) => match event {
                     Some(Event::Error(error)) => return Some(error.to_string()),
                     Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
-                        role = self.role.name(), %reason,
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host, %reason,
                         "the broker blocked the connection; publishes stall until it unblocks"
                     ),
                     Some(Event::ConnectionUnblocked) => tracing::info!(
-                        role = self.role.name(), "the broker unblocked the connection"
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host,
+                        "the broker unblocked the connection"
                     ),
                     Some(_) => {}
                     None => return Some("connection events ended".to_owned()),
