@@ -7,6 +7,7 @@ fn oslo_rpc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
         .args(args)
         .env_remove("OSLO_RPC_URL")
+        .env_remove("RUST_LOG")
         .output()
         .expect("run oslo-rpc")
 }
@@ -135,6 +136,51 @@ fn a_call_nobody_answers_times_out_with_exit_3() {
     ]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(stderr(&output).contains("timed out after 0.2s"));
+}
+
+#[test]
+fn verbose_flags_log_calls_with_their_request_id_on_stderr() {
+    let args = |verbose: &'static str| {
+        [
+            verbose,
+            "call",
+            "--topic",
+            "t",
+            "--url",
+            "memory://",
+            "--timeout",
+            "0.2",
+            "--context",
+            r#"{"request_id": "req-cli-verbose"}"#,
+            "m",
+        ]
+    };
+    // Quiet by default: the one line of the error.
+    let quiet = oslo_rpc(&args("--json")[1..]);
+    assert_eq!(
+        stderr(&quiet).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&quiet)
+    );
+    // -vv: the call's span with its method and request_id, and how it finished.
+    let output = oslo_rpc(&args("-vv"));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let text = stderr(&output);
+    let finished = text
+        .lines()
+        .find(|line| line.contains("rpc.call{") && line.contains("finished"))
+        .unwrap_or_else(|| panic!("no call logged:\n{text}"));
+    assert!(finished.contains(" DEBUG "), "{finished}");
+    assert!(
+        finished.contains(r#"request_id="req-cli-verbose""#),
+        "{finished}"
+    );
+    assert!(finished.contains(r#"rpc.method="m""#), "{finished}");
+    assert!(finished.contains(r#"oslo.outcome="timeout""#), "{finished}");
+    // -v is info: no debug lines.
+    let output = oslo_rpc(&args("-v"));
+    assert!(!stderr(&output).contains(" DEBUG "), "{}", stderr(&output));
 }
 
 #[test]

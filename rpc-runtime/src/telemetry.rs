@@ -31,8 +31,10 @@
 //! | `oslo.outcome` | `ok`, `error` (the method failed; `error.type` has the exception class) or, on the client, `timeout` / `transport` / ... |
 //! | `duration_ms` | on the server, how long the method ran |
 //!
-//! With `RUST_LOG=oslo_rpc=debug` (or `rpc_runtime=debug`), a server logs one DEBUG event per
-//! request when it is handled, inside its span: method, request id, outcome and duration.
+//! At DEBUG level (`RUST_LOG=debug`, or `RUST_LOG=rpc_runtime=debug` for the runtime's lines
+//! only), a server logs `request handled` for every request, inside its span (method,
+//! request id, outcome and duration), and a client logs `finished` for every call and cast
+//! (with the error, if any).
 //!
 //! # Connection events
 //!
@@ -120,12 +122,17 @@ pub(crate) fn cast_span(publish: &Publish<'_>) -> Span {
     )
 }
 
-/// Records how a call or cast ended on its span.
+/// Records how a call or cast ended on its span, and logs it at DEBUG in the span.
 pub(crate) fn record_outcome<T>(span: &Span, outcome: &Result<T, RpcError>) {
     if span.is_disabled() {
         return;
     }
-    span.record("oslo.outcome", outcome_name(outcome));
+    let name = outcome_name(outcome);
+    span.record("oslo.outcome", name);
+    match outcome {
+        Ok(_) => tracing::debug!(parent: span, oslo.outcome = name, "finished"),
+        Err(error) => tracing::debug!(parent: span, oslo.outcome = name, %error, "finished"),
+    }
 }
 
 fn outcome_name<T>(outcome: &Result<T, RpcError>) -> &'static str {
