@@ -116,6 +116,13 @@ impl RpcError {
     }
 
     /// True for errors a caller may retry later (timeouts and transport failures).
+    ///
+    /// ```
+    /// use rpc_runtime::RpcError;
+    ///
+    /// assert!(RpcError::transport("connection reset").is_transient());
+    /// assert!(!RpcError::InvalidTarget("a call needs a topic".into()).is_transient());
+    /// ```
     pub fn is_transient(&self) -> bool {
         matches!(self, RpcError::Timeout { .. } | RpcError::Transport(_))
     }
@@ -215,6 +222,12 @@ impl RemoteError {
     }
 
     /// `module.Class`, the way Python names the exception type.
+    ///
+    /// ```
+    /// let error = rpc_runtime::RemoteError::new("ValueError", "builtins", "bad size");
+    /// assert_eq!(error.qualified_class(), "builtins.ValueError");
+    /// assert_eq!(error.to_string(), "builtins.ValueError: bad size");
+    /// ```
     pub fn qualified_class(&self) -> String {
         format!("{}.{}", self.module, self.class)
     }

@@ -49,6 +49,32 @@ pub struct CallOptions {
 /// A client for one target. Cheap to clone; the builder methods return adjusted copies,
 /// like oslo's `client.prepare(server=..., timeout=...)`:
 /// `client.prepare().server("host-1").timeout(Duration::from_secs(10))`.
+///
+/// Every call and cast runs in a `tracing` span (see [`crate::telemetry`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::{RpcClient, RpcVersion, Target, Transport};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), rpc_runtime::RpcError> {
+/// let transport = Transport::connect("memory://doc-client").await?;
+/// let client = RpcClient::new(transport, Target::topic("compute"));
+/// let pinned = client
+///     .prepare()
+///     .server("host-1")
+///     .timeout(Duration::from_secs(10))
+///     .version_cap(RpcVersion::new(5, 3));
+/// assert_eq!(pinned.target().server.as_deref(), Some("host-1"));
+/// assert_eq!(pinned.options().timeout, Some(Duration::from_secs(10)));
+/// assert!(pinned.can_send_version(Some(&RpcVersion::new(5, 1))));
+/// assert!(!pinned.can_send_version(Some(&RpcVersion::new(5, 4))));
+/// assert!(!pinned.can_send_version(Some(&RpcVersion::new(4, 11)))); // another major
+/// // The original is unchanged.
+/// assert_eq!(client.target().server, None);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RpcClient {
     transport: Transport,

@@ -77,6 +77,20 @@ impl RpcServerBuilder {
     }
 
     /// Checks the target (it needs a topic and a server name) and builds the server.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use rpc_runtime::{RpcServer, Target, Transport};
+    ///
+    /// let transport = Transport::connect("memory://doc-build").await.unwrap();
+    /// let error = RpcServer::builder(transport, Target::topic("no-server-name"))
+    ///     .build()
+    ///     .err()
+    ///     .expect("a server needs a server name");
+    /// assert!(error.to_string().contains("server"), "{error}");
+    /// # }
+    /// ```
     pub fn build(self) -> Result<RpcServer, RpcError> {
         self.target.validate_for_server()?;
         Ok(RpcServer {
@@ -89,6 +103,32 @@ impl RpcServerBuilder {
 }
 
 /// An RPC server: a target, its endpoints and how to run them.
+///
+/// Every request it runs is in an `rpc.dispatch` span (see [`crate::telemetry`]).
+///
+/// ```
+/// use rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), RpcError> {
+/// let transport = Transport::connect("memory://doc-server").await?;
+/// let echo = DynamicEndpoint::builder()
+///     .method("echo", |_ctx, args| async move { Ok::<_, RpcError>(args["x"].clone()) })
+///     .build();
+/// let handle = RpcServer::builder(transport.clone(), Target::server("echo", "host-1"))
+///     .endpoint(echo)
+///     .build()?
+///     .start()
+///     .await?;
+/// assert_eq!(handle.target().server.as_deref(), Some("host-1"));
+///
+/// let client = RpcClient::new(transport, Target::topic("echo"));
+/// assert_eq!(client.call(&Context::new(), "echo", json!({"x": 1})).await?, json!(1));
+/// handle.stop().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct RpcServer {
     transport: Transport,
     target: Target,

@@ -32,8 +32,9 @@ pub(crate) fn take(capacity: usize) -> Vec<u8> {
     Vec::with_capacity(capacity)
 }
 
-/// Hands a buffer back for [`take`] once its bytes are no longer needed (a body after it
-/// was sent, a delivery after it was decoded). Anything else is simply dropped.
+/// Hands a buffer back to the pool the encoders take from once its bytes are no longer
+/// needed (a body after it was sent, a delivery after it was decoded). Anything else is
+/// simply dropped.
 pub fn recycle(buffer: Vec<u8>) {
     if (KEPT_MIN..=KEPT_MAX).contains(&buffer.capacity()) {
         if let Ok(mut kept) = KEPT.lock() {
