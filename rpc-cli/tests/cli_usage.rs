@@ -1,5 +1,7 @@
 //! The `oslo-rpc` binary's handling of bad input: one clear line on stderr and exit code 2
-//! (3 for a timeout), before anything is sent. Runs the real binary; no broker needed.
+//! (3 for a timeout, 4 for a broker that cannot be reached or refuses the login), before
+//! anything is sent. Runs the real binary; no broker needed, except a refused login against
+//! the machine's broker (which declares nothing).
 
 use std::process::{Command, Output};
 
@@ -181,6 +183,60 @@ fn verbose_flags_log_calls_with_their_request_id_on_stderr() {
     // -v is info: no debug lines.
     let output = oslo_rpc(&args("-v"));
     assert!(!stderr(&output).contains(" DEBUG "), "{}", stderr(&output));
+}
+
+#[test]
+fn a_broker_never_reached_exits_4_naming_the_host_and_the_error() {
+    // Nothing listens on port 1: not "timed out waiting for a reply" (exit 3).
+    let output = oslo_rpc(&[
+        "call",
+        "--url",
+        "rabbit://guest:guest@127.0.0.1:1/",
+        "--topic",
+        "t",
+        "--timeout",
+        "1",
+        "ping",
+    ]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("could not reach the broker"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:1") && text.contains("refused"),
+        "{text}"
+    );
+    assert!(!text.contains("waiting for a reply"), "{text}");
+}
+
+#[test]
+fn a_refused_login_exits_4_at_once() {
+    let broker = std::env::var("RABBIT_URL")
+        .ok()
+        .and_then(|url| oslo_rpc::TransportUrl::parse(&url).ok())
+        .and_then(|url| {
+            url.hosts()
+                .first()
+                .map(|h| (h.hostname.clone(), h.port_or_default()))
+        })
+        .unwrap_or_else(|| ("127.0.0.1".to_owned(), 5672));
+    let url = format!("rabbit://guest:wrong-password@{}:{}/", broker.0, broker.1);
+    let started = std::time::Instant::now();
+    let output = oslo_rpc(&[
+        "call",
+        "--url",
+        &url,
+        "--topic",
+        "t",
+        "--timeout",
+        "30",
+        "ping",
+    ]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("refused the login"), "{text}");
+    assert!(!text.contains("wrong-password"), "{text}");
+    // Generous under load; a retried login would take the whole 30 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
 #[test]

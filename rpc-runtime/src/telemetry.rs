@@ -28,7 +28,7 @@
 //! | `oslo.topic`, `oslo.server` | the target's topic and server (on the server: its own name) |
 //! | `oslo.namespace`, `oslo.version` | the target's namespace and the message version, when set |
 //! | `request_id` | the context's `request_id`, as oslo.context logs it: follow a call from a Python service's log into a Rust one's |
-//! | `oslo.outcome` | `ok`, `error` (the method failed; `error.type` has the exception class) or, on the client, `timeout` / `transport` / ... |
+//! | `oslo.outcome` | `ok`, `error` (the method failed; `error.type` has the exception class) or, on the client, `timeout`, `unreachable` (the broker was never reached), `access_refused`, `transport`, `invalid` |
 //! | `duration_ms` | on the server, how long the method ran |
 //!
 //! At DEBUG level (`RUST_LOG=debug`, or `RUST_LOG=rpc_runtime=debug` for the runtime's lines
@@ -53,7 +53,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use crate::context::Context;
-use crate::error::RpcError;
+use crate::error::{RpcError, TransportErrorKind};
 use crate::target::Target;
 use crate::wire::Request;
 
@@ -141,7 +141,11 @@ fn outcome_name<T>(outcome: &Result<T, RpcError>) -> &'static str {
         Err(RpcError::Timeout { .. }) => "timeout",
         Err(RpcError::Remote(_)) => "error",
         Err(RpcError::NoSuchMethod { .. } | RpcError::UnsupportedVersion { .. }) => "error",
-        Err(RpcError::Transport(_)) => "transport",
+        Err(RpcError::Transport(error)) => match error.kind() {
+            TransportErrorKind::Unreachable => "unreachable",
+            TransportErrorKind::AccessRefused => "access_refused",
+            _ => "transport",
+        },
         Err(_) => "invalid",
     }
 }

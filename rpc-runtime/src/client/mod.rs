@@ -14,7 +14,7 @@ use tracing::{Instrument, Span};
 
 use crate::clock;
 use crate::context::Context;
-use crate::error::RpcError;
+use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::objects::VersionManifest;
 use crate::target::Target;
 use crate::telemetry;
@@ -289,7 +289,7 @@ impl RpcClient {
 
         let waiter = match timeout_at(deadline, self.transport.reply_waiter()).await {
             Ok(waiter) => waiter?,
-            Err(_) => return Err(expired("(none yet)", WaitExpired::Overall)),
+            Err(_) => return Err(expired("(none yet)", WaitExpired::Unsent)),
         };
         let mut pending = waiter.register(wire::new_id())?;
         span.record("messaging.message.id", pending.msg_id());
@@ -350,7 +350,7 @@ impl RpcClient {
             match timeout_at(deadline, driver.send_call(destination, body, options)).await {
                 Ok(Ok(sent)) => sent,
                 Ok(Err(error)) => return Ok(Err(error)),
-                Err(_) => return Err(WaitExpired::Overall),
+                Err(_) => return Err(WaitExpired::Unsent),
             };
         let wait = pending.wait(deadline, self.options.call_monitor_timeout);
         tokio::pin!(wait);
@@ -462,7 +462,7 @@ impl RpcClient {
         wire::recycle(body);
         match sent {
             Ok(sent) => sent,
-            Err(_) => Err(self.timeout_error(method, &unique_id, timeout, WaitExpired::Overall)),
+            Err(_) => Err(self.timeout_error(method, &unique_id, timeout, WaitExpired::Unsent)),
         }
     }
 
@@ -498,6 +498,12 @@ impl RpcClient {
         })
     }
 
+    /// The error of a call or cast whose time ran out. When it ran out before the message
+    /// was handed to the broker and the transport has no connection, the broker was never
+    /// reached for it: a transport error of kind [`Unreachable`] naming the host and the
+    /// last connection error, not a timeout (no server ever saw the message).
+    ///
+    /// [`Unreachable`]: crate::error::TransportErrorKind::Unreachable
     fn timeout_error(
         &self,
         method: &str,
@@ -505,8 +511,20 @@ impl RpcClient {
         timeout: Duration,
         which: WaitExpired,
     ) -> RpcError {
+        let unreachable = self.transport.driver().connection_problem();
+        if let (WaitExpired::Unsent, Some(problem)) = (which, &unreachable) {
+            return RpcError::Transport(TransportError::with_kind(
+                TransportErrorKind::Unreachable,
+                format!(
+                    "could not reach the broker within {}s to send {method} to {} (the \
+                     message was not sent): {problem}",
+                    timeout.as_secs_f64(),
+                    self.target
+                ),
+            ));
+        }
         let seconds = match which {
-            WaitExpired::Overall => timeout,
+            WaitExpired::Overall | WaitExpired::Unsent => timeout,
             WaitExpired::CallMonitor => self.options.call_monitor_timeout.unwrap_or(timeout),
         };
         RpcError::Timeout {
@@ -515,7 +533,7 @@ impl RpcClient {
             seconds: seconds.as_secs_f64(),
             msg_id: msg_id.to_owned(),
             call_monitor: which == WaitExpired::CallMonitor,
-            unreachable: self.transport.driver().connection_problem(),
+            unreachable,
         }
     }
 }
