@@ -27,6 +27,7 @@
 //! | `rpc.method` | the RPC method |
 //! | `oslo.topic`, `oslo.server` | the target's topic and server (on the server: its own name) |
 //! | `oslo.namespace`, `oslo.version` | the target's namespace and the message version, when set |
+//! | `oslo.fanout` | on a cast, whether it goes to every server of the topic |
 //! | `request_id` | the context's `request_id`, as oslo.context logs it: follow a call from a Python service's log into a Rust one's |
 //! | `oslo.outcome` | `ok`, `error` (the method failed; `error.type` has the exception class) or, on the client, `timeout`, `unreachable` (the broker was never reached), `access_refused`, `transport`, `invalid` |
 //! | `duration_ms` | on the server, how long the method ran |
