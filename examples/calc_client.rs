@@ -9,6 +9,7 @@
 #[path = "calc/bus.rs"]
 mod bus;
 mod calc;
+mod logging;
 
 use std::time::Duration;
 
@@ -49,6 +50,7 @@ enum Call {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    logging::init("warn");
     let transport = args.bus.transport()?.connect().await?;
     let mut target = Target::topic(&args.bus.topic);
     target.server = args.server.clone();

@@ -5,11 +5,17 @@
 //! ```sh
 //! cargo run --example calc_server -- --topic calc --server host-1
 //! cargo run --example calc_server -- --config-file /etc/nova/nova.conf --topic calc
+//! RUST_LOG=debug cargo run --example calc_server   # every request, with its request_id
 //! ```
+//!
+//! It logs on stderr: connection events (connected, unreachable, reconnected, blocked) at
+//! info by default; `RUST_LOG` sets the filter (`RUST_LOG=rpc_runtime=debug` for the
+//! runtime's lines only).
 
 #[path = "calc/bus.rs"]
 mod bus;
 mod calc;
+mod logging;
 
 use std::io::Write;
 
@@ -42,6 +48,7 @@ fn host_name() -> String {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
+    logging::init("info");
     let mut builder = args.bus.transport()?;
     if let Some(exchange) = &args.exchange {
         builder = builder.control_exchange(exchange);

@@ -7,6 +7,7 @@
 //! Run it with `cargo run --example quickstart`.
 
 mod calc;
+mod logging;
 
 use std::time::Duration;
 
@@ -34,6 +35,7 @@ fn outcome(what: &str, result: impl std::fmt::Display) {
 
 #[tokio::main]
 async fn main() -> Result<(), RpcError> {
+    logging::init("info");
     let transport = Transport::connect("memory://").await?;
 
     // The server side: the `Calc` implementation (namespace "calc", 1.3) and `Ping` (null

@@ -13,6 +13,7 @@
 
 #[path = "compute/mod.rs"]
 mod compute;
+mod logging;
 
 use compute::{ComputeApiClient, ComputeApiEndpoint, FakeCompute, Flavor, Instance};
 use oslo_rpc::objects::{Field, VersionManifest};
@@ -20,6 +21,7 @@ use oslo_rpc::prelude::*;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    logging::init("warn");
     let transport = Transport::connect("memory://versioned-objects").await?;
     let server = RpcServer::builder(transport.clone(), Target::server("compute", "host-1"))
         .endpoint(ComputeApiEndpoint::new(FakeCompute::default()))

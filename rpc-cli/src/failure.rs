@@ -15,7 +15,8 @@ pub(crate) mod code {
     pub(crate) const USAGE: u8 = 2;
     /// No reply within the timeout (or the call-monitor timeout).
     pub(crate) const TIMEOUT: u8 = 3;
-    /// The broker could not be reached or failed.
+    /// The broker could not be reached (also when a call's time ran out before any
+    /// connection was made), refused the login or virtual host, or failed.
     pub(crate) const TRANSPORT: u8 = 4;
 }
 

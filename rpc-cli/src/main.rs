@@ -22,6 +22,8 @@ pub(crate) const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
 const URL_VARIABLE: &str = "OSLO_RPC_URL";
 
 const AFTER_HELP: &str = "\
+Logging: -v connection events, -vv every call with its request_id (or RUST_LOG).
+
 Exit codes: 0 success; 1 the server raised (printed as `module.Class: message`);
 2 bad URL, target, version, argument or option, or a version cap refusal; 3 timeout;
 4 the broker could not be reached.
@@ -48,6 +50,11 @@ struct Cli {
     /// Print errors as one JSON object on stderr instead of a line of text.
     #[arg(long, global = true)]
     json: bool,
+    /// Log on stderr: -v connection events and warnings (info), -vv every call with its
+    /// request_id (debug), -vvv everything (trace). Without it, RUST_LOG is the filter
+    /// (e.g. RUST_LOG=rpc_runtime=debug), else only errors are logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -245,6 +252,7 @@ fn main() -> ExitCode {
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     let subcommand = matches.subcommand().map(|(_, matches)| matches);
     let json = cli.json;
+    init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -283,6 +291,21 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(json),
     }
+}
+
+/// Installs tracing's `fmt` subscriber on stderr (stdout carries results): `-v` info, `-vv`
+/// debug, `-vvv` trace; without `-v`, `RUST_LOG`, else errors only.
+fn init_logging(verbose: u8) {
+    let directives = match verbose {
+        0 => std::env::var("RUST_LOG").unwrap_or_else(|_| "error".to_owned()),
+        1 => "info".to_owned(),
+        2 => "debug".to_owned(),
+        _ => "trace".to_owned(),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::builder().parse_lossy(directives))
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 async fn call(request: Request, sources: &[ConfigSource], json: bool) -> Result<(), Failure> {

@@ -1,5 +1,7 @@
 //! The `oslo-rpc` binary's handling of bad input: one clear line on stderr and exit code 2
-//! (3 for a timeout), before anything is sent. Runs the real binary; no broker needed.
+//! (3 for a timeout, 4 for a broker that cannot be reached or refuses the login), before
+//! anything is sent. Runs the real binary; no broker needed, except a refused login against
+//! the machine's broker (which declares nothing).
 
 use std::process::{Command, Output};
 
@@ -7,6 +9,7 @@ fn oslo_rpc(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_oslo-rpc"))
         .args(args)
         .env_remove("OSLO_RPC_URL")
+        .env_remove("RUST_LOG")
         .output()
         .expect("run oslo-rpc")
 }
@@ -135,6 +138,105 @@ fn a_call_nobody_answers_times_out_with_exit_3() {
     ]);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     assert!(stderr(&output).contains("timed out after 0.2s"));
+}
+
+#[test]
+fn verbose_flags_log_calls_with_their_request_id_on_stderr() {
+    let args = |verbose: &'static str| {
+        [
+            verbose,
+            "call",
+            "--topic",
+            "t",
+            "--url",
+            "memory://",
+            "--timeout",
+            "0.2",
+            "--context",
+            r#"{"request_id": "req-cli-verbose"}"#,
+            "m",
+        ]
+    };
+    // Quiet by default: the one line of the error.
+    let quiet = oslo_rpc(&args("--json")[1..]);
+    assert_eq!(
+        stderr(&quiet).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&quiet)
+    );
+    // -vv: the call's span with its method and request_id, and how it finished.
+    let output = oslo_rpc(&args("-vv"));
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let text = stderr(&output);
+    let finished = text
+        .lines()
+        .find(|line| line.contains("rpc.call{") && line.contains("finished"))
+        .unwrap_or_else(|| panic!("no call logged:\n{text}"));
+    assert!(finished.contains(" DEBUG "), "{finished}");
+    assert!(
+        finished.contains(r#"request_id="req-cli-verbose""#),
+        "{finished}"
+    );
+    assert!(finished.contains(r#"rpc.method="m""#), "{finished}");
+    assert!(finished.contains(r#"oslo.outcome="timeout""#), "{finished}");
+    // -v is info: no debug lines.
+    let output = oslo_rpc(&args("-v"));
+    assert!(!stderr(&output).contains(" DEBUG "), "{}", stderr(&output));
+}
+
+#[test]
+fn a_broker_never_reached_exits_4_naming_the_host_and_the_error() {
+    // Nothing listens on port 1: not "timed out waiting for a reply" (exit 3).
+    let output = oslo_rpc(&[
+        "call",
+        "--url",
+        "rabbit://guest:guest@127.0.0.1:1/",
+        "--topic",
+        "t",
+        "--timeout",
+        "1",
+        "ping",
+    ]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("could not reach the broker"), "{text}");
+    assert!(
+        text.contains("127.0.0.1:1") && text.contains("refused"),
+        "{text}"
+    );
+    assert!(!text.contains("waiting for a reply"), "{text}");
+}
+
+#[test]
+fn a_refused_login_exits_4_at_once() {
+    let broker = std::env::var("RABBIT_URL")
+        .ok()
+        .and_then(|url| oslo_rpc::TransportUrl::parse(&url).ok())
+        .and_then(|url| {
+            url.hosts()
+                .first()
+                .map(|h| (h.hostname.clone(), h.port_or_default()))
+        })
+        .unwrap_or_else(|| ("127.0.0.1".to_owned(), 5672));
+    let url = format!("rabbit://guest:wrong-password@{}:{}/", broker.0, broker.1);
+    let started = std::time::Instant::now();
+    let output = oslo_rpc(&[
+        "call",
+        "--url",
+        &url,
+        "--topic",
+        "t",
+        "--timeout",
+        "30",
+        "ping",
+    ]);
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(4), "{text}");
+    assert!(text.contains("refused the login"), "{text}");
+    assert!(!text.contains("wrong-password"), "{text}");
+    // Generous under load; a retried login would take the whole 30 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
 
 #[test]

@@ -5,6 +5,21 @@ use serde_json::{Map, Value};
 
 /// The request context that travels with every call and cast.
 ///
+/// ```
+/// use rpc_runtime::Context;
+/// use serde_json::json;
+///
+/// let ctx = Context::new()
+///     .with_request_id("req-1")
+///     .with_user_id("alice")
+///     .with("roles", json!(["admin"]));
+/// assert_eq!(ctx.request_id(), Some("req-1"));
+/// assert_eq!(ctx.get_str("user_id"), Some("alice"));
+/// // Keys keep the order they were added in, as a Python dict does.
+/// let keys: Vec<&str> = ctx.iter().map(|(key, _)| key.as_str()).collect();
+/// assert_eq!(keys, ["request_id", "user_id", "roles"]);
+/// ```
+///
 /// On the wire each key `k` becomes a top-level request key `_context_k`, in insertion
 /// order. OpenStack services put `request_id`, `user_id`, `project_id`, `global_request_id`,
 /// `roles`, `auth_token`, ... here; any JSON value is allowed. A server receives the keys
@@ -24,6 +39,12 @@ impl Context {
     }
 
     /// A context with a fresh `request_id` (`req-<uuid4>`), like a new oslo `RequestContext`.
+    ///
+    /// ```
+    /// let ctx = rpc_runtime::Context::with_new_request_id();
+    /// let id = ctx.request_id().unwrap();
+    /// assert!(id.starts_with("req-") && id.len() == 40, "{id}");
+    /// ```
     pub fn with_new_request_id() -> Self {
         Context::new().with("request_id", format!("req-{}", uuid::Uuid::new_v4()))
     }

@@ -38,8 +38,9 @@ pub enum RpcError {
         /// True when the call-monitor timeout expired rather than the overall timeout.
         call_monitor: bool,
         /// When the transport had no connection to the broker as the time ran out, its last
-        /// connection error (e.g. a TLS certificate refused): the request may never have
-        /// been sent.
+        /// connection error (e.g. a TLS certificate refused): the connection was lost after
+        /// the request was handed over. A request the broker was never reached for fails
+        /// with [`TransportErrorKind::Unreachable`] instead, not a timeout.
         unreachable: Option<String>,
     },
     /// The server raised an exception; its class, module, message and traceback as sent.
@@ -117,6 +118,13 @@ impl RpcError {
     }
 
     /// True for errors a caller may retry later (timeouts and transport failures).
+    ///
+    /// ```
+    /// use rpc_runtime::RpcError;
+    ///
+    /// assert!(RpcError::transport("connection reset").is_transient());
+    /// assert!(!RpcError::InvalidTarget("a call needs a topic".into()).is_transient());
+    /// ```
     pub fn is_transient(&self) -> bool {
         matches!(self, RpcError::Timeout { .. } | RpcError::Transport(_))
     }
@@ -146,6 +154,12 @@ pub enum TransportErrorKind {
     Unroutable,
     /// The transport was shut down.
     Closed,
+    /// The broker could not be reached before the operation's deadline: the message was
+    /// not sent. The error names the host and the last connection error.
+    Unreachable,
+    /// The broker refused the login or the virtual host (`ACCESS_REFUSED`, `NOT_ALLOWED`):
+    /// the operation failed at once, as waiting would not help.
+    AccessRefused,
 }
 
 impl TransportError {

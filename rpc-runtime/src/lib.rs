@@ -2,7 +2,51 @@
 //!
 //! Users normally depend on the facade crate `oslo-rpc`, which re-exports this crate.
 //! The wire protocol and its semantics are specified in `oslo-rabbit-wire.md`; comments
-//! cite its sections as "spec §N".
+//! cite its sections as "spec §N". The facade's documentation is the guide; this crate's
+//! is the reference.
+//!
+//! # Map
+//!
+//! | module | what |
+//! |--------|------|
+//! | [`transport`] | [`Transport`]: the bus (RabbitMQ or `memory://`), its drivers and settings |
+//! | [`client`] | [`RpcClient`]: calls and casts with oslo's `prepare()` options |
+//! | [`server`] | [`RpcServer`]: consumes a target's queues and dispatches to endpoints |
+//! | [`dispatch`] | [`Endpoint`], [`DynamicEndpoint`], oslo's method selection and access policies |
+//! | [`context`] | [`Context`]: the request context (`request_id`, `user_id`, ...) |
+//! | [`target`], [`version`] | [`Target`] and [`RpcVersion`], oslo's version rules |
+//! | [`error`] | [`RpcError`], [`RemoteError`] and [`RemoteException`] |
+//! | [`url`], [`config`], [`rabbit_options`] | transport URLs, oslo config files, `[oslo_messaging_rabbit]` |
+//! | [`notify`] | oslo notifications: [`notify::Notifier`] and [`notify::NotificationListener`] |
+//! | [`objects`] | oslo.versionedobjects primitives and version manifests |
+//! | [`schema`] | interface schemas and their compatibility check |
+//! | [`tap`] | watching the requests sent to a topic |
+//! | [`telemetry`] | the `tracing` spans and events the runtime emits |
+//! | [`wire`] | the oslo.messaging message format (JSON envelope, requests, replies) |
+//!
+//! ```
+//! use rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), RpcError> {
+//! let transport = Transport::connect("memory://doc-runtime").await?;
+//! let server = RpcServer::builder(transport.clone(), Target::server("t", "s"))
+//!     .endpoint(
+//!         DynamicEndpoint::builder()
+//!             .method("ping", |_ctx, _args| async { Ok::<_, RpcError>(json!("pong")) })
+//!             .build(),
+//!     )
+//!     .build()?
+//!     .start()
+//!     .await?;
+//! let client = RpcClient::new(transport.clone(), Target::topic("t"));
+//! assert_eq!(client.call(&Context::new(), "ping", json!({})).await?, json!("pong"));
+//! server.stop().await?;
+//! transport.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod client;
 mod clock;
@@ -22,6 +66,7 @@ pub mod server;
 pub mod tap;
 pub mod target;
 mod tasks;
+pub mod telemetry;
 pub mod transport;
 pub mod url;
 /// oslo RPC versions: the [`oslo_rpc_version`] crate, which the macros share.

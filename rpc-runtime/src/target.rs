@@ -30,6 +30,16 @@ pub struct Target {
 
 impl Target {
     /// A client target: any server of `topic`.
+    ///
+    /// ```
+    /// use rpc_runtime::{RpcVersion, Target};
+    ///
+    /// let target = Target::topic("compute")
+    ///     .with_namespace("compute")
+    ///     .with_exchange("nova");
+    /// assert_eq!(target.to_string(), "<Target exchange=nova topic=compute namespace=compute>");
+    /// assert_eq!(target.version, None::<RpcVersion>);
+    /// ```
     pub fn topic(topic: impl Into<String>) -> Self {
         Target {
             topic: Some(topic.into()),
@@ -38,6 +48,12 @@ impl Target {
     }
 
     /// A server target, or a client target for one server: `topic` on `server`.
+    ///
+    /// ```
+    /// let target = rpc_runtime::Target::server("compute", "host-1");
+    /// assert_eq!(target.server.as_deref(), Some("host-1"));
+    /// assert_eq!(target.to_string(), "<Target topic=compute server=host-1>");
+    /// ```
     pub fn server(topic: impl Into<String>, server: impl Into<String>) -> Self {
         Target {
             topic: Some(topic.into()),

@@ -168,6 +168,23 @@ pub enum UrlError {
 impl TransportUrl {
     /// Parses a transport URL (see the module documentation for the exact rules).
     ///
+    /// ```
+    /// use rpc_runtime::TransportUrl;
+    ///
+    /// let url = TransportUrl::parse("rabbit://nova:pw@rabbit-1:5672,nova:pw@rabbit-2/nova")?;
+    /// assert!(url.is_rabbit());
+    /// let hosts: Vec<(&str, u16)> = url
+    ///     .hosts()
+    ///     .iter()
+    ///     .map(|h| (h.hostname.as_str(), h.port_or_default()))
+    ///     .collect();
+    /// assert_eq!(hosts, [("rabbit-1", 5672), ("rabbit-2", 5672)]);
+    /// assert_eq!(url.virtual_host(), Some("nova"));
+    /// assert!(TransportUrl::parse("memory://tests")?.is_memory());
+    /// assert!(TransportUrl::parse("nats://host").is_err());
+    /// # Ok::<(), rpc_runtime::url::UrlError>(())
+    /// ```
+    ///
     /// For `rabbit`/`kombu` the query is checked by building [`RabbitOptions`], so an unknown
     /// option or a bad value is an error here rather than when the driver starts.
     pub fn parse(url: &str) -> Result<Self, UrlError> {

@@ -47,6 +47,16 @@ impl RpcVersion {
 
     /// Parses `MAJOR.MINOR` or `MAJOR.MINOR.REVISION`.
     ///
+    /// ```
+    /// use rpc_runtime::RpcVersion;
+    ///
+    /// assert_eq!(RpcVersion::parse("1.3")?, RpcVersion::new(1, 3));
+    /// assert_eq!(RpcVersion::parse("2.0.1")?.revision(), Some(1));
+    /// assert!(RpcVersion::parse("1").is_err());
+    /// assert!(RpcVersion::parse("01.3").is_err());
+    /// # Ok::<(), rpc_runtime::version::VersionError>(())
+    /// ```
+    ///
     /// Each part is one or more ASCII digits that fit in a `u32`. Whitespace, signs, empty parts
     /// and leading zeros (`"01.3"`) are rejected. oslo itself uses Python `int()`, which is more
     /// lenient; we are stricter so that a parsed version always displays exactly as written.
@@ -90,6 +100,16 @@ impl RpcVersion {
     /// version can serve `requested` when the majors are equal, the requested minor is not higher,
     /// and, if the minors are equal, the requested revision is not higher (a missing revision
     /// counts as 0). The revision is ignored when the requested minor is lower.
+    ///
+    /// ```
+    /// use rpc_runtime::RpcVersion;
+    ///
+    /// let server = RpcVersion::new(1, 3);
+    /// assert!(server.can_serve(&RpcVersion::new(1, 0)));
+    /// assert!(server.can_serve(&RpcVersion::new(1, 3)));
+    /// assert!(!server.can_serve(&RpcVersion::new(1, 4))); // newer than the server
+    /// assert!(!server.can_serve(&RpcVersion::new(2, 0))); // another major
+    /// ```
     pub fn can_serve(&self, requested: &RpcVersion) -> bool {
         if self.major != requested.major {
             return false;
@@ -116,6 +136,16 @@ impl RpcVersion {
 /// oslo's `_utils.version_is_compatible(imp, req)` including its `None` rules (spec §6.3):
 /// no implementation version (`imp` is `None`) accepts everything; otherwise a request without a
 /// version is refused; otherwise [`RpcVersion::can_serve`] decides.
+///
+/// ```
+/// use rpc_runtime::RpcVersion;
+/// use rpc_runtime::version::version_is_compatible;
+///
+/// let v1_2 = RpcVersion::new(1, 2);
+/// assert!(version_is_compatible(None, Some(&v1_2)));
+/// assert!(!version_is_compatible(Some(&v1_2), None));
+/// assert!(version_is_compatible(Some(&v1_2), Some(&RpcVersion::new(1, 1))));
+/// ```
 pub fn version_is_compatible(imp: Option<&RpcVersion>, req: Option<&RpcVersion>) -> bool {
     match (imp, req) {
         (None, _) => true,

@@ -8,12 +8,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Number, Value};
 use tokio::time::{Instant, timeout_at};
+use tracing::{Instrument, Span};
 
 use crate::clock;
 use crate::context::Context;
-use crate::error::RpcError;
+use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::objects::VersionManifest;
 use crate::target::Target;
+use crate::telemetry;
 use crate::transport::Unconfirmed;
 use crate::transport::reply_waiter::{PendingCall, WaitExpired};
 use crate::transport::{Destination, MAX_EXPIRATION, PublishOptions, Transport, topology};
@@ -45,6 +47,32 @@ pub struct CallOptions {
 /// A client for one target. Cheap to clone; the builder methods return adjusted copies,
 /// like oslo's `client.prepare(server=..., timeout=...)`:
 /// `client.prepare().server("host-1").timeout(Duration::from_secs(10))`.
+///
+/// Every call and cast runs in a `tracing` span (see [`crate::telemetry`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use rpc_runtime::{RpcClient, RpcVersion, Target, Transport};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), rpc_runtime::RpcError> {
+/// let transport = Transport::connect("memory://doc-client").await?;
+/// let client = RpcClient::new(transport, Target::topic("compute"));
+/// let pinned = client
+///     .prepare()
+///     .server("host-1")
+///     .timeout(Duration::from_secs(10))
+///     .version_cap(RpcVersion::new(5, 3));
+/// assert_eq!(pinned.target().server.as_deref(), Some("host-1"));
+/// assert_eq!(pinned.options().timeout, Some(Duration::from_secs(10)));
+/// assert!(pinned.can_send_version(Some(&RpcVersion::new(5, 1))));
+/// assert!(!pinned.can_send_version(Some(&RpcVersion::new(5, 4))));
+/// assert!(!pinned.can_send_version(Some(&RpcVersion::new(4, 11)))); // another major
+/// // The original is unchanged.
+/// assert_eq!(client.target().server, None);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RpcClient {
     transport: Transport,
@@ -214,6 +242,8 @@ impl RpcClient {
     }
 
     /// Calls and returns the result as raw JSON text (Python's dialect).
+    ///
+    /// The call runs in an `rpc.call` span (see [`crate::telemetry`]).
     pub async fn call_raw<A: Serialize + ?Sized>(
         &self,
         ctx: &Context,
@@ -221,8 +251,34 @@ impl RpcClient {
         version: Option<RpcVersion>,
         args: &A,
     ) -> Result<RawJson, RpcError> {
-        let topic = self.target.validate_for_call()?;
         let version = version.or(self.target.version);
+        let version_text = version.map(|v| v.to_string());
+        let span = telemetry::call_span(&telemetry::Publish {
+            system: self.transport.messaging_system(),
+            target: &self.target,
+            exchange: self.exchange_name(),
+            method,
+            version: version_text.as_deref(),
+            ctx,
+        });
+        let outcome = self
+            .call_in_span(ctx, method, version, version_text.as_deref(), args, &span)
+            .instrument(span.clone())
+            .await;
+        telemetry::record_outcome(&span, &outcome);
+        outcome
+    }
+
+    async fn call_in_span<A: Serialize + ?Sized>(
+        &self,
+        ctx: &Context,
+        method: &str,
+        version: Option<RpcVersion>,
+        version_text: Option<&str>,
+        args: &A,
+        span: &Span,
+    ) -> Result<RawJson, RpcError> {
+        let topic = self.target.validate_for_call()?;
         self.check_version_cap(method, version.as_ref())?;
         let timeout = self.effective_timeout();
         let deadline = clock::deadline_in(timeout);
@@ -231,16 +287,16 @@ impl RpcClient {
 
         let waiter = match timeout_at(deadline, self.transport.reply_waiter()).await {
             Ok(waiter) => waiter?,
-            Err(_) => return Err(expired("(none yet)", WaitExpired::Overall)),
+            Err(_) => return Err(expired("(none yet)", WaitExpired::Unsent)),
         };
         let mut pending = waiter.register(wire::new_id())?;
+        span.record("messaging.message.id", pending.msg_id());
         let unique_id = wire::new_id();
-        let version_text = version.map(|v| v.to_string());
         let monitor = self.options.call_monitor_timeout.map(seconds_number);
         let header = RequestHeader {
             method,
             namespace: self.target.namespace.as_deref(),
-            version: version_text.as_deref(),
+            version: version_text,
             call: Some(CallHeader {
                 msg_id: pending.msg_id(),
                 reply_q: waiter.queue(),
@@ -251,6 +307,10 @@ impl RpcClient {
         };
         let body = wire::encode_request(&header, args)?;
         let routing_key = topology::routing_key(topic, self.target.server.as_deref());
+        span.record(
+            "messaging.rabbitmq.destination.routing_key",
+            routing_key.as_str(),
+        );
         let destination = Destination::Topic {
             exchange: self.exchange_name(),
             routing_key: &routing_key,
@@ -288,7 +348,7 @@ impl RpcClient {
             match timeout_at(deadline, driver.send_call(destination, body, options)).await {
                 Ok(Ok(sent)) => sent,
                 Ok(Err(error)) => return Ok(Err(error)),
-                Err(_) => return Err(WaitExpired::Overall),
+                Err(_) => return Err(WaitExpired::Unsent),
             };
         let wait = pending.wait(deadline, self.options.call_monitor_timeout);
         tokio::pin!(wait);
@@ -320,6 +380,8 @@ impl RpcClient {
 
     /// Casts with typed arguments; returns once the broker has the message. The timeout
     /// bounds the publish.
+    ///
+    /// The cast runs in an `rpc.cast` span (see [`crate::telemetry`]).
     pub async fn cast_typed<A: Serialize + ?Sized>(
         &self,
         ctx: &Context,
@@ -327,16 +389,42 @@ impl RpcClient {
         version: Option<RpcVersion>,
         args: &A,
     ) -> Result<(), RpcError> {
-        let topic = self.target.validate_for_cast()?;
         let version = version.or(self.target.version);
+        let version_text = version.map(|v| v.to_string());
+        let span = telemetry::cast_span(&telemetry::Publish {
+            system: self.transport.messaging_system(),
+            target: &self.target,
+            exchange: self.exchange_name(),
+            method,
+            version: version_text.as_deref(),
+            ctx,
+        });
+        let outcome = self
+            .cast_in_span(ctx, method, version, version_text.as_deref(), args, &span)
+            .instrument(span.clone())
+            .await;
+        telemetry::record_outcome(&span, &outcome);
+        outcome
+    }
+
+    async fn cast_in_span<A: Serialize + ?Sized>(
+        &self,
+        ctx: &Context,
+        method: &str,
+        version: Option<RpcVersion>,
+        version_text: Option<&str>,
+        args: &A,
+        span: &Span,
+    ) -> Result<(), RpcError> {
+        let topic = self.target.validate_for_cast()?;
         self.check_version_cap(method, version.as_ref())?;
         let timeout = self.effective_timeout();
         let unique_id = wire::new_id();
-        let version_text = version.map(|v| v.to_string());
+        span.record("messaging.message.id", unique_id.as_str());
         let header = RequestHeader {
             method,
             namespace: self.target.namespace.as_deref(),
-            version: version_text.as_deref(),
+            version: version_text,
             call: None,
             unique_id: &unique_id,
             context: ctx,
@@ -346,11 +434,17 @@ impl RpcClient {
         let routing_key;
         let destination = if self.target.fanout {
             fanout_exchange = topology::fanout_exchange(topic);
+            span.record("messaging.destination.name", fanout_exchange.as_str());
             Destination::Fanout {
                 exchange: &fanout_exchange,
             }
         } else {
             routing_key = topology::routing_key(topic, self.target.server.as_deref());
+            span.record("messaging.destination.name", self.exchange_name());
+            span.record(
+                "messaging.rabbitmq.destination.routing_key",
+                routing_key.as_str(),
+            );
             Destination::Topic {
                 exchange: self.exchange_name(),
                 routing_key: &routing_key,
@@ -366,7 +460,7 @@ impl RpcClient {
         wire::recycle(body);
         match sent {
             Ok(sent) => sent,
-            Err(_) => Err(self.timeout_error(method, &unique_id, timeout, WaitExpired::Overall)),
+            Err(_) => Err(self.timeout_error(method, &unique_id, timeout, WaitExpired::Unsent)),
         }
     }
 
@@ -402,6 +496,12 @@ impl RpcClient {
         })
     }
 
+    /// The error of a call or cast whose time ran out. When it ran out before the message
+    /// was handed to the broker and the transport has no connection, the broker was never
+    /// reached for it: a transport error of kind [`Unreachable`] naming the host and the
+    /// last connection error, not a timeout (no server ever saw the message).
+    ///
+    /// [`Unreachable`]: crate::error::TransportErrorKind::Unreachable
     fn timeout_error(
         &self,
         method: &str,
@@ -409,8 +509,20 @@ impl RpcClient {
         timeout: Duration,
         which: WaitExpired,
     ) -> RpcError {
+        let unreachable = self.transport.driver().connection_problem();
+        if let (WaitExpired::Unsent, Some(problem)) = (which, &unreachable) {
+            return RpcError::Transport(TransportError::with_kind(
+                TransportErrorKind::Unreachable,
+                format!(
+                    "could not reach the broker within {}s to send {method} to {} (the \
+                     message was not sent): {problem}",
+                    timeout.as_secs_f64(),
+                    self.target
+                ),
+            ));
+        }
         let seconds = match which {
-            WaitExpired::Overall => timeout,
+            WaitExpired::Overall | WaitExpired::Unsent => timeout,
             WaitExpired::CallMonitor => self.options.call_monitor_timeout.unwrap_or(timeout),
         };
         RpcError::Timeout {
@@ -419,7 +531,7 @@ impl RpcClient {
             seconds: seconds.as_secs_f64(),
             msg_id: msg_id.to_owned(),
             call_monitor: which == WaitExpired::CallMonitor,
-            unreachable: self.transport.driver().connection_problem(),
+            unreachable,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::sleep_until;
+use tracing::{Instrument, Span};
 
 use crate::clock;
 use crate::dispatch::Failure;
@@ -20,6 +21,7 @@ use crate::dispatch::panics::{self, PANIC_CLASS, panic_failure};
 use crate::dispatch::{AccessPolicy, Dispatcher, Endpoint};
 use crate::error::RpcError;
 use crate::target::Target;
+use crate::telemetry::{self, Serving};
 use crate::transport::{Incoming, ListenSpec, Listener, Transport};
 use crate::wire::{self, RawJson, Request};
 use duplicates::DuplicateWindow;
@@ -75,6 +77,20 @@ impl RpcServerBuilder {
     }
 
     /// Checks the target (it needs a topic and a server name) and builds the server.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use rpc_runtime::{RpcServer, Target, Transport};
+    ///
+    /// let transport = Transport::connect("memory://doc-build").await.unwrap();
+    /// let error = RpcServer::builder(transport, Target::topic("no-server-name"))
+    ///     .build()
+    ///     .err()
+    ///     .expect("a server needs a server name");
+    /// assert!(error.to_string().contains("server"), "{error}");
+    /// # }
+    /// ```
     pub fn build(self) -> Result<RpcServer, RpcError> {
         self.target.validate_for_server()?;
         Ok(RpcServer {
@@ -87,6 +103,32 @@ impl RpcServerBuilder {
 }
 
 /// An RPC server: a target, its endpoints and how to run them.
+///
+/// Every request it runs is in an `rpc.dispatch` span (see [`crate::telemetry`]).
+///
+/// ```
+/// use rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), RpcError> {
+/// let transport = Transport::connect("memory://doc-server").await?;
+/// let echo = DynamicEndpoint::builder()
+///     .method("echo", |_ctx, args| async move { Ok::<_, RpcError>(args["x"].clone()) })
+///     .build();
+/// let handle = RpcServer::builder(transport.clone(), Target::server("echo", "host-1"))
+///     .endpoint(echo)
+///     .build()?
+///     .start()
+///     .await?;
+/// assert_eq!(handle.target().server.as_deref(), Some("host-1"));
+///
+/// let client = RpcClient::new(transport, Target::topic("echo"));
+/// assert_eq!(client.call(&Context::new(), "echo", json!({"x": 1})).await?, json!(1));
+/// handle.stop().await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct RpcServer {
     transport: Transport,
     target: Target,
@@ -122,6 +164,12 @@ impl RpcServer {
         let listener = self.transport.driver().listen(&spec).await?;
         let (stop_tx, stop_rx) = oneshot::channel();
         let worker = Worker {
+            serving: Serving {
+                system: self.transport.messaging_system(),
+                exchange: spec.exchange.clone(),
+                topic: spec.topic.clone(),
+                server: spec.server.clone(),
+            },
             replier: Replier::new(self.transport.clone()),
             dispatcher: self.dispatcher,
             slots: Arc::new(Semaphore::new(self.max_concurrency)),
@@ -189,6 +237,8 @@ impl Drop for ServerHandle {
 
 /// The consuming loop and what every dispatched request needs.
 struct Worker {
+    /// Who this server is, for its requests' spans.
+    serving: Serving,
     replier: Replier,
     dispatcher: Dispatcher,
     slots: Arc<Semaphore>,
@@ -236,10 +286,14 @@ impl Worker {
                 continue;
             };
             let worker = worker.clone();
-            in_flight.spawn(async move {
-                worker.handle(request).await;
-                drop(slot);
-            });
+            let span = telemetry::dispatch_span(&worker.serving, &request);
+            in_flight.spawn(
+                async move {
+                    worker.handle(request).await;
+                    drop(slot);
+                }
+                .instrument(span),
+            );
         }
         listener.stop().await;
         worker.replier.stopping();
@@ -252,7 +306,12 @@ impl Worker {
     /// Runs one request: heartbeats while it runs (calls with a call monitor), then the
     /// reply (calls) or a log line (casts). A panic in the endpoint is answered like any
     /// failure (see [`crate::dispatch::panics`]).
+    ///
+    /// Runs in the request's `rpc.dispatch` span; records its outcome and duration there
+    /// and logs them in a DEBUG event.
     async fn handle(&self, mut request: Request) {
+        let span = Span::current();
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
         let method = request.method.clone();
         let reply_to = match (request.msg_id.take(), request.reply_q.take()) {
             (Some(msg_id), Some(reply_q)) => Some((msg_id, reply_q)),
@@ -261,7 +320,9 @@ impl Worker {
         let heartbeat = request.call_monitor_seconds().and_then(heartbeat_interval);
         let future = panics::catch_panics(|| self.dispatcher.dispatch(request));
         let Some((msg_id, reply_q)) = reply_to else {
-            if let Err(failure) = settle(&method, future.await) {
+            let outcome = settle(&method, future.await);
+            handled(&span, started, &outcome);
+            if let Err(failure) = outcome {
                 tracing::warn!(%method, %failure, "cast failed");
             }
             return;
@@ -273,8 +334,10 @@ impl Worker {
             }
             None => future.await,
         };
+        let outcome = settle(&method, outcome);
+        handled(&span, started, &outcome);
         self.replier
-            .reply(&reply_q, &msg_id, &method, settle(&method, outcome))
+            .reply(&reply_q, &msg_id, &method, outcome)
             .await;
     }
 
@@ -298,6 +361,32 @@ impl Worker {
                     next = clock::deadline_after(next, interval);
                 }
             }
+        }
+    }
+}
+
+/// Records a request's outcome and duration on its span (`started` is set when the span
+/// is enabled) and logs them at DEBUG.
+fn handled(span: &Span, started: Option<std::time::Instant>, outcome: &Result<RawJson, Failure>) {
+    let Some(started) = started else {
+        return;
+    };
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    span.record("duration_ms", duration_ms);
+    match outcome {
+        Ok(_) => {
+            span.record("oslo.outcome", "ok");
+            tracing::debug!(oslo.outcome = "ok", duration_ms, "request handled");
+        }
+        Err(failure) => {
+            span.record("oslo.outcome", "error");
+            span.record("error.type", failure.class.as_str());
+            tracing::debug!(
+                oslo.outcome = "error",
+                error.type = failure.class.as_str(),
+                duration_ms,
+                "request handled"
+            );
         }
     }
 }

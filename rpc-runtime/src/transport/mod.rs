@@ -308,6 +308,24 @@ impl Transport {
     }
 
     /// A builder for non-default settings (control exchange, default timeout, driver).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use rpc_runtime::Transport;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), rpc_runtime::RpcError> {
+    /// let transport = Transport::builder("memory://doc-builder")
+    ///     .control_exchange("nova")
+    ///     .default_timeout(Duration::from_secs(30))
+    ///     .connect()
+    ///     .await?;
+    /// assert_eq!(transport.config().control_exchange, "nova");
+    /// assert_eq!(transport.config().default_timeout, Duration::from_secs(30));
+    /// transport.shutdown().await;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn builder(url: &str) -> TransportBuilder {
         TransportBuilder {
             url: url.to_owned(),
@@ -353,6 +371,11 @@ impl Transport {
     /// The transport-wide settings.
     pub fn config(&self) -> &TransportConfig {
         &self.inner.config
+    }
+
+    /// `messaging.system` in spans (see [`crate::telemetry`]).
+    pub(crate) fn messaging_system(&self) -> &'static str {
+        crate::telemetry::messaging_system(&self.inner.url)
     }
 
     /// The driver, for clients and servers of this crate.

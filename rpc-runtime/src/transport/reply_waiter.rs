@@ -126,6 +126,8 @@ pub(crate) enum WaitExpired {
     Overall,
     /// No heartbeat or reply within the call-monitor timeout.
     CallMonitor,
+    /// The overall timeout, before the request was handed to the broker.
+    Unsent,
 }
 
 impl PendingCall {

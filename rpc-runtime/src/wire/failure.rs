@@ -45,6 +45,12 @@ impl RemoteError {
     }
 
     /// `module.Class`, the way Python names the exception type.
+    ///
+    /// ```
+    /// let error = rpc_runtime::RemoteError::new("ValueError", "builtins", "bad size");
+    /// assert_eq!(error.qualified_class(), "builtins.ValueError");
+    /// assert_eq!(error.to_string(), "builtins.ValueError: bad size");
+    /// ```
     pub fn qualified_class(&self) -> String {
         format!("{}.{}", self.module, self.class)
     }

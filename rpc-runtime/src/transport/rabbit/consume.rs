@@ -28,7 +28,7 @@ use super::config::Backoff;
 use super::declare::{self, ConsumeMode, ConsumeSpec, ConsumerArgs, Declared};
 use super::link::{Link, LinkState, Session, closed_error};
 use super::stream::{self, StreamOffset};
-use crate::error::RpcError;
+use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::tasks::Tasks;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, ReplySink};
 
@@ -192,7 +192,20 @@ impl ConsumerGroup {
                 GroupStatus::Starting => {}
             }
             match &*link.borrow_and_update() {
-                LinkState::Down { failures, error } if *failures >= hosts => {
+                // A refused login or virtual host fails the start: waiting will not help.
+                LinkState::Down {
+                    error: Some(error),
+                    denied: true,
+                    ..
+                } => {
+                    return Err(RpcError::Transport(TransportError::with_kind(
+                        TransportErrorKind::AccessRefused,
+                        error.to_string(),
+                    )));
+                }
+                LinkState::Down {
+                    failures, error, ..
+                } if *failures >= hosts => {
                     tracing::warn!(
                         error = error.as_deref().unwrap_or(""),
                         "AMQP server unreachable; consuming will start when it is back"

@@ -59,6 +59,9 @@ pub(super) enum LinkState {
     Down {
         failures: u32,
         error: Option<Arc<str>>,
+        /// The broker refused the last attempt's login or virtual host: waiting will not
+        /// help, so waiters fail at once (they would otherwise wait for their deadline).
+        denied: bool,
     },
     /// Connected.
     Up(Arc<Session>),
@@ -142,6 +145,7 @@ impl Link {
         let (state_tx, state) = watch::channel(LinkState::Down {
             failures: 0,
             error: None,
+            denied: false,
         });
         Link {
             role,
@@ -210,7 +214,28 @@ impl Link {
     /// caller tolerates while waiting (spec §7.3): `None` any number, `Some(0)` none, so a
     /// caller that finds every host failing gives up at once, while a dead first host of
     /// several does not fail it. The caller bounds the wait.
+    ///
+    /// Background tasks (consumers) wait through refused logins too; see
+    /// [`Link::session_for_publish`].
     pub(super) async fn session(&self, retries: Option<u32>) -> Result<Arc<Session>, RpcError> {
+        self.wait_for_session(retries, false).await
+    }
+
+    /// [`Link::session`] for an operation a caller waits on: a refused login or virtual
+    /// host fails it at once (`TransportErrorKind::AccessRefused`), as waiting would only
+    /// run out its deadline.
+    pub(super) async fn session_for_publish(
+        &self,
+        retries: Option<u32>,
+    ) -> Result<Arc<Session>, RpcError> {
+        self.wait_for_session(retries, true).await
+    }
+
+    async fn wait_for_session(
+        &self,
+        retries: Option<u32>,
+        fail_when_denied: bool,
+    ) -> Result<Arc<Session>, RpcError> {
         let mut state = self.watch();
         let hosts = self.hosts();
         // Failed attempts seen while waiting; a link that already failed a whole cycle
@@ -227,7 +252,19 @@ impl Link {
                     self.check.notify_one();
                 }
                 LinkState::Closed => return Err(closed_error()),
-                LinkState::Down { failures, error } => {
+                LinkState::Down {
+                    error: Some(error),
+                    denied: true,
+                    ..
+                } if fail_when_denied => {
+                    return Err(RpcError::Transport(TransportError::with_kind(
+                        TransportErrorKind::AccessRefused,
+                        error.to_string(),
+                    )));
+                }
+                LinkState::Down {
+                    failures, error, ..
+                } => {
                     observed = observed.saturating_add(match last {
                         None if failures >= hosts => hosts,
                         None => 0,
@@ -318,12 +355,17 @@ struct ConnectFailure {
     message: String,
     /// Nothing listens on the port: the broker did no work for this attempt.
     refused: bool,
+    /// The broker refused the login (`ACCESS_REFUSED`) or the virtual host
+    /// (`NOT_ALLOWED`): trying again with the same URL will not help.
+    denied: bool,
 }
 
 impl Supervisor {
     async fn run(mut self) {
         let mut hosts = HostOrder::new(self.config.hosts.len(), self.config.failover);
         let mut generation = 0u64;
+        // The host of the last session, to tell a failover from a reconnection.
+        let mut previous_host: Option<String> = None;
         let mut failures = 0u32;
         let mut cycle = 0u32;
         // Reconnections are probed first (see `probe.rs`).
@@ -349,19 +391,24 @@ impl Supervisor {
                         failures = failures.saturating_add(1);
                         all_refused &= failure.refused;
                         tracing::warn!(
+                            messaging.system = "rabbitmq",
                             role = self.role.name(),
-                            host = %host_port(uri),
+                            server.address = %uri.authority.host,
+                            server.port = uri.authority.port,
+                            attempt = failures,
                             error = %failure.message,
                             "AMQP server is unreachable"
                         );
                         let _ = self.state.send(LinkState::Down {
                             failures,
                             error: Some(Arc::from(failure.message.as_str())),
+                            denied: failure.denied,
                         });
                     }
                 }
             }
             let Some((connection, name, host)) = connected else {
+                // (A whole cycle failed; the attempts were logged one by one.)
                 // A refused TCP connect costs the broker nothing, so a broker that is down
                 // (nothing listening) is retried at the first interval without growing the
                 // backoff; attempts the broker had to handle back off 1, 3, 5, ... 30 s.
@@ -388,13 +435,31 @@ impl Supervisor {
                 exchanges: Mutex::default(),
                 default_queues: Mutex::default(),
             });
-            tracing::info!(
-                role = self.role.name(),
-                host = %session.host,
-                connection = %session.name,
-                generation,
-                "connected to AMQP server"
-            );
+            let failover = previous_host.as_ref().is_some_and(|h| *h != session.host);
+            let uri = &self.config.hosts[hosts.next];
+            if generation == 1 {
+                tracing::info!(
+                    messaging.system = "rabbitmq",
+                    role = self.role.name(),
+                    server.address = %uri.authority.host,
+                    server.port = uri.authority.port,
+                    connection = %session.name,
+                    generation,
+                    "connected to AMQP server"
+                );
+            } else {
+                tracing::info!(
+                    messaging.system = "rabbitmq",
+                    role = self.role.name(),
+                    server.address = %uri.authority.host,
+                    server.port = uri.authority.port,
+                    connection = %session.name,
+                    generation,
+                    failover,
+                    "reconnected to AMQP server"
+                );
+            }
+            previous_host = Some(session.host.clone());
             let _ = self.state.send(LinkState::Up(session.clone()));
             let lost = self.watch_session(&session).await;
             match lost {
@@ -404,6 +469,7 @@ impl Supervisor {
                 }
                 Some(reason) => {
                     tracing::warn!(
+                        messaging.system = "rabbitmq",
                         role = self.role.name(),
                         host = %session.host,
                         error = %reason,
@@ -412,6 +478,7 @@ impl Supervisor {
                     let _ = self.state.send(LinkState::Down {
                         failures: 0,
                         error: Some(Arc::from(reason.as_str())),
+                        denied: false,
                     });
                     drop(session);
                     probe = true;
@@ -450,8 +517,9 @@ impl Supervisor {
             probe::tcp(uri, self.config.connect_timeout)
                 .await
                 .map_err(|failure| ConnectFailure {
-                    message: failure.message,
+                    message: format!("{}: {}", host_port(uri), failure.message),
                     refused: failure.refused,
+                    denied: false,
                 })?;
         }
         let name = format!(
@@ -471,16 +539,25 @@ impl Supervisor {
         };
         match timeout(self.config.connect_timeout, connect).await {
             Ok(Ok(connection)) => Ok((connection, name, host_port(uri))),
-            Ok(Err(error)) => Err(ConnectFailure {
-                refused: is_refused(&error),
-                message: tls::describe_connect_error(
-                    &error,
-                    &host_port(uri),
-                    self.config.tls.as_ref(),
-                ),
+            Ok(Err(error)) => Err(match denial(&error, uri) {
+                Some(message) => ConnectFailure {
+                    refused: false,
+                    denied: true,
+                    message,
+                },
+                None => ConnectFailure {
+                    refused: is_refused(&error),
+                    denied: false,
+                    message: tls::describe_connect_error(
+                        &error,
+                        &host_port(uri),
+                        self.config.tls.as_ref(),
+                    ),
+                },
             }),
             Err(_) => Err(ConnectFailure {
                 refused: false,
+                denied: false,
                 message: format!(
                     "{}: no {}AMQP handshake within {} s",
                     host_port(uri),
@@ -509,11 +586,14 @@ impl Supervisor {
                 event = next(&mut events) => match event {
                     Some(Event::Error(error)) => return Some(error.to_string()),
                     Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
-                        role = self.role.name(), %reason,
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host, %reason,
                         "the broker blocked the connection; publishes stall until it unblocks"
                     ),
                     Some(Event::ConnectionUnblocked) => tracing::info!(
-                        role = self.role.name(), "the broker unblocked the connection"
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host,
+                        "the broker unblocked the connection"
                     ),
                     Some(_) => {}
                     None => return Some("connection events ended".to_owned()),
@@ -574,6 +654,31 @@ async fn close_session(session: &Session) {
 /// The next item of a stream (no extra dependency for one combinator).
 pub(super) async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
     poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+}
+
+/// What the broker said when it refused the login (`ACCESS_REFUSED`, a wrong user name or
+/// password) or the virtual host (`NOT_ALLOWED`, a virtual host that does not exist or the
+/// user may not use), with what to check; `None` for other failures.
+fn denial(error: &lapin::Error, uri: &AMQPUri) -> Option<String> {
+    use lapin::protocol::{AMQPErrorKind, AMQPHardError, AMQPSoftError};
+    let lapin::ErrorKind::ProtocolError(amqp) = error.kind() else {
+        return None;
+    };
+    let said = amqp.get_message().as_str();
+    let host = host_port(uri);
+    let user = &uri.authority.userinfo.username;
+    match amqp.kind() {
+        AMQPErrorKind::Soft(AMQPSoftError::ACCESSREFUSED) => Some(format!(
+            "{host}: the broker refused the login of user {user:?} ({said}); check the user \
+             name and password in the transport URL"
+        )),
+        AMQPErrorKind::Hard(AMQPHardError::NOTALLOWED) => Some(format!(
+            "{host}: the broker refused virtual host {:?} for user {user:?} ({said}); check \
+             the virtual host in the transport URL and the user's permissions",
+            uri.vhost
+        )),
+        _ => None,
+    }
 }
 
 fn is_refused(error: &lapin::Error) -> bool {

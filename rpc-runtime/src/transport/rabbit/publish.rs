@@ -182,7 +182,7 @@ async fn publish(
         let mut redeclared = false;
         let mut non_durable = false;
         loop {
-            let session = inner.publish.session(retries_left).await?;
+            let session = inner.publish.session_for_publish(retries_left).await?;
             let failure = match attempt(
                 inner,
                 &session,
