@@ -9,7 +9,7 @@
 //! ```
 //!
 //! It logs on stderr: connection events (connected, unreachable, reconnected, blocked) at
-//! info by default; `RUST_LOG` sets the filter (`RUST_LOG=rpc_runtime=debug` for the
+//! info by default; `RUST_LOG` sets the filter (`RUST_LOG=oslo_rpc_runtime=debug` for the
 //! runtime's lines only).
 
 #[path = "calc/bus.rs"]

@@ -239,7 +239,7 @@ async fn calc_server_logs_its_connection_and_with_debug_every_request_id() {
     let mut server = LoggingServer::start(&topic, Some("debug")).await;
     let output = tokio::process::Command::new(example_binary("calc_client"))
         .args(["--url", &rabbit_url(), "--topic", &topic, "add", "40", "2"])
-        .env("RUST_LOG", "rpc_runtime=debug")
+        .env("RUST_LOG", "oslo_rpc_runtime=debug")
         .output()
         .await
         .expect("run calc_client");

@@ -2,7 +2,7 @@
 //! output), filtered by `RUST_LOG` when it is set, by `default` otherwise.
 //!
 //! `RUST_LOG=debug` shows every request a server handles, inside its `rpc.dispatch` span
-//! (method, `request_id`, message id, outcome, duration); `RUST_LOG=rpc_runtime=debug`
+//! (method, `request_id`, message id, outcome, duration); `RUST_LOG=oslo_rpc_runtime=debug`
 //! shows only the runtime's own lines. See `oslo_rpc::telemetry` for the fields.
 
 use tracing_subscriber::EnvFilter;

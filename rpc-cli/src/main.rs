@@ -52,7 +52,7 @@ struct Cli {
     json: bool,
     /// Log on stderr: -v connection events and warnings (info), -vv every call with its
     /// request_id (debug), -vvv everything (trace). Without it, RUST_LOG is the filter
-    /// (e.g. RUST_LOG=rpc_runtime=debug), else only errors are logged.
+    /// (e.g. RUST_LOG=oslo_rpc_runtime=debug), else only errors are logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
     #[command(subcommand)]

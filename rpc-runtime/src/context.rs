@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 /// The request context that travels with every call and cast.
 ///
 /// ```
-/// use rpc_runtime::Context;
+/// use oslo_rpc_runtime::Context;
 /// use serde_json::json;
 ///
 /// let ctx = Context::new()
@@ -41,7 +41,7 @@ impl Context {
     /// A context with a fresh `request_id` (`req-<uuid4>`), like a new oslo `RequestContext`.
     ///
     /// ```
-    /// let ctx = rpc_runtime::Context::with_new_request_id();
+    /// let ctx = oslo_rpc_runtime::Context::with_new_request_id();
     /// let id = ctx.request_id().unwrap();
     /// assert!(id.starts_with("req-") && id.len() == 40, "{id}");
     /// ```

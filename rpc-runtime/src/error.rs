@@ -120,7 +120,7 @@ impl RpcError {
     /// True for errors a caller may retry later (timeouts and transport failures).
     ///
     /// ```
-    /// use rpc_runtime::RpcError;
+    /// use oslo_rpc_runtime::RpcError;
     ///
     /// assert!(RpcError::transport("connection reset").is_transient());
     /// assert!(!RpcError::InvalidTarget("a call needs a topic".into()).is_transient());

@@ -25,7 +25,7 @@
 //! | [`wire`] | the oslo.messaging message format (JSON envelope, requests, replies) |
 //!
 //! ```
-//! use rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
+//! use oslo_rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
 //! use serde_json::json;
 //!
 //! # #[tokio::main(flavor = "current_thread")]

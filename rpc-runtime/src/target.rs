@@ -32,7 +32,7 @@ impl Target {
     /// A client target: any server of `topic`.
     ///
     /// ```
-    /// use rpc_runtime::{RpcVersion, Target};
+    /// use oslo_rpc_runtime::{RpcVersion, Target};
     ///
     /// let target = Target::topic("compute")
     ///     .with_namespace("compute")
@@ -50,7 +50,7 @@ impl Target {
     /// A server target, or a client target for one server: `topic` on `server`.
     ///
     /// ```
-    /// let target = rpc_runtime::Target::server("compute", "host-1");
+    /// let target = oslo_rpc_runtime::Target::server("compute", "host-1");
     /// assert_eq!(target.server.as_deref(), Some("host-1"));
     /// assert_eq!(target.to_string(), "<Target topic=compute server=host-1>");
     /// ```

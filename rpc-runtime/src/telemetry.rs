@@ -32,7 +32,7 @@
 //! | `oslo.outcome` | `ok`, `error` (the method failed; `error.type` has the exception class) or, on the client, `timeout`, `unreachable` (the broker was never reached), `access_refused`, `transport`, `invalid` |
 //! | `duration_ms` | on the server, how long the method ran |
 //!
-//! At DEBUG level (`RUST_LOG=debug`, or `RUST_LOG=rpc_runtime=debug` for the runtime's lines
+//! At DEBUG level (`RUST_LOG=debug`, or `RUST_LOG=oslo_rpc_runtime=debug` for the runtime's lines
 //! only), a server logs `request handled` for every request, inside its span (method,
 //! request id, outcome and duration), and a client logs `finished` for every call and cast
 //! (with the error, if any).

@@ -169,7 +169,7 @@ impl TransportUrl {
     /// Parses a transport URL (see the module documentation for the exact rules).
     ///
     /// ```
-    /// use rpc_runtime::TransportUrl;
+    /// use oslo_rpc_runtime::TransportUrl;
     ///
     /// let url = TransportUrl::parse("rabbit://nova:pw@rabbit-1:5672,nova:pw@rabbit-2/nova")?;
     /// assert!(url.is_rabbit());
@@ -182,7 +182,7 @@ impl TransportUrl {
     /// assert_eq!(url.virtual_host(), Some("nova"));
     /// assert!(TransportUrl::parse("memory://tests")?.is_memory());
     /// assert!(TransportUrl::parse("nats://host").is_err());
-    /// # Ok::<(), rpc_runtime::url::UrlError>(())
+    /// # Ok::<(), oslo_rpc_runtime::url::UrlError>(())
     /// ```
     ///
     /// For `rabbit`/`kombu` the query is checked by building [`RabbitOptions`], so an unknown

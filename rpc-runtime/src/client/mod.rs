@@ -52,10 +52,10 @@ pub struct CallOptions {
 ///
 /// ```
 /// use std::time::Duration;
-/// use rpc_runtime::{RpcClient, RpcVersion, Target, Transport};
+/// use oslo_rpc_runtime::{RpcClient, RpcVersion, Target, Transport};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
-/// # async fn main() -> Result<(), rpc_runtime::RpcError> {
+/// # async fn main() -> Result<(), oslo_rpc_runtime::RpcError> {
 /// let transport = Transport::connect("memory://doc-client").await?;
 /// let client = RpcClient::new(transport, Target::topic("compute"));
 /// let pinned = client

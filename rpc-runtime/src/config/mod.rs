@@ -2,9 +2,9 @@
 //! oslo.config 10.x reads them for oslo.messaging 18.3.1.
 //!
 //! ```no_run
-//! # async fn run() -> Result<(), rpc_runtime::RpcError> {
-//! use rpc_runtime::Transport;
-//! use rpc_runtime::config::{ConfigSource, OsloConfig};
+//! # async fn run() -> Result<(), oslo_rpc_runtime::RpcError> {
+//! use oslo_rpc_runtime::Transport;
+//! use oslo_rpc_runtime::config::{ConfigSource, OsloConfig};
 //!
 //! // nova-compute --config-file /etc/nova/nova.conf --config-dir /etc/nova/nova.conf.d
 //! let config = OsloConfig::load(&[

@@ -20,7 +20,7 @@ type Handler = Arc<dyn Fn(Context, Map<String, Value>) -> DispatchFuture + Send 
 /// An endpoint whose methods take and return JSON values.
 ///
 /// ```
-/// use rpc_runtime::{dispatch::DynamicEndpoint, RpcError, RpcVersion};
+/// use oslo_rpc_runtime::{dispatch::DynamicEndpoint, RpcError, RpcVersion};
 /// use serde_json::json;
 ///
 /// let endpoint = DynamicEndpoint::builder()

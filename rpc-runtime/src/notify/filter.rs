@@ -16,13 +16,13 @@ use crate::error::RpcError;
 /// look-around and back-references do not.
 ///
 /// ```
-/// use rpc_runtime::notify::NotificationFilter;
+/// use oslo_rpc_runtime::notify::NotificationFilter;
 ///
 /// let filter = NotificationFilter::new()
 ///     .publisher_id("^compute")?
 ///     .event_type(r"^compute\.instance\..*\.end$")?
 ///     .payload("state", "^active$")?;
-/// # Ok::<(), rpc_runtime::RpcError>(())
+/// # Ok::<(), oslo_rpc_runtime::RpcError>(())
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct NotificationFilter {

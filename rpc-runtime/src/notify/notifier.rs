@@ -68,8 +68,8 @@ impl std::str::FromStr for NotifyDriver {
 /// Cheap to clone; [`Notifier::publisher_id`] on a clone is oslo's `prepare()`.
 ///
 /// ```
-/// use rpc_runtime::notify::Notifier;
-/// use rpc_runtime::{Context, RpcError, Transport};
+/// use oslo_rpc_runtime::notify::Notifier;
+/// use oslo_rpc_runtime::{Context, RpcError, Transport};
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), RpcError> {

@@ -81,7 +81,7 @@ impl RpcServerBuilder {
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// use rpc_runtime::{RpcServer, Target, Transport};
+    /// use oslo_rpc_runtime::{RpcServer, Target, Transport};
     ///
     /// let transport = Transport::connect("memory://doc-build").await.unwrap();
     /// let error = RpcServer::builder(transport, Target::topic("no-server-name"))
@@ -107,7 +107,7 @@ impl RpcServerBuilder {
 /// Every request it runs is in an `rpc.dispatch` span (see [`crate::telemetry`]).
 ///
 /// ```
-/// use rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
+/// use oslo_rpc_runtime::{Context, DynamicEndpoint, RpcClient, RpcError, RpcServer, Target, Transport};
 /// use serde_json::json;
 ///
 /// # #[tokio::main(flavor = "current_thread")]

@@ -311,10 +311,10 @@ impl Transport {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use rpc_runtime::Transport;
+    /// use oslo_rpc_runtime::Transport;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() -> Result<(), rpc_runtime::RpcError> {
+    /// # async fn main() -> Result<(), oslo_rpc_runtime::RpcError> {
     /// let transport = Transport::builder("memory://doc-builder")
     ///     .control_exchange("nova")
     ///     .default_timeout(Duration::from_secs(30))

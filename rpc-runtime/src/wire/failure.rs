@@ -47,7 +47,7 @@ impl RemoteError {
     /// `module.Class`, the way Python names the exception type.
     ///
     /// ```
-    /// let error = rpc_runtime::RemoteError::new("ValueError", "builtins", "bad size");
+    /// let error = oslo_rpc_runtime::RemoteError::new("ValueError", "builtins", "bad size");
     /// assert_eq!(error.qualified_class(), "builtins.ValueError");
     /// assert_eq!(error.to_string(), "builtins.ValueError: bad size");
     /// ```

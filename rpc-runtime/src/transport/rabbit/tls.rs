@@ -92,7 +92,7 @@ use crate::rabbit_options::RabbitOptions;
 /// them connects over TLS to every host of its URL.
 ///
 /// ```
-/// use rpc_runtime::transport::rabbit::{TlsOptions, TlsVersion};
+/// use oslo_rpc_runtime::transport::rabbit::{TlsOptions, TlsVersion};
 /// let tls = TlsOptions::new()
 ///     .ca_file("/etc/rabbitmq/ca.pem")
 ///     .client_cert("/etc/nova/rabbit-client.pem", "/etc/nova/rabbit-client.key")

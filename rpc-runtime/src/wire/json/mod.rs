@@ -23,7 +23,7 @@
 //! [`RawJson`] carries a value as its exact source text.
 //!
 //! ```
-//! use rpc_runtime::wire::json;
+//! use oslo_rpc_runtime::wire::json;
 //!
 //! let text = json::to_string(&serde_json::json!({"x": [3.0, 1e16, "\u{e9}"]}))?;
 //! assert_eq!(text, r#"{"x": [3.0, 1e+16, "\u00e9"]}"#);
