@@ -294,6 +294,144 @@ async fn panicking_methods_are_answered_and_the_server_serves_on() {
     }
 }
 
+// ---- notification handlers (items 2 and 5) ----
+
+/// Signalled (then panics) whenever a `Grenade` is deserialized.
+fn grenade_pulled() -> &'static tokio::sync::Notify {
+    static PULLED: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    PULLED.get_or_init(tokio::sync::Notify::new)
+}
+
+/// A payload type whose `Deserialize` panics: a user's bug in a notification payload.
+#[derive(Debug)]
+struct Grenade;
+
+impl<'de> serde::Deserialize<'de> for Grenade {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        grenade_pulled().notify_one();
+        panic!("Grenade cannot be read")
+    }
+}
+
+/// Panics on `info` (in the payload's `Deserialize`) and on `warn` (in the body); records
+/// `audit`.
+struct Volatile {
+    warned: tokio::sync::mpsc::UnboundedSender<String>,
+    audited: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+#[notification_endpoint]
+impl Volatile {
+    async fn info(&self, _n: oslo_rpc::notify::Notification<Grenade>) {}
+    async fn warn(&self, n: oslo_rpc::notify::Notification) {
+        let _ = self.warned.send(n.event_type.clone());
+        panic!("notification body panic on {}", n.event_type);
+    }
+    async fn audit(&self, n: oslo_rpc::notify::Notification) {
+        let _ = self.audited.send(n.event_type);
+    }
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not within 20 s"))
+}
+
+/// A notification handler that panics, in the user's `Deserialize` of its payload or in its
+/// body: logged at error level, the notification treated as oslo treats an endpoint that
+/// raised (requeue, which without `allow_requeue` means acknowledged: nothing stays in the
+/// queues), its concurrency slot released (one slot, and later notifications still come)
+/// and the listener serves on. Then `Transport::shutdown` stops a listener whose handle is
+/// still held, as it stops servers: the listener's task is the transport's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_notification_handlers_are_logged_and_the_listener_serves_on() {
+    use oslo_rpc::notify::{NotificationListener, Notifier};
+    use oslo_rpc::transport::memory::{MemoryBroker, MemoryDriver};
+    logs();
+    let broker = MemoryBroker::named(&format!("nboom-{}", uuid::Uuid::new_v4().simple()));
+    let transport = Transport::builder("memory://")
+        .driver(std::sync::Arc::new(MemoryDriver::on(broker.clone())))
+        .connect()
+        .await
+        .unwrap();
+    let topic = format!("nboom-{}", uuid::Uuid::new_v4().simple());
+    let (warned_tx, mut warned) = tokio::sync::mpsc::unbounded_channel();
+    let (audited_tx, mut audited) = tokio::sync::mpsc::unbounded_channel();
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(&topic))
+        .endpoint(Volatile {
+            warned: warned_tx,
+            audited: audited_tx,
+        })
+        .max_concurrency(1)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let notifier = Notifier::new(transport.clone(), "hardening.host").topics([&topic]);
+    let ctx = Context::new();
+    for round in 0..3 {
+        let pulled = grenade_pulled().notified();
+        notifier
+            .info(&ctx, &format!("grenade-{round}"), &json!({"pin": round}))
+            .await
+            .unwrap();
+        within("the grenade's Deserialize", pulled).await;
+        let event = format!("body-{round}");
+        notifier.warn(&ctx, &event, &json!({})).await.unwrap();
+        assert_eq!(within("the warn handler", warned.recv()).await, Some(event));
+        let event = format!("fine-{round}");
+        notifier.audit(&ctx, &event, &json!({})).await.unwrap();
+        assert_eq!(
+            within("the audit handler", audited.recv()).await,
+            Some(event)
+        );
+    }
+    listener.stop().await.unwrap();
+    for priority in ["info", "warn", "audit"] {
+        let queue = format!("{topic}.{priority}");
+        assert_eq!(
+            broker.queue_depth(&queue),
+            Some(0),
+            "{queue}: all acknowledged"
+        );
+        assert_eq!(broker.consumer_count(&queue), Some(0), "{queue}: stopped");
+    }
+    for panic in [
+        "Grenade cannot be read",
+        "notification body panic on body-2",
+    ] {
+        let lines = logged_lines(panic);
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.contains("ERROR") && line.contains("handler panicked")),
+            "{panic}: {lines:?}"
+        );
+    }
+
+    // A listener still running when its transport shuts down is stopped and awaited.
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(&topic))
+        .endpoint(Volatile {
+            warned: tokio::sync::mpsc::unbounded_channel().0,
+            audited: tokio::sync::mpsc::unbounded_channel().0,
+        })
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(broker.consumer_count(&format!("{topic}.audit")), Some(1));
+    within("the transport's shutdown", transport.shutdown()).await;
+    assert_eq!(broker.consumer_count(&format!("{topic}.audit")), Some(0));
+    within("the stopped listener's handle", listener.stop())
+        .await
+        .expect("it had ended gracefully");
+}
+
 // ---- secrets (item 8) ----
 
 /// The password every URL of the secrets test carries (and its percent-encoded form).
