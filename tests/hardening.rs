@@ -550,6 +550,135 @@ async fn no_error_or_log_line_shows_a_password() {
     }
 }
 
+/// Config files whose `transport_url` carries a password, and a bad value somewhere: no
+/// error (read through `OsloConfig::load`, `Transport::from_config_files` and the builder),
+/// no warning and no log line shows the password, as written or percent-decoded, whether
+/// the bad value is the URL itself, an option that references it (`$transport_url`, or a
+/// `$pw` the URL references too), a line that cannot be parsed, or a value in a second
+/// file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_config_file_error_shows_a_password() {
+    use oslo_rpc::config::{ConfigSource, OsloConfig};
+    logs();
+    let marker = format!("config-secrets-{}", uuid::Uuid::new_v4().simple());
+    tracing::info!("{marker} begins");
+    let dir = std::env::temp_dir().join(&marker);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("rabbit://nova:{PASSWORD_ENCODED}@127.0.0.1:1/");
+    let head = format!("[DEFAULT]\ntransport_url = {url}\n");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "a bad port",
+            vec![format!(
+                "[DEFAULT]\ntransport_url = rabbit://nova:{PASSWORD_ENCODED}@h:99999/\n"
+            )],
+        ),
+        (
+            "a bad query option",
+            vec![format!("[DEFAULT]\ntransport_url = {url}?ssl=maybe\n")],
+        ),
+        (
+            "a bad option value",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nheartbeat_rate = soon\n"
+            )],
+        ),
+        (
+            "an option referencing the URL",
+            vec![format!("{head}rpc_response_timeout = $transport_url\n")],
+        ),
+        (
+            "a group reference to the URL",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nssl = ${{DEFAULT.transport_url}}\n"
+            )],
+        ),
+        (
+            "a password by reference",
+            vec![format!(
+                "[DEFAULT]\npw = {PASSWORD_ENCODED}\ntransport_url = rabbit://nova:$pw@h/\n\
+                 [oslo_messaging_rabbit]\nkombu_reconnect_delay = $pw\n"
+            )],
+        ),
+        (
+            "a line that does not parse",
+            vec![format!(
+                "[DEFAULT]\ntransport_url = rabbit://h1,\n\n  nova:{PASSWORD_ENCODED}@h2/\n"
+            )],
+        ),
+        (
+            "a conflict",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\nrabbit_ha_queues = true\n"
+            )],
+        ),
+        (
+            "a bad value in a second file",
+            vec![
+                head.clone(),
+                "[oslo_messaging_rabbit]\nssl = maybe\n[oslo_messaging_rabbitt]\nx = 1\n"
+                    .to_owned(),
+            ],
+        ),
+    ];
+    for (index, (what, texts)) in cases.iter().enumerate() {
+        let paths: Vec<std::path::PathBuf> = texts
+            .iter()
+            .enumerate()
+            .map(|(n, text)| {
+                let path = dir.join(format!("case{index}-{n}.conf"));
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let sources: Vec<ConfigSource> = paths.iter().map(ConfigSource::file).collect();
+        let error = OsloConfig::load(&sources).expect_err(what);
+        assert_no_password(what, &format!("{error} {error:?}"));
+        let error = Transport::from_config_files(&paths).await.unwrap_err();
+        assert_no_password(what, &format!("{error} {error:?}"));
+    }
+
+    // Files that read, with warnings; the builder refuses the URL the files give it
+    // (ssl_ca_file missing) and a transport built from them shows no password either.
+    let good = dir.join("good.conf");
+    std::fs::write(
+        &good,
+        format!("{head}rabbit_password = x\n[oslo_messaging_rabbit]\nheartbeat_rat = 3\n"),
+    )
+    .unwrap();
+    let config = OsloConfig::load(&[ConfigSource::file(&good)]).unwrap();
+    assert!(!config.warnings().is_empty());
+    for warning in config.warnings() {
+        assert_no_password("a warning", &warning.to_string());
+    }
+    assert_no_password("OsloConfig's Debug", &format!("{config:?}"));
+    let refused = dir.join("refused.conf");
+    std::fs::write(
+        &refused,
+        format!("{head}[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = /nonexistent/ca.pem\n"),
+    )
+    .unwrap();
+    let config = OsloConfig::load(&[ConfigSource::file(&refused)]).unwrap();
+    let error = Transport::from_config(&config).connect().await.unwrap_err();
+    assert_no_password("a driver's refusal", &format!("{error} {error:?}"));
+    let transport = Transport::from_config_files(&[&good]).await.unwrap();
+    assert_no_password("Transport's Debug", &format!("{transport:?}"));
+    transport.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    tracing::info!("{marker} ends");
+    let text = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let begin = text.find(&format!("{marker} begins")).expect("the marker");
+    let ours = &text[begin..];
+    assert!(
+        ours.contains("heartbeat_rat"),
+        "the warnings were logged: {ours}"
+    );
+    for line in ours.lines() {
+        assert_no_password("a log line", line);
+    }
+}
+
 // ---- owned tasks (item 5) ----
 
 /// While a broker refuses connections, the supervisors retry every second; lapin leaks two

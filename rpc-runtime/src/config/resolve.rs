@@ -65,6 +65,7 @@ pub(crate) struct Resolved {
 
 /// Resolves every option we read from `files` (in order, later ones winning).
 pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
+    let secrets = Secrets::of(files);
     let mut resolver = Resolver {
         files,
         stack: Vec::new(),
@@ -78,7 +79,7 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         };
         rabbit
             .set(name, &value)
-            .map_err(|error| found.invalid(&value, option_reason(error)))?;
+            .map_err(|error| found.invalid(&secrets.hide(&value), option_reason(error)))?;
         rabbit_values.push((name.to_owned(), value));
     }
 
@@ -87,7 +88,7 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         .map(|(_, value)| value);
     let rpc_response_timeout = resolver
         .value(DEFAULT_SECTION, "rpc_response_timeout")?
-        .map(|(found, value)| response_timeout(found, &value))
+        .map(|(found, value)| response_timeout(found, &value, &secrets))
         .transpose()?;
     let transport_url = resolver.value(DEFAULT_SECTION, "transport_url")?;
 
@@ -102,12 +103,12 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
                 return Err(conflict(message.to_owned()));
             }
             Err(error) => {
-                return Err(found.invalid(&url::redact_passwords(text), error.to_string()));
+                return Err(found.invalid(&secrets.hide(text), secrets.hide(&error.to_string())));
             }
         },
         None => rabbit.validate().map_err(|error| match error {
             OptionError::Conflict(message) => conflict(message.to_owned()),
-            other => conflict(other.to_string()),
+            other => conflict(secrets.hide(&other.to_string())),
         })?,
     }
 
@@ -134,7 +135,11 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
 
 /// `rpc_response_timeout`: an oslo integer, and more than 0 (oslo takes 0 or less and then
 /// times every call out at once).
-fn response_timeout(found: Found<'_>, value: &str) -> Result<Duration, ConfigError> {
+fn response_timeout(
+    found: Found<'_>,
+    value: &str,
+    secrets: &Secrets,
+) -> Result<Duration, ConfigError> {
     match rabbit_options::convert_int(&found.entry.key, value, None) {
         Ok(seconds) if seconds >= 1 => Ok(Duration::from_secs(seconds.unsigned_abs())),
         Ok(_) => Err(found.invalid(
@@ -142,7 +147,51 @@ fn response_timeout(found: Found<'_>, value: &str) -> Result<Duration, ConfigErr
             "expected a positive number of seconds (with 0 or less every call would time out at once)"
                 .to_owned(),
         )),
-        Err(error) => Err(found.invalid(value, option_reason(error))),
+        Err(error) => Err(found.invalid(&secrets.hide(value), option_reason(error))),
+    }
+}
+
+/// The passwords of every `transport_url` the files hold, as written and as substituted:
+/// hidden wherever a value is shown, since any option may reference them (`$transport_url`,
+/// or a `$pw` that the URL references too).
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(files: &[ParsedFile]) -> Secrets {
+        // One resolver, so a hostile file with many URLs shares one expansion budget.
+        let mut resolver = Resolver {
+            files,
+            stack: Vec::new(),
+            expansions: 0,
+        };
+        let mut passwords = Vec::new();
+        for file in files {
+            for entry in file.ini.entries.iter().filter(|e| e.key == "transport_url") {
+                passwords.extend(url::passwords(&entry.value));
+                if let Ok(text) = resolver.expand(Found { file, entry }) {
+                    passwords.extend(url::passwords(&text));
+                }
+            }
+        }
+        // Longest first, so a password containing another is hidden whole.
+        passwords.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        passwords.dedup();
+        Secrets(passwords)
+    }
+
+    /// `text` with URL passwords as `***` and every known password replaced by `***`.
+    fn hide(&self, text: &str) -> String {
+        let mut shown = if text.contains('@') {
+            url::redact_passwords(text)
+        } else {
+            text.to_owned()
+        };
+        for password in &self.0 {
+            if shown.contains(password.as_str()) {
+                shown = shown.replace(password.as_str(), "***");
+            }
+        }
+        shown
     }
 }
 

@@ -741,3 +741,21 @@ async fn the_files_lock_path_reaches_the_queue_manager() {
     let transport = crate::Transport::from_config(&config).connect().await;
     assert!(transport.is_ok(), "{:?}", transport.err());
 }
+
+#[test]
+fn a_value_that_references_the_transport_url_is_shown_without_its_password() {
+    for text in [
+        "[DEFAULT]\ntransport_url = rabbit://nova:s3cr3t@h/\nrpc_response_timeout = $transport_url\n",
+        "[DEFAULT]\ntransport_url = rabbit://nova:s3cr3t@h/\n\
+         [oslo_messaging_rabbit]\nssl = ${DEFAULT.transport_url}\n",
+        "[DEFAULT]\nurl = rabbit://nova:s3cr3t@h/\n\
+         [oslo_messaging_rabbit]\nheartbeat_rate = x $url y\n",
+        "[DEFAULT]\npw = s3cr3t\ntransport_url = rabbit://nova:$pw@h/\n\
+         [oslo_messaging_rabbit]\nkombu_reconnect_delay = $pw\n",
+    ] {
+        let error = parse_err(text);
+        let message = format!("{error} {error:?}");
+        assert!(message.contains("invalid value"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+    }
+}
