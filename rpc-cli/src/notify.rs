@@ -250,24 +250,44 @@ pub(crate) async fn listen(command: ListenCommand) -> Result<(), Failure> {
     if let Some(pool) = &command.pool {
         builder = builder.pool(pool);
     }
-    let listener = builder.build()?.start().await?;
-    eprintln!(
-        "oslo-rpc: listening to {} (Ctrl-C to stop)",
-        command.bus.topics.join(", ")
-    );
+    let mut listener = builder.build()?.start().await?;
     let deadline = async {
         match max_time {
             Some(limit) => tokio::time::sleep(limit).await,
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        _ = done.notified() => {}
-        _ = deadline => {}
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
+    let mut deadline = std::pin::pin!(deadline);
+    // "listening" is printed once the queues (a pool's included) exist and are consumed,
+    // not before: a broker that could not be reached at first is waited for, within the
+    // same --max-seconds and signals.
+    let consuming = tokio::select! {
+        consuming = listener.consuming() => Some(consuming),
+        _ = &mut deadline => None,
+        _ = terminate.recv() => None,
+        _ = interrupt.recv() => None,
+    };
+    let failed = match consuming {
+        Some(Ok(())) => {
+            eprintln!(
+                "oslo-rpc: listening to {} (Ctrl-C to stop)",
+                command.bus.topics.join(", ")
+            );
+            tokio::select! {
+                _ = done.notified() => {}
+                _ = &mut deadline => {}
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            None
+        }
+        Some(Err(error)) => Some(error),
+        None => None,
+    };
     let stopped = listener.stop().await;
     transport.shutdown().await;
-    Ok(stopped?)
+    match failed {
+        Some(error) => Err(error.into()),
+        None => Ok(stopped?),
+    }
 }

@@ -247,12 +247,17 @@ impl NotificationListener {
     /// Declares the queues and starts consuming; when this returns the listener receives
     /// (notifications sent earlier wait in the queues and arrive now). Stop it with
     /// [`ListenerHandle::stop`].
+    ///
+    /// When no broker can be reached, this returns after one round of failed attempts
+    /// and the listener keeps trying; [`ListenerHandle::consuming`] tells when its queues
+    /// exist (a pool's queue gets only what is sent after it is declared).
     pub async fn start(self) -> Result<ListenerHandle, RpcError> {
         let listener = self
             .transport
             .driver()
             .listen_notifications(&self.spec)
             .await?;
+        let consuming = listener.consuming();
         let (stop_tx, stop_rx) = oneshot::channel();
         let worker = Worker {
             dispatch: self.dispatch,
@@ -267,6 +272,7 @@ impl NotificationListener {
         Ok(ListenerHandle {
             stop_tx: Some(stop_tx),
             task,
+            consuming: Consuming::Waiting(consuming),
         })
     }
 
@@ -282,9 +288,36 @@ impl NotificationListener {
 pub struct ListenerHandle {
     stop_tx: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    consuming: Consuming,
+}
+
+/// Whether the listener consumes yet.
+enum Consuming {
+    Waiting(BoxFuture<'static, Result<(), RpcError>>),
+    Yes,
+    Never(String),
 }
 
 impl ListenerHandle {
+    /// Resolves once the listener consumes: its queues (a pool's included) are declared
+    /// and bound, and notifications sent from now on reach it. At once on `memory://`, and
+    /// on RabbitMQ unless the broker could not be reached when the listener started (it
+    /// keeps trying, as oslo's listeners do, and this resolves when it succeeds). Fails if
+    /// the broker refused the declarations or the transport shut down first. Not bounded:
+    /// wrap it in a timeout to give up.
+    pub async fn consuming(&mut self) -> Result<(), RpcError> {
+        if let Consuming::Waiting(future) = &mut self.consuming {
+            self.consuming = match future.await {
+                Ok(()) => Consuming::Yes,
+                Err(error) => Consuming::Never(error.to_string()),
+            };
+        }
+        match &self.consuming {
+            Consuming::Never(error) => Err(RpcError::transport(error.clone())),
+            _ => Ok(()),
+        }
+    }
+
     /// Stops gracefully: stops the deliveries, lets the handlers in flight finish and
     /// settles their notifications, gives back what was delivered but not handled, and
     /// returns. The queues stay, as oslo leaves them (notify §2.2).

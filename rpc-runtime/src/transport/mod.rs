@@ -167,6 +167,13 @@ pub trait Listener: Send {
     /// Deletes what the listener declared for itself (its fanout queue; spec §2.1) and
     /// releases its resources. Called after `stop`, once in-flight replies are sent.
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+    /// Resolves once the listener consumes (its queues declared and bound, its consumers
+    /// up), at once if it already does; fails if it stopped or failed before it ever did.
+    /// A listener may be handed out before it consumes (a broker unreachable when it
+    /// started; it keeps trying). The default: at once.
+    fn consuming(&self) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A messaging backend. Implementations: [`memory::MemoryDriver`] and [`rabbit::RabbitDriver`].
