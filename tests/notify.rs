@@ -878,3 +878,78 @@ async fn rabbit_consuming_resolves_when_a_late_broker_has_the_pool_queue() {
     late.shutdown().await;
     forwarder.abort();
 }
+
+/// `Notifier::from_config` and `Transport::notification_from_config`: the notification
+/// transport URL wins over `[DEFAULT] transport_url`, every configured driver and topic is
+/// used, and files without a driver give a notifier that sends nothing, as oslo's.
+#[tokio::test]
+async fn a_notifier_from_config_files() {
+    use oslo_rpc::config::OsloConfig;
+    let rpc = support::unique("n-cfg-rpc");
+    let notif = support::unique("n-cfg-notif");
+    let text = format!(
+        "[DEFAULT]\ntransport_url = memory://{rpc}\ncontrol_exchange = nova\n\
+         [oslo_messaging_notifications]\ntransport_url = memory://{notif}\n\
+         driver = messagingv2\ndriver = log\ntopics = a-{notif}, b-{notif}\nretry = 0\n"
+    );
+    let config = OsloConfig::parse("nova.conf", &text).unwrap();
+    let transport = Transport::notification_from_config(&config)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(transport.url().memory_broker_name(), Some(notif.as_str()));
+    assert_eq!(transport.config().control_exchange, "nova");
+    let notifier = Notifier::from_config(transport.clone(), &config)
+        .publisher_id(Some("compute.h1".to_owned()));
+    assert!(notifier.is_enabled());
+    assert_eq!(
+        notifier.current_topics(),
+        [format!("a-{notif}"), format!("b-{notif}")]
+    );
+    let (recorder, mut seen) = Recorder::new("cfg");
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(format!("a-{notif}")))
+        .target(Target::topic(format!("b-{notif}")))
+        .endpoint(recorder)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    notifier
+        .warn(&Context::new(), "configured", &json!({"n": 1}))
+        .await
+        .unwrap();
+    let (first, second) = (next(&mut seen).await, next(&mut seen).await);
+    for got in [&first, &second] {
+        assert_eq!(got.event_type, "configured");
+        assert_eq!(got.publisher_id.as_deref(), Some("compute.h1"));
+    }
+    assert_eq!(
+        first.message_id, second.message_id,
+        "one notification, two topics"
+    );
+    assert!(quiet(&mut seen, Duration::from_millis(300)).await);
+    listener.stop().await.unwrap();
+    assert!(
+        MemoryBroker::named(&rpc).queue_names().is_empty(),
+        "nothing on the RPC bus"
+    );
+
+    // No driver: oslo's default, nothing is sent.
+    let quiet_config = OsloConfig::parse(
+        "nova.conf",
+        &format!("[DEFAULT]\ntransport_url = memory://{notif}\n"),
+    )
+    .unwrap();
+    let silent = Notifier::from_config(transport.clone(), &quiet_config);
+    assert!(!silent.is_enabled());
+    assert_eq!(silent.current_topics(), ["notifications"]);
+    silent
+        .info(&Context::new(), "dropped", &json!({}))
+        .await
+        .unwrap();
+    let broker = MemoryBroker::named(&notif);
+    assert_eq!(broker.queue_depth("notifications.info"), None);
+    transport.shutdown().await;
+}

@@ -336,6 +336,20 @@ impl Transport {
         Transport::builder(url).config(config)
     }
 
+    /// A builder for the transport notifications go over, as oslo's
+    /// `get_notification_transport(conf)` picks it: `[oslo_messaging_notifications]
+    /// transport_url`, else `[DEFAULT] transport_url`, else oslo's default (`rabbit://`), with
+    /// the files' other options (control exchange, `[oslo_messaging_rabbit]`) as
+    /// [`Transport::from_config`] applies them.
+    pub fn notification_from_config(config: &OsloConfig) -> TransportBuilder {
+        let url = config
+            .notifications()
+            .transport_url()
+            .or(config.transport_url())
+            .map_or(OSLO_DEFAULT_URL, |url| url.expose());
+        Transport::builder(url).config(config)
+    }
+
     /// Reads oslo config files, in order (`--config-file a --config-file b`), and connects
     /// to the bus they describe. Warnings about the files are logged with `tracing`; use
     /// [`OsloConfig::load`] and [`Transport::from_config`] to see them or to read a config
