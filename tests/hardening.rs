@@ -613,6 +613,18 @@ async fn no_config_file_error_shows_a_password() {
             )],
         ),
         (
+            "a bad notification transport URL",
+            vec![format!(
+                "[oslo_messaging_notifications]\ntransport_url = rabbit://n:{PASSWORD_ENCODED}@h:99999/\n"
+            )],
+        ),
+        (
+            "a notification option referencing the notification URL",
+            vec![format!(
+                "[oslo_messaging_notifications]\ntransport_url = {url}\nretry = $transport_url\n"
+            )],
+        ),
+        (
             "a bad value in a second file",
             vec![
                 head.clone(),
