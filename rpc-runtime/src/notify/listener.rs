@@ -272,7 +272,7 @@ impl NotificationListener {
         Ok(ListenerHandle {
             stop_tx: Some(stop_tx),
             task,
-            consuming: Consuming::Waiting(consuming),
+            consuming: Mutex::new(Consuming::Waiting(consuming)),
         })
     }
 
@@ -288,7 +288,8 @@ impl NotificationListener {
 pub struct ListenerHandle {
     stop_tx: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
-    consuming: Consuming,
+    /// In a mutex only to keep the handle `Sync`; `consuming` takes `&mut self`.
+    consuming: Mutex<Consuming>,
 }
 
 /// Whether the listener consumes yet.
@@ -306,13 +307,14 @@ impl ListenerHandle {
     /// the broker refused the declarations or the transport shut down first. Not bounded:
     /// wrap it in a timeout to give up.
     pub async fn consuming(&mut self) -> Result<(), RpcError> {
-        if let Consuming::Waiting(future) = &mut self.consuming {
-            self.consuming = match future.await {
+        let consuming = self.consuming.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Consuming::Waiting(future) = consuming {
+            *consuming = match future.await {
                 Ok(()) => Consuming::Yes,
                 Err(error) => Consuming::Never(error.to_string()),
             };
         }
-        match &self.consuming {
+        match consuming {
             Consuming::Never(error) => Err(RpcError::transport(error.clone())),
             _ => Ok(()),
         }
@@ -595,5 +597,17 @@ impl Worker {
             notification,
             acker,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ListenerHandle>();
+        send_sync::<NotificationListener>();
     }
 }
