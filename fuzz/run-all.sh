@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request reply json url schema)
+[ ${#targets[@]} -gt 0 ] || targets=(request reply json url schema config_reader)
 log_dir="${LOG_DIR:-../target/fuzz-logs}"
 mkdir -p "$log_dir"
 for target in "${targets[@]}"; do

@@ -58,3 +58,8 @@ fn url_corpus() {
 fn schema_corpus() {
     replay("schema", entry_points::schema, 2);
 }
+
+#[test]
+fn config_reader_corpus() {
+    replay("config_reader", entry_points::config_reader, 10);
+}

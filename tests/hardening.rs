@@ -294,6 +294,144 @@ async fn panicking_methods_are_answered_and_the_server_serves_on() {
     }
 }
 
+// ---- notification handlers (items 2 and 5) ----
+
+/// Signalled (then panics) whenever a `Grenade` is deserialized.
+fn grenade_pulled() -> &'static tokio::sync::Notify {
+    static PULLED: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    PULLED.get_or_init(tokio::sync::Notify::new)
+}
+
+/// A payload type whose `Deserialize` panics: a user's bug in a notification payload.
+#[derive(Debug)]
+struct Grenade;
+
+impl<'de> serde::Deserialize<'de> for Grenade {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        grenade_pulled().notify_one();
+        panic!("Grenade cannot be read")
+    }
+}
+
+/// Panics on `info` (in the payload's `Deserialize`) and on `warn` (in the body); records
+/// `audit`.
+struct Volatile {
+    warned: tokio::sync::mpsc::UnboundedSender<String>,
+    audited: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+#[notification_endpoint]
+impl Volatile {
+    async fn info(&self, _n: oslo_rpc::notify::Notification<Grenade>) {}
+    async fn warn(&self, n: oslo_rpc::notify::Notification) {
+        let _ = self.warned.send(n.event_type.clone());
+        panic!("notification body panic on {}", n.event_type);
+    }
+    async fn audit(&self, n: oslo_rpc::notify::Notification) {
+        let _ = self.audited.send(n.event_type);
+    }
+}
+
+async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not within 20 s"))
+}
+
+/// A notification handler that panics, in the user's `Deserialize` of its payload or in its
+/// body: logged at error level, the notification treated as oslo treats an endpoint that
+/// raised (requeue, which without `allow_requeue` means acknowledged: nothing stays in the
+/// queues), its concurrency slot released (one slot, and later notifications still come)
+/// and the listener serves on. Then `Transport::shutdown` stops a listener whose handle is
+/// still held, as it stops servers: the listener's task is the transport's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panicking_notification_handlers_are_logged_and_the_listener_serves_on() {
+    use oslo_rpc::notify::{NotificationListener, Notifier};
+    use oslo_rpc::transport::memory::{MemoryBroker, MemoryDriver};
+    logs();
+    let broker = MemoryBroker::named(&format!("nboom-{}", uuid::Uuid::new_v4().simple()));
+    let transport = Transport::builder("memory://")
+        .driver(std::sync::Arc::new(MemoryDriver::on(broker.clone())))
+        .connect()
+        .await
+        .unwrap();
+    let topic = format!("nboom-{}", uuid::Uuid::new_v4().simple());
+    let (warned_tx, mut warned) = tokio::sync::mpsc::unbounded_channel();
+    let (audited_tx, mut audited) = tokio::sync::mpsc::unbounded_channel();
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(&topic))
+        .endpoint(Volatile {
+            warned: warned_tx,
+            audited: audited_tx,
+        })
+        .max_concurrency(1)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    let notifier = Notifier::new(transport.clone(), "hardening.host").topics([&topic]);
+    let ctx = Context::new();
+    for round in 0..3 {
+        let pulled = grenade_pulled().notified();
+        notifier
+            .info(&ctx, &format!("grenade-{round}"), &json!({"pin": round}))
+            .await
+            .unwrap();
+        within("the grenade's Deserialize", pulled).await;
+        let event = format!("body-{round}");
+        notifier.warn(&ctx, &event, &json!({})).await.unwrap();
+        assert_eq!(within("the warn handler", warned.recv()).await, Some(event));
+        let event = format!("fine-{round}");
+        notifier.audit(&ctx, &event, &json!({})).await.unwrap();
+        assert_eq!(
+            within("the audit handler", audited.recv()).await,
+            Some(event)
+        );
+    }
+    listener.stop().await.unwrap();
+    for priority in ["info", "warn", "audit"] {
+        let queue = format!("{topic}.{priority}");
+        assert_eq!(
+            broker.queue_depth(&queue),
+            Some(0),
+            "{queue}: all acknowledged"
+        );
+        assert_eq!(broker.consumer_count(&queue), Some(0), "{queue}: stopped");
+    }
+    for panic in [
+        "Grenade cannot be read",
+        "notification body panic on body-2",
+    ] {
+        let lines = logged_lines(panic);
+        assert!(
+            lines
+                .iter()
+                .any(|line| line.contains("ERROR") && line.contains("handler panicked")),
+            "{panic}: {lines:?}"
+        );
+    }
+
+    // A listener still running when its transport shuts down is stopped and awaited.
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(&topic))
+        .endpoint(Volatile {
+            warned: tokio::sync::mpsc::unbounded_channel().0,
+            audited: tokio::sync::mpsc::unbounded_channel().0,
+        })
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    assert_eq!(broker.consumer_count(&format!("{topic}.audit")), Some(1));
+    within("the transport's shutdown", transport.shutdown()).await;
+    assert_eq!(broker.consumer_count(&format!("{topic}.audit")), Some(0));
+    within("the stopped listener's handle", listener.stop())
+        .await
+        .expect("it had ended gracefully");
+}
+
 // ---- secrets (item 8) ----
 
 /// The password every URL of the secrets test carries (and its percent-encoded form).
@@ -406,6 +544,147 @@ async fn no_error_or_log_line_shows_a_password() {
     assert!(
         ours.contains("lapin::"),
         "lapin's own log lines were captured"
+    );
+    for line in ours.lines() {
+        assert_no_password("a log line", line);
+    }
+}
+
+/// Config files whose `transport_url` carries a password, and a bad value somewhere: no
+/// error (read through `OsloConfig::load`, `Transport::from_config_files` and the builder),
+/// no warning and no log line shows the password, as written or percent-decoded, whether
+/// the bad value is the URL itself, an option that references it (`$transport_url`, or a
+/// `$pw` the URL references too), a line that cannot be parsed, or a value in a second
+/// file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_config_file_error_shows_a_password() {
+    use oslo_rpc::config::{ConfigSource, OsloConfig};
+    logs();
+    let marker = format!("config-secrets-{}", uuid::Uuid::new_v4().simple());
+    tracing::info!("{marker} begins");
+    let dir = std::env::temp_dir().join(&marker);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("rabbit://nova:{PASSWORD_ENCODED}@127.0.0.1:1/");
+    let head = format!("[DEFAULT]\ntransport_url = {url}\n");
+    let cases: Vec<(&str, Vec<String>)> = vec![
+        (
+            "a bad port",
+            vec![format!(
+                "[DEFAULT]\ntransport_url = rabbit://nova:{PASSWORD_ENCODED}@h:99999/\n"
+            )],
+        ),
+        (
+            "a bad query option",
+            vec![format!("[DEFAULT]\ntransport_url = {url}?ssl=maybe\n")],
+        ),
+        (
+            "a bad option value",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nheartbeat_rate = soon\n"
+            )],
+        ),
+        (
+            "an option referencing the URL",
+            vec![format!("{head}rpc_response_timeout = $transport_url\n")],
+        ),
+        (
+            "a group reference to the URL",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nssl = ${{DEFAULT.transport_url}}\n"
+            )],
+        ),
+        (
+            "a password by reference",
+            vec![format!(
+                "[DEFAULT]\npw = {PASSWORD_ENCODED}\ntransport_url = rabbit://nova:$pw@h/\n\
+                 [oslo_messaging_rabbit]\nkombu_reconnect_delay = $pw\n"
+            )],
+        ),
+        (
+            "a line that does not parse",
+            vec![format!(
+                "[DEFAULT]\ntransport_url = rabbit://h1,\n\n  nova:{PASSWORD_ENCODED}@h2/\n"
+            )],
+        ),
+        (
+            "a conflict",
+            vec![format!(
+                "{head}[oslo_messaging_rabbit]\nrabbit_quorum_queue = true\nrabbit_ha_queues = true\n"
+            )],
+        ),
+        (
+            "a bad notification transport URL",
+            vec![format!(
+                "[oslo_messaging_notifications]\ntransport_url = rabbit://n:{PASSWORD_ENCODED}@h:99999/\n"
+            )],
+        ),
+        (
+            "a notification option referencing the notification URL",
+            vec![format!(
+                "[oslo_messaging_notifications]\ntransport_url = {url}\nretry = $transport_url\n"
+            )],
+        ),
+        (
+            "a bad value in a second file",
+            vec![
+                head.clone(),
+                "[oslo_messaging_rabbit]\nssl = maybe\n[oslo_messaging_rabbitt]\nx = 1\n"
+                    .to_owned(),
+            ],
+        ),
+    ];
+    for (index, (what, texts)) in cases.iter().enumerate() {
+        let paths: Vec<std::path::PathBuf> = texts
+            .iter()
+            .enumerate()
+            .map(|(n, text)| {
+                let path = dir.join(format!("case{index}-{n}.conf"));
+                std::fs::write(&path, text).unwrap();
+                path
+            })
+            .collect();
+        let sources: Vec<ConfigSource> = paths.iter().map(ConfigSource::file).collect();
+        let error = OsloConfig::load(&sources).expect_err(what);
+        assert_no_password(what, &format!("{error} {error:?}"));
+        let error = Transport::from_config_files(&paths).await.unwrap_err();
+        assert_no_password(what, &format!("{error} {error:?}"));
+    }
+
+    // Files that read, with warnings; the builder refuses the URL the files give it
+    // (ssl_ca_file missing) and a transport built from them shows no password either.
+    let good = dir.join("good.conf");
+    std::fs::write(
+        &good,
+        format!("{head}rabbit_password = x\n[oslo_messaging_rabbit]\nheartbeat_rat = 3\n"),
+    )
+    .unwrap();
+    let config = OsloConfig::load(&[ConfigSource::file(&good)]).unwrap();
+    assert!(!config.warnings().is_empty());
+    for warning in config.warnings() {
+        assert_no_password("a warning", &warning.to_string());
+    }
+    assert_no_password("OsloConfig's Debug", &format!("{config:?}"));
+    let refused = dir.join("refused.conf");
+    std::fs::write(
+        &refused,
+        format!("{head}[oslo_messaging_rabbit]\nssl = true\nssl_ca_file = /nonexistent/ca.pem\n"),
+    )
+    .unwrap();
+    let config = OsloConfig::load(&[ConfigSource::file(&refused)]).unwrap();
+    let error = Transport::from_config(&config).connect().await.unwrap_err();
+    assert_no_password("a driver's refusal", &format!("{error} {error:?}"));
+    let transport = Transport::from_config_files(&[&good]).await.unwrap();
+    assert_no_password("Transport's Debug", &format!("{transport:?}"));
+    transport.shutdown().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    tracing::info!("{marker} ends");
+    let text = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let begin = text.find(&format!("{marker} begins")).expect("the marker");
+    let ours = &text[begin..];
+    assert!(
+        ours.contains("heartbeat_rat"),
+        "the warnings were logged: {ours}"
     );
     for line in ours.lines() {
         assert_no_password("a log line", line);

@@ -166,12 +166,18 @@ async fn listen(bus: &Bus, topic: &str, recorder: Recorder, pool: Option<&str>) 
     if let Some(pool) = pool {
         builder = builder.pool(pool);
     }
-    builder
+    let mut listener = builder
         .build()
         .expect("listener")
         .start()
         .await
-        .expect("start")
+        .expect("start");
+    // Its queues exist (a pool's queue gets only what is sent after it is declared).
+    tokio::time::timeout(Duration::from_secs(90), listener.consuming())
+        .await
+        .expect("consuming within 90 s")
+        .expect("consuming");
+    listener
 }
 
 fn notifier(bus: &Bus, topic: &str) -> Notifier {
@@ -767,4 +773,192 @@ async fn rabbit_declares_what_oslo_declares() {
     // oslo's listener leaves its queues (notify §2.2).
     let after = support::rabbit::list("list_queues", &["name"]);
     assert!(after.iter().any(|q| q[0] == pool));
+}
+
+/// Percent-encodes everything but unreserved characters (for URL user info).
+fn pct(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The cause of the flaky listener readiness (issue 13): a listener whose broker cannot be
+/// reached when it starts returns from `start()` after one round of failed attempts and
+/// keeps trying, so "started" is not "consuming", and a pool's queue declared later never
+/// gets what was sent before it existed. `consuming()` is the event to wait for: pending
+/// while nothing listens on the broker's port, resolved once the broker is reachable and
+/// the pool's queue declared, after which every notification reaches the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rabbit_consuming_resolves_when_a_late_broker_has_the_pool_queue() {
+    let bus = bus(true).await;
+    let url = support::rabbit::rabbit_url().await;
+    let parsed = oslo_rpc::TransportUrl::parse(&url).unwrap();
+    let host = &parsed.hosts()[0];
+    let broker = format!("{}:{}", host.hostname, host.port_or_default());
+    let user = host.username.clone().unwrap_or_else(|| "guest".to_owned());
+    let password = host
+        .password
+        .as_ref()
+        .map_or("guest", |p| p.expose())
+        .to_owned();
+    let vhost = parsed.virtual_host().map(pct).unwrap_or_default();
+    // A loopback port nothing listens on (yet).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let late_url = format!(
+        "rabbit://{}:{}@127.0.0.1:{port}/{vhost}?rabbit_retry_interval=1",
+        pct(&user),
+        pct(&password)
+    );
+    let late_driver = support::rabbit::driver(&late_url);
+    let _late_cleanup = support::rabbit::Cleanup(late_driver.clone());
+    let late = Transport::builder(&late_url)
+        .driver(late_driver)
+        .connect()
+        .await
+        .unwrap();
+    let topic = support::unique("n-late");
+    let pool = format!("{topic}-pool");
+    let (recorder, mut seen) = Recorder::new("late");
+    let mut listener = tokio::time::timeout(
+        Duration::from_secs(60),
+        NotificationListener::builder(late.clone())
+            .target(Target::topic(&topic))
+            .endpoint(recorder)
+            .pool(&pool)
+            .build()
+            .unwrap()
+            .start(),
+    )
+    .await
+    .expect("start() returns while the broker is unreachable")
+    .expect("start");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(1500), listener.consuming())
+            .await
+            .is_err(),
+        "not consuming while nothing listens on the port"
+    );
+    // Sent now, it is lost for the pool, whose queue does not exist: only the notifier's
+    // default queue keeps it.
+    let notifier = notifier(&bus, &topic);
+    notifier
+        .info(&Context::new(), "lost", &json!({}))
+        .await
+        .unwrap();
+
+    // The broker becomes reachable on that port.
+    let forward = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("the port is still free");
+    let forwarder = tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = forward.accept().await else {
+                return;
+            };
+            let broker = broker.clone();
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(&broker).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    tokio::time::timeout(Duration::from_secs(60), listener.consuming())
+        .await
+        .expect("consuming within 60 s of the broker being reachable")
+        .expect("consuming");
+    listener.consuming().await.expect("and it stays so");
+    notifier
+        .info(&Context::new(), "kept", &json!({}))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut seen).await.event_type, "kept");
+    assert!(quiet(&mut seen, Duration::from_millis(500)).await);
+    listener.stop().await.unwrap();
+    late.shutdown().await;
+    forwarder.abort();
+}
+
+/// `Notifier::from_config` and `Transport::notification_from_config`: the notification
+/// transport URL wins over `[DEFAULT] transport_url`, every configured driver and topic is
+/// used, and files without a driver give a notifier that sends nothing, as oslo's.
+#[tokio::test]
+async fn a_notifier_from_config_files() {
+    use oslo_rpc::config::OsloConfig;
+    let rpc = support::unique("n-cfg-rpc");
+    let notif = support::unique("n-cfg-notif");
+    let text = format!(
+        "[DEFAULT]\ntransport_url = memory://{rpc}\ncontrol_exchange = nova\n\
+         [oslo_messaging_notifications]\ntransport_url = memory://{notif}\n\
+         driver = messagingv2\ndriver = log\ntopics = a-{notif}, b-{notif}\nretry = 0\n"
+    );
+    let config = OsloConfig::parse("nova.conf", &text).unwrap();
+    let transport = Transport::notification_from_config(&config)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(transport.url().memory_broker_name(), Some(notif.as_str()));
+    assert_eq!(transport.config().control_exchange, "nova");
+    let notifier = Notifier::from_config(transport.clone(), &config)
+        .publisher_id(Some("compute.h1".to_owned()));
+    assert!(notifier.is_enabled());
+    assert_eq!(
+        notifier.current_topics(),
+        [format!("a-{notif}"), format!("b-{notif}")]
+    );
+    let (recorder, mut seen) = Recorder::new("cfg");
+    let listener = NotificationListener::builder(transport.clone())
+        .target(Target::topic(format!("a-{notif}")))
+        .target(Target::topic(format!("b-{notif}")))
+        .endpoint(recorder)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    notifier
+        .warn(&Context::new(), "configured", &json!({"n": 1}))
+        .await
+        .unwrap();
+    let (first, second) = (next(&mut seen).await, next(&mut seen).await);
+    for got in [&first, &second] {
+        assert_eq!(got.event_type, "configured");
+        assert_eq!(got.publisher_id.as_deref(), Some("compute.h1"));
+    }
+    assert_eq!(
+        first.message_id, second.message_id,
+        "one notification, two topics"
+    );
+    assert!(quiet(&mut seen, Duration::from_millis(300)).await);
+    listener.stop().await.unwrap();
+    assert!(
+        MemoryBroker::named(&rpc).queue_names().is_empty(),
+        "nothing on the RPC bus"
+    );
+
+    // No driver: oslo's default, nothing is sent.
+    let quiet_config = OsloConfig::parse(
+        "nova.conf",
+        &format!("[DEFAULT]\ntransport_url = memory://{notif}\n"),
+    )
+    .unwrap();
+    let silent = Notifier::from_config(transport.clone(), &quiet_config);
+    assert!(!silent.is_enabled());
+    assert_eq!(silent.current_topics(), ["notifications"]);
+    silent
+        .info(&Context::new(), "dropped", &json!({}))
+        .await
+        .unwrap();
+    let broker = MemoryBroker::named(&notif);
+    assert_eq!(broker.queue_depth("notifications.info"), None);
+    transport.shutdown().await;
 }

@@ -156,12 +156,18 @@ async fn rust_listener(
     if let Some(pool) = pool {
         builder = builder.pool(pool);
     }
-    builder
+    let mut listener = builder
         .build()
         .expect("listener")
         .start()
         .await
-        .expect("start")
+        .expect("start");
+    // Its queues exist (a pool's queue gets only what is sent after it is declared).
+    tokio::time::timeout(Duration::from_secs(90), listener.consuming())
+        .await
+        .expect("consuming within 90 s")
+        .expect("consuming");
+    listener
 }
 
 fn large_text() -> String {

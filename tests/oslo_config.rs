@@ -472,3 +472,95 @@ fn the_nova_conf_sample_reads_as_a_deployment_expects() {
     );
     assert!(!format!("{config:?}").contains("Zm9vYmFy"));
 }
+
+/// `[oslo_messaging_notifications]` against oslo.config with oslo.messaging's notifier
+/// options registered: the multi-valued `driver` across assignments and files, the `topics`
+/// list, `retry`, `transport_url`, and their defaults.
+#[tokio::test]
+async fn notification_options_resolve_as_oslo_config_resolves_them() {
+    let dir = std::env::temp_dir().join(format!("oslo-notify-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path_text(&path)
+    };
+    let a = write(
+        "a.conf",
+        "[oslo_messaging_notifications]\ndriver = messagingv2\ndriver = log\n\
+         topics = a, b ,c,\nretry = -5\ntransport_url = rabbit://n:pw@nh/\n",
+    );
+    let b = write(
+        "b.conf",
+        "[OSLO_MESSAGING_NOTIFICATIONS]\ndriver = noop\ntopics = \"x,y\"\n\
+         [oslo_messaging_notifications]\ndriver = messaging\n",
+    );
+    let c = write(
+        "c.conf",
+        "[DEFAULT]\nregion = eu\n[oslo_messaging_notifications]\ntopics =\nretry = 3\n\
+         driver = ${region}x\n",
+    );
+    let d = write("d.conf", "[DEFAULT]\n");
+    let cases: Vec<Vec<String>> = vec![
+        vec![a.clone()],
+        vec![a.clone(), b.clone()],
+        vec![b, a],
+        vec![c],
+        vec![d],
+    ];
+    let script = r#"
+import json, sys, warnings
+warnings.filterwarnings('ignore')
+from oslo_config import cfg
+from oslo_messaging.notify import notifier
+for files in json.load(sys.stdin):
+    conf = cfg.ConfigOpts()
+    conf.register_opts(notifier._notifier_opts, group='oslo_messaging_notifications')
+    conf.register_opts([cfg.StrOpt('region')])
+    args = [x for f in files for x in ('--config-file', f)]
+    conf(args, project='x', default_config_files=[], default_config_dirs=[], use_env=False)
+    n = conf.oslo_messaging_notifications
+    print(json.dumps([n.driver, n.topics, n.retry, n.transport_url]))
+"#;
+    let py = python::python();
+    let mut child = tokio::process::Command::new(&py.python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start python");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
+        .await
+        .expect("python finished within 120 s")
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: Vec<Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(theirs.len(), cases.len());
+    for (files, theirs) in cases.iter().zip(theirs) {
+        let config = OsloConfig::from_files(files).unwrap();
+        let n = config.notifications();
+        let ours = serde_json::json!([
+            n.drivers(),
+            n.topics(),
+            n.retry(),
+            n.transport_url().map(|url| url.expose())
+        ]);
+        assert_eq!(ours, theirs, "{files:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

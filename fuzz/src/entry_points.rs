@@ -9,6 +9,7 @@
 #![allow(unreachable_pub)]
 
 use oslo_rpc::RpcVersion;
+use oslo_rpc::config::OsloConfig;
 use oslo_rpc::dispatch::{Kwargs, Param};
 use oslo_rpc::schema::{EndpointSchema, check_evolution};
 use oslo_rpc::url::TransportUrl;
@@ -156,4 +157,38 @@ pub fn schema(data: &[u8]) {
     let pretty = schema.to_pretty_json();
     let again = EndpointSchema::from_json(&pretty).expect("a schema's pretty form reads back");
     assert_eq!(again, schema);
+}
+
+/// oslo config files (what `Transport::from_config` and `oslo-rpc --config-file` read):
+/// the INI dialect, `$name` substitution, option conversion and the checks of the options
+/// together, then the URL and driver they make. A NUL byte splits the input into two
+/// files read in order (later values win), so references and overrides across files are
+/// reached too. Errors and warnings must format.
+pub fn config_reader(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let files: Vec<(&str, &str)> = match text.split_once('\0') {
+        Some((first, second)) => vec![("a.conf", first), ("b.conf", second)],
+        None => vec![("a.conf", text)],
+    };
+    let config = match OsloConfig::parse_files(files) {
+        Ok(config) => config,
+        Err(error) => {
+            let _ = format!("{error} {error:?}");
+            return;
+        }
+    };
+    for warning in config.warnings() {
+        let _ = warning.to_string();
+    }
+    let _ = format!("{config:?}");
+    let url = config
+        .transport_url()
+        .map_or("rabbit://", |url| url.expose());
+    let url = TransportUrl::parse_with_file_options(url, config.rabbit_values())
+        .expect("the files' URL and options were checked when they were read");
+    if url.is_rabbit() {
+        let _ = oslo_rpc::transport::rabbit::RabbitDriver::new(&url);
+    }
 }

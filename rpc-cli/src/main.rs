@@ -19,7 +19,7 @@ use oslo_rpc::{Context, RpcClient, RpcVersion, Target, Transport};
 use failure::Failure;
 
 pub(crate) const DEFAULT_URL: &str = "rabbit://guest:guest@127.0.0.1:5672/";
-const URL_VARIABLE: &str = "OSLO_RPC_URL";
+pub(crate) const URL_VARIABLE: &str = "OSLO_RPC_URL";
 
 const AFTER_HELP: &str = "\
 Logging: -v connection events, -vv every call with its request_id (or RUST_LOG).
@@ -37,7 +37,8 @@ Examples:
   oslo-rpc tap --topic calc
   oslo-rpc notify --topic notifications --event-type compute.instance.create.end --priority info \
       --publisher-id compute.host1 id=1 state=active
-  oslo-rpc listen --topic notifications --pool billing --priority info --count 10";
+  oslo-rpc listen --topic notifications --pool billing --priority info --count 10
+  oslo-rpc notify --config-file /etc/nova/nova.conf --event-type compute.test '{}'";
 
 #[derive(Parser)]
 #[command(
@@ -142,43 +143,13 @@ impl Bus {
     /// The config files and directories in command-line order; `matches` holds the
     /// subcommand's arguments, which know where each was given.
     fn sources(&self, matches: Option<&ArgMatches>) -> Vec<ConfigSource> {
-        let positions = |id: &str, count: usize| -> Option<Vec<usize>> {
-            let positions: Vec<usize> = matches?.indices_of(id)?.collect();
-            (positions.len() == count).then_some(positions)
-        };
-        let files = self.config_file.iter().cloned().map(ConfigSource::File);
-        let dirs = self.config_dir.iter().cloned().map(ConfigSource::Dir);
-        match (
-            positions("config_file", self.config_file.len()),
-            positions("config_dir", self.config_dir.len()),
-        ) {
-            (Some(file_positions), Some(dir_positions)) => {
-                let mut sources: Vec<(usize, ConfigSource)> = file_positions
-                    .into_iter()
-                    .zip(files)
-                    .chain(dir_positions.into_iter().zip(dirs))
-                    .collect();
-                sources.sort_by_key(|(position, _)| *position);
-                sources.into_iter().map(|(_, source)| source).collect()
-            }
-            // Unreachable with clap's matches; files first is the usual order anyway.
-            _ => files.chain(dirs).collect(),
-        }
+        config_sources(&self.config_file, &self.config_dir, matches)
     }
 
     /// Reads the config files (printing their warnings) and builds the transport: the URL is
     /// --url, else the files' transport_url, else $OSLO_RPC_URL, else the local broker.
     async fn connect(&self, sources: &[ConfigSource], json: bool) -> Result<Transport, Failure> {
-        let config = if sources.is_empty() {
-            None
-        } else {
-            let config =
-                OsloConfig::load(sources).map_err(|error| Failure::Usage(error.to_string()))?;
-            for warning in config.warnings() {
-                failure::warn(&warning.to_string(), json);
-            }
-            Some(config)
-        };
+        let config = load_config(sources, json)?;
         let url = match (
             &self.url,
             config.as_ref().and_then(OsloConfig::transport_url),
@@ -210,6 +181,53 @@ fn without_queue_manager(url: &str) -> String {
     let base = url.split_once('#').map_or(url, |(base, _fragment)| base);
     let separator = if base.contains('?') { '&' } else { '?' };
     format!("{base}{separator}use_queue_manager=false")
+}
+
+/// `--config-file` and `--config-dir` values in command-line order; `matches` holds the
+/// subcommand's arguments (ids `config_file` and `config_dir`), which know where each was
+/// given.
+pub(crate) fn config_sources(
+    config_file: &[PathBuf],
+    config_dir: &[PathBuf],
+    matches: Option<&ArgMatches>,
+) -> Vec<ConfigSource> {
+    let positions = |id: &str, count: usize| -> Option<Vec<usize>> {
+        let positions: Vec<usize> = matches?.indices_of(id)?.collect();
+        (positions.len() == count).then_some(positions)
+    };
+    let files = config_file.iter().cloned().map(ConfigSource::File);
+    let dirs = config_dir.iter().cloned().map(ConfigSource::Dir);
+    match (
+        positions("config_file", config_file.len()),
+        positions("config_dir", config_dir.len()),
+    ) {
+        (Some(file_positions), Some(dir_positions)) => {
+            let mut sources: Vec<(usize, ConfigSource)> = file_positions
+                .into_iter()
+                .zip(files)
+                .chain(dir_positions.into_iter().zip(dirs))
+                .collect();
+            sources.sort_by_key(|(position, _)| *position);
+            sources.into_iter().map(|(_, source)| source).collect()
+        }
+        // Unreachable with clap's matches; files first is the usual order anyway.
+        _ => files.chain(dirs).collect(),
+    }
+}
+
+/// Reads config files, printing their warnings; `None` without any.
+pub(crate) fn load_config(
+    sources: &[ConfigSource],
+    json: bool,
+) -> Result<Option<OsloConfig>, Failure> {
+    if sources.is_empty() {
+        return Ok(None);
+    }
+    let config = OsloConfig::load(sources).map_err(|error| Failure::Usage(error.to_string()))?;
+    for warning in config.warnings() {
+        failure::warn(&warning.to_string(), json);
+    }
+    Ok(Some(config))
 }
 
 #[derive(Args)]
@@ -277,8 +295,8 @@ fn main() -> ExitCode {
                 let transport = bus.connect(&bus.sources(subcommand), json).await?;
                 tap::run(transport, &topic, bus.exchange.as_deref(), count).await
             }
-            Command::Notify(command) => notify::notify(command).await,
-            Command::Listen(command) => notify::listen(command).await,
+            Command::Notify(command) => notify::notify(command, subcommand, json).await,
+            Command::Listen(command) => notify::listen(command, subcommand, json).await,
             Command::Schema(SchemaCommand::Check { old, new, strict }) => {
                 match schema_check::run(&old, &new, strict, json)? {
                     schema_check::Verdict::Compatible => Ok(()),

@@ -3,14 +3,16 @@
 //! notification listener would hand it to an endpoint (notify §2).
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use clap::Args;
+use clap::{ArgMatches, Args};
+use oslo_rpc::config::OsloConfig;
 use oslo_rpc::notify::{
-    NotificationEndpoint, NotificationListener, Notifier, NotifyDriver, Outcome, Priority,
-    RawNotification,
+    DEFAULT_TOPIC, NotificationEndpoint, NotificationListener, Notifier, NotifyDriver, Outcome,
+    Priority, RawNotification,
 };
 use oslo_rpc::transport::BoxFuture;
 use oslo_rpc::wire::{RawJson, json};
@@ -26,27 +28,92 @@ use crate::kwargs;
 /// Where notifications go or come from.
 #[derive(Args)]
 pub(crate) struct NotifyBus {
-    /// Transport URL [default: $OSLO_RPC_URL, else rabbit://guest:guest@127.0.0.1:5672/]
-    #[arg(long, env = "OSLO_RPC_URL", hide_env_values = true, default_value = crate::DEFAULT_URL, hide_default_value = true)]
-    url: String,
-    /// The control exchange (default: `openstack`).
+    /// Transport URL; wins over the config files' (their other options still apply)
+    /// [default: the config files' [oslo_messaging_notifications] transport_url, else their
+    /// [DEFAULT] transport_url, else $OSLO_RPC_URL, else rabbit://guest:guest@127.0.0.1:5672/]
+    #[arg(long)]
+    url: Option<String>,
+    /// An oslo config file, such as nova.conf: its [oslo_messaging_notifications] topics,
+    /// driver, retry and transport_url, [DEFAULT] transport_url and control_exchange and
+    /// [oslo_messaging_rabbit] options are used. Repeat it for several files; later files
+    /// win.
+    #[arg(long = "config-file", value_name = "FILE")]
+    config_file: Vec<PathBuf>,
+    /// A directory whose *.conf files are read in sorted order, where it stands among the
+    /// --config-file options (as oslo.config reads --config-dir).
+    #[arg(long = "config-dir", value_name = "DIR")]
+    config_dir: Vec<PathBuf>,
+    /// The control exchange (default: the config files' control_exchange, else
+    /// `openstack`).
     #[arg(long)]
     exchange: Option<String>,
-    /// Topic; repeat for several (as oslo's `[oslo_messaging_notifications] topics`).
-    #[arg(long = "topic", required = true)]
+    /// Topic; repeat for several [default: the config files' [oslo_messaging_notifications]
+    /// topics, else notifications].
+    #[arg(long = "topic")]
+    topics: Vec<String>,
+}
+
+/// A bus with its config files read.
+struct Connected {
+    transport: Transport,
+    config: Option<OsloConfig>,
     topics: Vec<String>,
 }
 
 impl NotifyBus {
-    async fn transport(&self) -> Result<Transport, Failure> {
+    /// Reads the config files (printing their warnings) and builds the notification
+    /// transport, as oslo's `get_notification_transport`.
+    async fn connect(
+        &self,
+        matches: Option<&ArgMatches>,
+        json: bool,
+    ) -> Result<Connected, Failure> {
         if self.topics.iter().any(String::is_empty) {
             return Err(Failure::Usage("--topic must not be empty".to_owned()));
         }
-        let mut builder = Transport::builder(&self.url);
+        let sources = crate::config_sources(&self.config_file, &self.config_dir, matches);
+        let config = crate::load_config(&sources, json)?;
+        let files_url = config.as_ref().and_then(|config| {
+            config
+                .notifications()
+                .transport_url()
+                .or(config.transport_url())
+                .map(|url| url.expose().to_owned())
+        });
+        let url = match (&self.url, files_url) {
+            (Some(url), _) => url.clone(),
+            (None, Some(url)) => url,
+            (None, None) => {
+                std::env::var(crate::URL_VARIABLE).unwrap_or_else(|_| crate::DEFAULT_URL.to_owned())
+            }
+        };
+        let mut builder = Transport::builder(&url);
+        if let Some(config) = &config {
+            builder = builder.config(config);
+        }
         if let Some(exchange) = &self.exchange {
             builder = builder.control_exchange(exchange);
         }
-        Ok(builder.connect().await?)
+        let topics = if !self.topics.is_empty() {
+            self.topics.clone()
+        } else {
+            config.as_ref().map_or_else(
+                || vec![DEFAULT_TOPIC.to_owned()],
+                |config| config.notifications().topics().to_vec(),
+            )
+        };
+        if topics.is_empty() {
+            return Err(Failure::Usage(
+                "no topic: the config files set [oslo_messaging_notifications] topics empty; \
+                 give --topic"
+                    .to_owned(),
+            ));
+        }
+        Ok(Connected {
+            transport: builder.connect().await?,
+            config,
+            topics,
+        })
     }
 }
 
@@ -64,14 +131,17 @@ pub(crate) struct NotifyCommand {
     /// Who sends it, e.g. compute.host1 (default: null, as a Python notifier without one).
     #[arg(long = "publisher-id")]
     publisher_id: Option<String>,
-    /// messagingv2 (the 2.0 envelope) or messaging (the bare message, for old consumers).
-    #[arg(long, default_value = "messagingv2")]
-    driver: String,
+    /// messagingv2 (the 2.0 envelope) or messaging (the bare message, for old consumers)
+    /// [default: the config files' messaging drivers (others, such as log, are left out:
+    /// this command sends), else messagingv2].
+    #[arg(long)]
+    driver: Option<String>,
     /// Context as a JSON object, sent as `_context_*` keys (default: none, as a Python
     /// notifier given a plain dict sends).
     #[arg(long)]
     context: Option<String>,
-    /// Connection retries (default: until the transport's time limit).
+    /// Connection retries [default: the config files' [oslo_messaging_notifications]
+    /// retry, else until the transport's time limit].
     #[arg(long)]
     retry: Option<u32>,
     /// The payload: one JSON object, or key=value pairs (values are JSON, else strings).
@@ -98,18 +168,23 @@ pub(crate) struct ListenCommand {
     max_seconds: Option<f64>,
 }
 
-pub(crate) async fn notify(command: NotifyCommand) -> Result<(), Failure> {
+pub(crate) async fn notify(
+    command: NotifyCommand,
+    matches: Option<&ArgMatches>,
+    json: bool,
+) -> Result<(), Failure> {
     let usage = Failure::Usage;
     let priority: Priority = command
         .priority
         .parse()
         .map_err(|e| usage(format!("--priority: {e}")))?;
-    let driver = match command.driver.parse::<NotifyDriver>() {
-        Ok(driver @ (NotifyDriver::MessagingV2 | NotifyDriver::Messaging)) => driver,
-        _ => {
+    let driver = match command.driver.as_deref().map(str::parse::<NotifyDriver>) {
+        None => None,
+        Some(Ok(driver @ (NotifyDriver::MessagingV2 | NotifyDriver::Messaging))) => Some(driver),
+        Some(_) => {
             return Err(usage(format!(
                 "--driver must be messagingv2 or messaging, got {:?}",
-                command.driver
+                command.driver.as_deref().unwrap_or_default()
             )));
         }
     };
@@ -122,12 +197,40 @@ pub(crate) async fn notify(command: NotifyCommand) -> Result<(), Failure> {
         }
     };
     let payload = kwargs::parse_kwargs(&command.payload).map_err(usage)?;
-    let transport = command.bus.transport().await?;
-    let notifier = Notifier::new(transport.clone(), "")
+    let Connected {
+        transport,
+        config,
+        topics,
+    } = command.bus.connect(matches, json).await?;
+    let mut notifier = match &config {
+        Some(config) => Notifier::from_config(transport.clone(), config),
+        None => Notifier::new(transport.clone(), ""),
+    };
+    // The command sends: of the files' drivers only the messaging ones count, and without
+    // any it sends with messagingv2.
+    let drivers: Vec<NotifyDriver> = match driver {
+        Some(driver) => vec![driver],
+        None => config
+            .as_ref()
+            .map(|config| {
+                config
+                    .notifications()
+                    .drivers()
+                    .iter()
+                    .filter_map(|name| name.parse().ok())
+                    .filter(|d| matches!(d, NotifyDriver::MessagingV2 | NotifyDriver::Messaging))
+                    .collect()
+            })
+            .filter(|drivers: &Vec<NotifyDriver>| !drivers.is_empty())
+            .unwrap_or_else(|| vec![NotifyDriver::MessagingV2]),
+    };
+    notifier = notifier
         .publisher_id(command.publisher_id.clone())
-        .topics(command.bus.topics.clone())
-        .driver(driver)
-        .retry(command.retry);
+        .topics(topics)
+        .drivers(drivers);
+    if command.retry.is_some() || config.is_none() {
+        notifier = notifier.retry(command.retry);
+    }
     let sent = notifier
         .notify(&ctx, priority, &command.event_type, &payload)
         .await;
@@ -201,7 +304,11 @@ impl NotificationEndpoint for Printer {
     }
 }
 
-pub(crate) async fn listen(command: ListenCommand) -> Result<(), Failure> {
+pub(crate) async fn listen(
+    command: ListenCommand,
+    matches: Option<&ArgMatches>,
+    json: bool,
+) -> Result<(), Failure> {
     let usage = Failure::Usage;
     let mut priorities = command
         .priorities
@@ -229,7 +336,9 @@ pub(crate) async fn listen(command: ListenCommand) -> Result<(), Failure> {
     }
     let mut terminate = signal(SignalKind::terminate()).map_err(|e| usage(e.to_string()))?;
     let mut interrupt = signal(SignalKind::interrupt()).map_err(|e| usage(e.to_string()))?;
-    let transport = command.bus.transport().await?;
+    let Connected {
+        transport, topics, ..
+    } = command.bus.connect(matches, json).await?;
     let done = Arc::new(Notify::new());
     let printer = Printer {
         priorities,
@@ -242,32 +351,51 @@ pub(crate) async fn listen(command: ListenCommand) -> Result<(), Failure> {
         .allow_requeue(true)
         // One at a time: lines come out in delivery order, and none past --count.
         .max_concurrency(1);
-    for topic in &command.bus.topics {
-        let mut target = Target::topic(topic);
-        target.exchange = command.bus.exchange.clone();
-        builder = builder.target(target);
+    // The transport's control exchange (--exchange, else the files', else openstack).
+    for topic in &topics {
+        builder = builder.target(Target::topic(topic));
     }
     if let Some(pool) = &command.pool {
         builder = builder.pool(pool);
     }
-    let listener = builder.build()?.start().await?;
-    eprintln!(
-        "oslo-rpc: listening to {} (Ctrl-C to stop)",
-        command.bus.topics.join(", ")
-    );
+    let mut listener = builder.build()?.start().await?;
     let deadline = async {
         match max_time {
             Some(limit) => tokio::time::sleep(limit).await,
             None => std::future::pending().await,
         }
     };
-    tokio::select! {
-        _ = done.notified() => {}
-        _ = deadline => {}
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
-    }
+    let mut deadline = std::pin::pin!(deadline);
+    // "listening" is printed once the queues (a pool's included) exist and are consumed,
+    // not before: a broker that could not be reached at first is waited for, within the
+    // same --max-seconds and signals.
+    let consuming = tokio::select! {
+        consuming = listener.consuming() => Some(consuming),
+        _ = &mut deadline => None,
+        _ = terminate.recv() => None,
+        _ = interrupt.recv() => None,
+    };
+    let failed = match consuming {
+        Some(Ok(())) => {
+            eprintln!(
+                "oslo-rpc: listening to {} (Ctrl-C to stop)",
+                topics.join(", ")
+            );
+            tokio::select! {
+                _ = done.notified() => {}
+                _ = &mut deadline => {}
+                _ = terminate.recv() => {}
+                _ = interrupt.recv() => {}
+            }
+            None
+        }
+        Some(Err(error)) => Some(error),
+        None => None,
+    };
     let stopped = listener.stop().await;
     transport.shutdown().await;
-    Ok(stopped?)
+    match failed {
+        Some(error) => Err(error.into()),
+        None => Ok(stopped?),
+    }
 }

@@ -430,6 +430,23 @@ pub(crate) fn redact_passwords(text: &str) -> String {
     format!("{prefix}{}{tail}", entries.join(","))
 }
 
+/// The passwords [`redact_passwords`] would hide in `text`, as written (not percent-decoded),
+/// empty ones left out.
+pub(crate) fn passwords(text: &str) -> Vec<String> {
+    let text = clean(text);
+    let rest = text
+        .find("://")
+        .map_or(text.as_str(), |index| &text[index + 3..]);
+    let netloc = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    netloc
+        .split(',')
+        .filter_map(|entry| entry.rsplit_once('@'))
+        .filter_map(|(userinfo, _host)| userinfo.split_once(':'))
+        .map(|(_user, password)| password.to_owned())
+        .filter(|password| !password.is_empty())
+        .collect()
+}
+
 /// What `urlsplit` does before parsing: strip leading C0 controls and spaces, drop tabs and
 /// line breaks anywhere.
 fn clean(url: &str) -> String {
@@ -1099,6 +1116,15 @@ mod tests {
         let memory = TransportUrl::parse_with_file_options("memory://", &file).unwrap();
         assert_eq!(memory.rabbit_options(), None);
         assert!(!memory.option_given("rabbit_qos_prefetch_count"));
+    }
+
+    #[test]
+    fn passwords_are_what_redaction_hides() {
+        assert_eq!(passwords("rabbit://u:p@h1,h2,u@h3,:q@h4/x:y@z"), ["p", "q"]);
+        assert_eq!(passwords("rabbit://u@d:p:a@ss@h/"), ["p:a@ss"]);
+        assert_eq!(passwords("u:p%40\n@h"), ["p%40"]);
+        assert!(passwords("rabbit://h/?a=b:c@d").is_empty());
+        assert!(passwords("rabbit://u:@h/").is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@
 //! | `[DEFAULT]` | `control_exchange` | [`TransportConfig::control_exchange`] |
 //! | `[DEFAULT]` | `rpc_response_timeout` | [`TransportConfig::default_timeout`] (whole seconds, at least 1) |
 //! | `[oslo_messaging_rabbit]` | every option of [`OPTION_NAMES`](crate::rabbit_options::OPTION_NAMES), and the deprecated `kombu_reconnect_timeout` | [`RabbitOptions`], under the URL's query |
+//! | `[oslo_messaging_notifications]` | `driver` (multi), `topics`, `retry`, `transport_url` | [`NotificationOptions`]: `Notifier::from_config`, [`Transport::notification_from_config`](crate::Transport::notification_from_config) |
 //!
 //! Every other section is ignored, as are other `[DEFAULT]` options: they belong to the
 //! service. oslo.messaging 18.3.1 has no deprecated groups, so `[DEFAULT] rabbit_*` options
@@ -160,8 +161,62 @@ pub struct OsloConfig {
     rabbit_values: Vec<(String, String)>,
     rabbit: RabbitOptions,
     lock_path: Option<PathBuf>,
+    notifications: NotificationOptions,
     files: Vec<String>,
     warnings: Vec<ConfigWarning>,
+}
+
+/// `[oslo_messaging_notifications]`: what oslo.messaging's `Notifier` and
+/// `get_notification_transport` read, as oslo.config resolves it
+/// ([`OsloConfig::notifications`]; `Notifier::from_config` and
+/// [`Transport::notification_from_config`](crate::Transport::notification_from_config)
+/// use it).
+///
+/// `Debug` shows the transport URL's password as `***`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotificationOptions {
+    pub(crate) drivers: Vec<String>,
+    pub(crate) topics: Vec<String>,
+    pub(crate) retry: i64,
+    pub(crate) transport_url: Option<Secret>,
+}
+
+impl Default for NotificationOptions {
+    fn default() -> Self {
+        NotificationOptions {
+            drivers: Vec::new(),
+            topics: vec![crate::notify::DEFAULT_TOPIC.to_owned()],
+            retry: -1,
+            transport_url: None,
+        }
+    }
+}
+
+impl NotificationOptions {
+    /// `driver`, multi-valued: every assignment of every file, in order, as written (a
+    /// name oslo-rpc does not have was warned about and is skipped by the notifier).
+    /// **Empty by default, as in oslo: a notifier configured from files that set no driver
+    /// sends nothing.**
+    pub fn drivers(&self) -> &[String] {
+        &self.drivers
+    }
+
+    /// `topics` (default `notifications`): `a, b` is `["a", "b"]`.
+    pub fn topics(&self) -> &[String] {
+        &self.topics
+    }
+
+    /// `retry` as written (default -1): connection retries per notification, 0 none, any
+    /// negative value as many as the transport allows.
+    pub fn retry(&self) -> i64 {
+        self.retry
+    }
+
+    /// `transport_url`: the bus notifications go to, when it is not the RPC one (`[DEFAULT]
+    /// transport_url`). Checked when the files were read.
+    pub fn transport_url(&self) -> Option<&Secret> {
+        self.transport_url.as_ref()
+    }
 }
 
 impl OsloConfig {
@@ -237,9 +292,16 @@ impl OsloConfig {
             rabbit_values: resolved.rabbit_values,
             rabbit: resolved.rabbit,
             lock_path: resolved.lock_path.map(PathBuf::from),
+            notifications: resolved.notifications,
             files: parsed.into_iter().map(|file| file.name).collect(),
             warnings: resolved.warnings,
         })
+    }
+
+    /// `[oslo_messaging_notifications]`: the notifier's drivers, topics and retry, and the
+    /// notification transport URL; oslo's defaults where the files set nothing.
+    pub fn notifications(&self) -> &NotificationOptions {
+        &self.notifications
     }
 
     /// `[oslo_concurrency] lock_path`, if a file sets it: the directory of oslo.concurrency's

@@ -17,6 +17,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use super::NotificationOptions;
 use super::error::{ConfigError, ConfigWarning, Location};
 use super::ini::{self, DEFAULT_SECTION, Entry, IniFile};
 use super::template;
@@ -25,6 +26,16 @@ use crate::url::{self, Secret, TransportUrl, UrlError};
 
 /// The section of the RabbitMQ driver's options.
 pub(crate) const RABBIT_SECTION: &str = "oslo_messaging_rabbit";
+
+/// The section of the notifier's options.
+pub(crate) const NOTIFICATIONS_SECTION: &str = "oslo_messaging_notifications";
+
+/// The options of `[oslo_messaging_notifications]` (oslo.messaging 18.3.1 has no deprecated
+/// names for them).
+const NOTIFICATION_OPTIONS: [&str; 4] = ["driver", "transport_url", "topics", "retry"];
+
+/// The notification drivers oslo-rpc has (oslo also has `routing` and `test`).
+pub(crate) const NOTIFICATION_DRIVERS: [&str; 4] = ["messagingv2", "messaging", "log", "noop"];
 
 /// The `[DEFAULT]` options we read, with their oslo defaults as text (for `$name`).
 const DEFAULT_OPTIONS: [(&str, &str); 3] = [
@@ -60,11 +71,13 @@ pub(crate) struct Resolved {
     pub(crate) rabbit: RabbitOptions,
     /// `[oslo_concurrency] lock_path`: where `use_queue_manager` takes its lock.
     pub(crate) lock_path: Option<String>,
+    pub(crate) notifications: NotificationOptions,
     pub(crate) warnings: Vec<ConfigWarning>,
 }
 
 /// Resolves every option we read from `files` (in order, later ones winning).
 pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
+    let secrets = Secrets::of(files);
     let mut resolver = Resolver {
         files,
         stack: Vec::new(),
@@ -78,7 +91,7 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         };
         rabbit
             .set(name, &value)
-            .map_err(|error| found.invalid(&value, option_reason(error)))?;
+            .map_err(|error| found.invalid(&secrets.hide(&value), option_reason(error)))?;
         rabbit_values.push((name.to_owned(), value));
     }
 
@@ -87,7 +100,7 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         .map(|(_, value)| value);
     let rpc_response_timeout = resolver
         .value(DEFAULT_SECTION, "rpc_response_timeout")?
-        .map(|(found, value)| response_timeout(found, &value))
+        .map(|(found, value)| response_timeout(found, &value, &secrets))
         .transpose()?;
     let transport_url = resolver.value(DEFAULT_SECTION, "transport_url")?;
 
@@ -102,12 +115,12 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
                 return Err(conflict(message.to_owned()));
             }
             Err(error) => {
-                return Err(found.invalid(&url::redact_passwords(text), error.to_string()));
+                return Err(found.invalid(&secrets.hide(text), secrets.hide(&error.to_string())));
             }
         },
         None => rabbit.validate().map_err(|error| match error {
             OptionError::Conflict(message) => conflict(message.to_owned()),
-            other => conflict(other.to_string()),
+            other => conflict(secrets.hide(&other.to_string())),
         })?,
     }
 
@@ -121,6 +134,11 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
             None
         }
     };
+    let mut warnings = warnings(files);
+    let notifications = notifications(&mut resolver, &rabbit_values, &secrets, &mut warnings)?;
+    // File by file, in line order.
+    let file_index = |name: &str| files.iter().position(|file| file.name == name);
+    warnings.sort_by_key(|warning| (file_index(&warning.file), warning.line));
     Ok(Resolved {
         transport_url: transport_url.map(|(_, text)| Secret::new(text)),
         control_exchange,
@@ -128,13 +146,105 @@ pub(crate) fn resolve(files: &[ParsedFile]) -> Result<Resolved, ConfigError> {
         rabbit_values,
         rabbit,
         lock_path,
-        warnings: warnings(files),
+        notifications,
+        warnings,
     })
+}
+
+/// `[oslo_messaging_notifications]` as oslo.config gives it to oslo.messaging's notifier:
+/// `driver` is multi-valued (every assignment of every file, in order), `topics` a list
+/// (`a, b` is `["a", "b"]`), `retry` an integer (-1, any negative, retries forever), and
+/// `transport_url` is checked like `[DEFAULT] transport_url`. A driver oslo-rpc does not
+/// have is a warning and is ignored, as oslo ignores a driver it cannot load.
+fn notifications(
+    resolver: &mut Resolver<'_>,
+    rabbit_values: &[(String, String)],
+    secrets: &Secrets,
+    warnings: &mut Vec<ConfigWarning>,
+) -> Result<NotificationOptions, ConfigError> {
+    let section = NOTIFICATIONS_SECTION;
+    let mut drivers = Vec::new();
+    for file in resolver.files {
+        for entry in &file.ini.entries {
+            if entry.section != section || entry.key != "driver" {
+                continue;
+            }
+            let found = Found { file, entry };
+            let name = resolver.expand(found)?;
+            if !NOTIFICATION_DRIVERS.contains(&name.as_str()) {
+                warnings.push(ConfigWarning {
+                    file: file.name.clone(),
+                    line: entry.line,
+                    section: entry.section.clone(),
+                    option: Some(entry.key.clone()),
+                    message: format!(
+                        "driver {:?} is not one oslo-rpc has ({}); ignored, as oslo ignores a \
+                         driver it cannot load",
+                        secrets.hide(&name),
+                        NOTIFICATION_DRIVERS.join(", ")
+                    ),
+                });
+            }
+            drivers.push(name);
+        }
+    }
+    let topics = match resolver.value(section, "topics")? {
+        None => vec![crate::notify::DEFAULT_TOPIC.to_owned()],
+        Some((found, text)) => {
+            let topics = oslo_list(&text);
+            if topics.iter().any(String::is_empty) {
+                return Err(found.invalid(
+                    &secrets.hide(&text),
+                    "an empty topic (a stray comma?); notifications would go to \".<priority>\""
+                        .to_owned(),
+                ));
+            }
+            topics
+        }
+    };
+    let retry = match resolver.value(section, "retry")? {
+        None => -1,
+        Some((found, text)) => rabbit_options::convert_int("retry", &text, None)
+            .map_err(|error| found.invalid(&secrets.hide(&text), option_reason(error)))?,
+    };
+    let transport_url = match resolver.value(section, "transport_url")? {
+        None => None,
+        Some((found, text)) => {
+            if let Err(error) = TransportUrl::parse_with_file_options(&text, rabbit_values) {
+                return Err(found.invalid(&secrets.hide(&text), secrets.hide(&error.to_string())));
+            }
+            Some(Secret::new(text))
+        }
+    };
+    Ok(NotificationOptions {
+        drivers,
+        topics,
+        retry,
+        transport_url,
+    })
+}
+
+/// oslo.config's `ListOpt` value: stripped, a trailing comma dropped, split at commas,
+/// each item stripped; an empty value is an empty list.
+fn oslo_list(text: &str) -> Vec<String> {
+    let text = text
+        .trim_matches(super::is_python_space)
+        .trim_end_matches(',');
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split(',')
+        .map(|item| item.trim_matches(super::is_python_space).to_owned())
+        .collect()
 }
 
 /// `rpc_response_timeout`: an oslo integer, and more than 0 (oslo takes 0 or less and then
 /// times every call out at once).
-fn response_timeout(found: Found<'_>, value: &str) -> Result<Duration, ConfigError> {
+fn response_timeout(
+    found: Found<'_>,
+    value: &str,
+    secrets: &Secrets,
+) -> Result<Duration, ConfigError> {
     match rabbit_options::convert_int(&found.entry.key, value, None) {
         Ok(seconds) if seconds >= 1 => Ok(Duration::from_secs(seconds.unsigned_abs())),
         Ok(_) => Err(found.invalid(
@@ -142,7 +252,51 @@ fn response_timeout(found: Found<'_>, value: &str) -> Result<Duration, ConfigErr
             "expected a positive number of seconds (with 0 or less every call would time out at once)"
                 .to_owned(),
         )),
-        Err(error) => Err(found.invalid(value, option_reason(error))),
+        Err(error) => Err(found.invalid(&secrets.hide(value), option_reason(error))),
+    }
+}
+
+/// The passwords of every `transport_url` the files hold, as written and as substituted:
+/// hidden wherever a value is shown, since any option may reference them (`$transport_url`,
+/// or a `$pw` that the URL references too).
+struct Secrets(Vec<String>);
+
+impl Secrets {
+    fn of(files: &[ParsedFile]) -> Secrets {
+        // One resolver, so a hostile file with many URLs shares one expansion budget.
+        let mut resolver = Resolver {
+            files,
+            stack: Vec::new(),
+            expansions: 0,
+        };
+        let mut passwords = Vec::new();
+        for file in files {
+            for entry in file.ini.entries.iter().filter(|e| e.key == "transport_url") {
+                passwords.extend(url::passwords(&entry.value));
+                if let Ok(text) = resolver.expand(Found { file, entry }) {
+                    passwords.extend(url::passwords(&text));
+                }
+            }
+        }
+        // Longest first, so a password containing another is hidden whole.
+        passwords.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        passwords.dedup();
+        Secrets(passwords)
+    }
+
+    /// `text` with URL passwords as `***` and every known password replaced by `***`.
+    fn hide(&self, text: &str) -> String {
+        let mut shown = if text.contains('@') {
+            url::redact_passwords(text)
+        } else {
+            text.to_owned()
+        };
+        for password in &self.0 {
+            if shown.contains(password.as_str()) {
+                shown = shown.replace(password.as_str(), "***");
+            }
+        }
+        shown
     }
 }
 
@@ -376,6 +530,7 @@ fn warnings(files: &[ParsedFile]) -> Vec<ConfigWarning> {
             let message = match entry.section.as_str() {
                 RABBIT_SECTION => rabbit_key_warning(key),
                 DEFAULT_SECTION => default_key_warning(key),
+                NOTIFICATIONS_SECTION => notification_key_warning(key),
                 section => {
                     if warned_sections.insert(section) {
                         if let Some(message) = section_warning(section) {
@@ -412,6 +567,16 @@ fn rabbit_key_warning(key: &str) -> Option<String> {
         return Some("a [DEFAULT] option, ignored in [oslo_messaging_rabbit]".to_owned());
     }
     let hint = rabbit_options::closest_option_name(key)
+        .map(|name| format!(" (did you mean {name:?}?)"))
+        .unwrap_or_default();
+    Some(format!("unknown option, ignored{hint}"))
+}
+
+fn notification_key_warning(key: &str) -> Option<String> {
+    if NOTIFICATION_OPTIONS.contains(&key) {
+        return None;
+    }
+    let hint = rabbit_options::closest_name(key, &NOTIFICATION_OPTIONS, 3)
         .map(|name| format!(" (did you mean {name:?}?)"))
         .unwrap_or_default();
     Some(format!("unknown option, ignored{hint}"))

@@ -741,3 +741,103 @@ async fn the_files_lock_path_reaches_the_queue_manager() {
     let transport = crate::Transport::from_config(&config).connect().await;
     assert!(transport.is_ok(), "{:?}", transport.err());
 }
+
+#[test]
+fn a_value_that_references_the_transport_url_is_shown_without_its_password() {
+    for text in [
+        "[DEFAULT]\ntransport_url = rabbit://nova:s3cr3t@h/\nrpc_response_timeout = $transport_url\n",
+        "[DEFAULT]\ntransport_url = rabbit://nova:s3cr3t@h/\n\
+         [oslo_messaging_rabbit]\nssl = ${DEFAULT.transport_url}\n",
+        "[DEFAULT]\nurl = rabbit://nova:s3cr3t@h/\n\
+         [oslo_messaging_rabbit]\nheartbeat_rate = x $url y\n",
+        "[DEFAULT]\npw = s3cr3t\ntransport_url = rabbit://nova:$pw@h/\n\
+         [oslo_messaging_rabbit]\nkombu_reconnect_delay = $pw\n",
+    ] {
+        let error = parse_err(text);
+        let message = format!("{error} {error:?}");
+        assert!(message.contains("invalid value"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+    }
+}
+
+#[test]
+fn notification_options_as_oslo_config_resolves_them() {
+    // Defaults: no driver (nothing is sent), topic `notifications`, retry forever, the RPC URL.
+    let config = parse("[DEFAULT]\n");
+    let n = config.notifications();
+    assert!(n.drivers().is_empty());
+    assert_eq!(n.topics(), ["notifications"]);
+    assert_eq!(n.retry(), -1);
+    assert!(n.transport_url().is_none());
+    // driver accumulates over assignments and files; the last topics and retry win; the list
+    // is split as oslo.config's ListOpt splits it (each checked with oslo.config 10.x).
+    let config = files(&[
+        (
+            "a.conf",
+            "[oslo_messaging_notifications]\ndriver = messagingv2\ndriver = log\n\
+             topics = a, b ,c,\nretry = -5\ntransport_url = rabbit://n:pw@nh/\n",
+        ),
+        (
+            "b.conf",
+            "[OSLO_MESSAGING_NOTIFICATIONS]\ndriver = noop\ntopics = \"x,y\"\n",
+        ),
+    ])
+    .unwrap();
+    let n = config.notifications();
+    assert_eq!(n.drivers(), ["messagingv2", "log", "noop"]);
+    assert_eq!(n.topics(), ["x", "y"]);
+    assert_eq!(n.retry(), -5);
+    assert_eq!(
+        n.transport_url().map(|u| u.expose()),
+        Some("rabbit://n:pw@nh/")
+    );
+    assert!(config.warnings().is_empty(), "{:?}", config.warnings());
+    assert!(!format!("{config:?}").contains(":pw@"));
+    let config = parse("[oslo_messaging_notifications]\ntopics =\nretry = 0\n");
+    assert!(config.notifications().topics().is_empty());
+    assert_eq!(config.notifications().retry(), 0);
+    // References work as anywhere else.
+    let config = parse(
+        "[DEFAULT]\nregion = eu\n[oslo_messaging_notifications]\ntopics = ${region}.notifications\n",
+    );
+    assert_eq!(config.notifications().topics(), ["eu.notifications"]);
+}
+
+#[test]
+fn notification_options_errors_and_warnings() {
+    for (text, expected) in [
+        (
+            "[oslo_messaging_notifications]\nretry = often\n",
+            "nova.conf:2: invalid value \"often\" for [oslo_messaging_notifications] retry: \
+             expected an integer",
+        ),
+        (
+            "[oslo_messaging_notifications]\ntopics = a,,b\n",
+            "[oslo_messaging_notifications] topics: an empty topic",
+        ),
+        (
+            "[oslo_messaging_notifications]\ntransport_url = rabbit://n:s3cr3t@h:99999/\n",
+            "invalid value \"rabbit://n:***@h:99999/\" for [oslo_messaging_notifications] \
+             transport_url",
+        ),
+        (
+            "[DEFAULT]\ntransport_url = rabbit://n:s3cr3t@h/\n\
+             [oslo_messaging_notifications]\nretry = $transport_url\n",
+            "for [oslo_messaging_notifications] retry",
+        ),
+    ] {
+        let message = parse_err(text).to_string();
+        assert!(message.contains(expected), "{text:?}: {message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+    }
+    assert_eq!(
+        warnings("[oslo_messaging_notifications]\ndriver = routing\ntopic = x\n"),
+        [
+            "nova.conf:2: [oslo_messaging_notifications] driver: driver \"routing\" is not one \
+             oslo-rpc has (messagingv2, messaging, log, noop); ignored, as oslo ignores a driver \
+             it cannot load",
+            "nova.conf:3: [oslo_messaging_notifications] topic: unknown option, ignored (did you \
+             mean \"topics\"?)",
+        ]
+    );
+}

@@ -1,18 +1,17 @@
 //! oslo's `NotificationDispatcher` and `BatchNotificationDispatcher` (notify §2.4, §2.5):
 //! endpoints in registration order, filters, the first requeue wins, and a handler that
-//! panics counts as one that raised (requeue), without taking the listener down.
+//! panics (in its body, in the `Deserialize` of its payload type, or in a hand-written
+//! `handle` before its future exists) counts as one that raised (requeue), without taking
+//! the listener down.
 
-use std::any::Any;
-use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context as TaskContext, Poll};
 
 use super::Priority;
 use super::endpoint::{BatchNotificationEndpoint, NotificationEndpoint, Outcome};
 use super::filter::NotificationFilter;
 use super::message::RawNotification;
+use crate::dispatch::panics::catch_panics;
+use crate::transport::BoxFuture;
 
 /// An endpoint with its filter, as registered.
 pub(crate) struct Registered<E: ?Sized> {
@@ -63,7 +62,7 @@ pub(crate) async fn dispatch(
         {
             continue;
         }
-        let handling = registered.endpoint.handle(priority, notification);
+        let handling = || registered.endpoint.handle(priority, notification);
         if guarded(handling, priority).await == Outcome::Requeue {
             return Outcome::Requeue;
         }
@@ -99,7 +98,7 @@ pub(crate) async fn dispatch_batch(
             if selected.is_empty() {
                 continue;
             }
-            let handling = registered.endpoint.handle_batch(priority, &selected);
+            let handling = || registered.endpoint.handle_batch(priority, &selected);
             if guarded(handling, priority).await == Outcome::Requeue {
                 for &i in &group {
                     requeue[i] = true;
@@ -117,44 +116,23 @@ pub(crate) async fn dispatch_batch(
     requeue
 }
 
-/// Runs a handler; a panic is logged and becomes [`Outcome::Requeue`], as an exception in
-/// a Python endpoint does.
-async fn guarded(handling: impl Future<Output = Outcome>, priority: Priority) -> Outcome {
-    match CatchUnwind(Box::pin(handling)).await {
+/// Calls a handler and drives its future; a panic in either is logged at error level and
+/// becomes [`Outcome::Requeue`], as an exception in a Python endpoint does (oslo logs
+/// "Callback raised an exception." and returns `NotificationResult.REQUEUE`; the listener
+/// then requeues if allowed and acknowledges otherwise, notify §2.4).
+async fn guarded<'a>(
+    handling: impl FnOnce() -> BoxFuture<'a, Outcome>,
+    priority: Priority,
+) -> Outcome {
+    match catch_panics(handling).await {
         Ok(outcome) => outcome,
         Err(panic) => {
             tracing::error!(
                 %priority,
-                panic = panic_message(panic.as_ref()),
+                %panic,
                 "notification handler panicked; requeueing"
             );
             Outcome::Requeue
-        }
-    }
-}
-
-fn panic_message(panic: &(dyn Any + Send)) -> &str {
-    panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("(not a string)")
-}
-
-/// Polls a future, turning a panic in a poll into an error.
-struct CatchUnwind<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchUnwind<F> {
-    type Output = Result<F::Output, Box<dyn Any + Send>>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Self::Output> {
-        let future = self.0.as_mut();
-        // A handler that panicked is never polled again, so whatever state it broke is
-        // not observed.
-        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-            Ok(Poll::Pending) => Poll::Pending,
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Err(panic) => Poll::Ready(Err(panic)),
         }
     }
 }
@@ -163,7 +141,6 @@ impl<F: Future> Future for CatchUnwind<F> {
 mod tests {
     use super::*;
     use crate::notify::message::decode_notification;
-    use crate::transport::BoxFuture;
     use std::sync::Mutex;
 
     struct Probe {
@@ -292,6 +269,48 @@ mod tests {
             *seen.lock().unwrap(),
             ["filtered:info:wanted", "panics:info:boom"]
         );
+    }
+
+    /// A hand-written endpoint that panics in `handle` itself, before any future exists.
+    struct PanicsAtCall;
+
+    impl NotificationEndpoint for PanicsAtCall {
+        fn priorities(&self) -> &[Priority] {
+            &[Priority::Info]
+        }
+        fn handle<'a>(
+            &'a self,
+            _priority: Priority,
+            notification: &'a RawNotification,
+        ) -> BoxFuture<'a, Outcome> {
+            let event = notification.event_type.as_deref().unwrap_or_default();
+            if event == "sync-boom" {
+                panic!("panicked before the future: {event}");
+            }
+            Box::pin(std::future::ready(Outcome::Handled))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_in_handle_itself_requeues_and_later_endpoints_are_skipped() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let endpoints: Vec<Registered<dyn NotificationEndpoint>> = vec![
+            Registered {
+                endpoint: Arc::new(PanicsAtCall),
+                filter: None,
+            },
+            probe("after", &[Priority::Info], Outcome::Handled, &seen),
+        ];
+        assert_eq!(
+            dispatch(&endpoints, &notification("INFO", "sync-boom")).await,
+            Outcome::Requeue
+        );
+        assert!(seen.lock().unwrap().is_empty());
+        assert_eq!(
+            dispatch(&endpoints, &notification("INFO", "fine")).await,
+            Outcome::Handled
+        );
+        assert_eq!(*seen.lock().unwrap(), ["after:info:fine"]);
     }
 
     struct BatchProbe {

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, oneshot};
-use tokio::task::JoinHandle;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, timeout_at};
 
 use super::Priority;
@@ -16,6 +16,7 @@ use super::dispatcher::{self, Registered, supported_priorities};
 use super::endpoint::{BatchNotificationEndpoint, NotificationEndpoint, Outcome};
 use super::filter::NotificationFilter;
 use super::message::{RawNotification, decode_notification};
+use crate::dispatch::panics;
 use crate::error::RpcError;
 use crate::target::Target;
 use crate::transport::{Acker, BoxFuture, Incoming, Listener, NotificationListenSpec, Transport};
@@ -97,10 +98,11 @@ impl<E: ?Sized> ListenerBuilder<E> {
         self
     }
 
-    /// How many notifications (or batches) are handled at once (default 64). Further
-    /// deliveries wait, unacknowledged, with the broker's prefetch.
+    /// How many notifications (or batches) are handled at once (default 64, at least 1, at
+    /// most [`crate::server::MAX_CONCURRENCY`]). Further deliveries wait, unacknowledged,
+    /// with the broker's prefetch.
     pub fn max_concurrency(mut self, limit: usize) -> Self {
-        self.max_concurrency = limit.max(1);
+        self.max_concurrency = limit.clamp(1, crate::server::MAX_CONCURRENCY);
         self
     }
 
@@ -245,25 +247,32 @@ impl NotificationListener {
     /// Declares the queues and starts consuming; when this returns the listener receives
     /// (notifications sent earlier wait in the queues and arrive now). Stop it with
     /// [`ListenerHandle::stop`].
+    ///
+    /// When no broker can be reached, this returns after one round of failed attempts
+    /// and the listener keeps trying; [`ListenerHandle::consuming`] tells when its queues
+    /// exist (a pool's queue gets only what is sent after it is declared).
     pub async fn start(self) -> Result<ListenerHandle, RpcError> {
         let listener = self
             .transport
             .driver()
             .listen_notifications(&self.spec)
             .await?;
+        let consuming = listener.consuming();
         let (stop_tx, stop_rx) = oneshot::channel();
         let worker = Worker {
             dispatch: self.dispatch,
             allow_requeue: self.allow_requeue,
             slots: Arc::new(Semaphore::new(self.max_concurrency)),
-            max_concurrency: self.max_concurrency,
             acked: Arc::new(Mutex::new(AckedWindow::default())),
         };
-        let batch = self.batch;
-        let task = tokio::spawn(async move { worker.serve(listener, stop_rx, batch).await });
+        // Owned by the transport: a handle dropped without stop() still stops in the
+        // background, and Transport::shutdown stops and awaits it.
+        let tasks = self.transport.tasks();
+        let task = tasks.spawn(worker.serve(listener, stop_rx, tasks.closing(), self.batch));
         Ok(ListenerHandle {
             stop_tx: Some(stop_tx),
             task,
+            consuming: Mutex::new(Consuming::Waiting(consuming)),
         })
     }
 
@@ -279,9 +288,38 @@ impl NotificationListener {
 pub struct ListenerHandle {
     stop_tx: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
+    /// In a mutex only to keep the handle `Sync`; `consuming` takes `&mut self`.
+    consuming: Mutex<Consuming>,
+}
+
+/// Whether the listener consumes yet.
+enum Consuming {
+    Waiting(BoxFuture<'static, Result<(), RpcError>>),
+    Yes,
+    Never(String),
 }
 
 impl ListenerHandle {
+    /// Resolves once the listener consumes: its queues (a pool's included) are declared
+    /// and bound, and notifications sent from now on reach it. At once on `memory://`, and
+    /// on RabbitMQ unless the broker could not be reached when the listener started (it
+    /// keeps trying, as oslo's listeners do, and this resolves when it succeeds). Fails if
+    /// the broker refused the declarations or the transport shut down first. Not bounded:
+    /// wrap it in a timeout to give up.
+    pub async fn consuming(&mut self) -> Result<(), RpcError> {
+        let consuming = self.consuming.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Consuming::Waiting(future) = consuming {
+            *consuming = match future.await {
+                Ok(()) => Consuming::Yes,
+                Err(error) => Consuming::Never(error.to_string()),
+            };
+        }
+        match consuming {
+            Consuming::Never(error) => Err(RpcError::transport(error.clone())),
+            _ => Ok(()),
+        }
+    }
+
     /// Stops gracefully: stops the deliveries, lets the handlers in flight finish and
     /// settles their notifications, gives back what was delivered but not handled, and
     /// returns. The queues stay, as oslo leaves them (notify §2.2).
@@ -367,8 +405,19 @@ struct Worker {
     dispatch: Arc<dyn Dispatch>,
     allow_requeue: bool,
     slots: Arc<Semaphore>,
-    max_concurrency: usize,
     acked: Arc<Mutex<AckedWindow>>,
+}
+
+/// A settle task that failed: only a bug of ours can panic there (the handlers' panics are
+/// caught by the dispatcher). Its deliveries stay unsettled until the channel closes, and
+/// its slot was released as it unwound.
+fn report_settle_task(ended: Result<(), tokio::task::JoinError>) {
+    if let Err(error) = ended {
+        if error.is_panic() {
+            let panic = panics::panic_message(error.into_panic().as_ref());
+            tracing::error!(%panic, "a notification settle task panicked");
+        }
+    }
 }
 
 fn lock(window: &Mutex<AckedWindow>) -> MutexGuard<'_, AckedWindow> {
@@ -376,20 +425,32 @@ fn lock(window: &Mutex<AckedWindow>) -> MutexGuard<'_, AckedWindow> {
 }
 
 impl Worker {
+    /// Serves until `stop` (the handle) or `closing` (the transport's shutdown), then stops
+    /// gracefully. Every batch (a single notification without batching) is dispatched and
+    /// settled as a task of `in_flight`, owned here: stopping waits for all of them, and
+    /// dropping this future (an aborted shutdown) aborts them, leaving their deliveries
+    /// unsettled for the broker to redeliver.
     async fn serve(
         self,
         mut listener: Box<dyn Listener>,
         mut stop: oneshot::Receiver<()>,
+        closing: impl Future<Output = ()>,
         batch: Option<(usize, Option<Duration>)>,
     ) {
         let (size, batch_timeout) = batch.unwrap_or((1, None));
         let worker = Arc::new(self);
+        let mut in_flight = JoinSet::new();
+        let mut closing = std::pin::pin!(closing);
         'serve: loop {
+            while let Some(ended) = in_flight.try_join_next() {
+                report_settle_task(ended);
+            }
             // A slot before the messages: no more than `max_concurrency` batches are
             // handled at once; the rest wait, unacknowledged, with the broker.
             let slot = tokio::select! {
                 biased;
                 _ = &mut stop => break,
+                () = &mut closing => break,
                 slot = worker.slots.clone().acquire_owned() => match slot {
                     Ok(slot) => slot,
                     Err(_) => break,
@@ -407,7 +468,11 @@ impl Worker {
                 let incoming = tokio::select! {
                     biased;
                     _ = &mut stop => {
-                        worker.spawn_settle(accepted, slot);
+                        worker.spawn_settle(&mut in_flight, accepted, slot);
+                        break 'serve;
+                    }
+                    () = &mut closing => {
+                        worker.spawn_settle(&mut in_flight, accepted, slot);
                         break 'serve;
                     }
                     incoming = next => incoming,
@@ -416,7 +481,7 @@ impl Worker {
                     // The batch timed out.
                     None => break,
                     Some(None) => {
-                        worker.spawn_settle(accepted, slot);
+                        worker.spawn_settle(&mut in_flight, accepted, slot);
                         break 'serve;
                     }
                     Some(Some(incoming)) => {
@@ -429,27 +494,31 @@ impl Worker {
                     }
                 }
             }
-            worker.spawn_settle(accepted, slot);
+            worker.spawn_settle(&mut in_flight, accepted, slot);
         }
         // Stop the deliveries, let the handlers in flight finish and settle, then give
         // back what was delivered but not taken.
         listener.stop().await;
-        let all = u32::try_from(worker.max_concurrency).unwrap_or(u32::MAX);
-        let _drained = worker.slots.acquire_many(all).await;
+        while let Some(ended) = in_flight.join_next().await {
+            report_settle_task(ended);
+        }
         listener.close().await;
     }
 
-    /// Dispatches and settles a batch on a task of its own, holding `slot` until done.
+    /// Dispatches and settles a batch as a task of `in_flight`, holding `slot` until done
+    /// (or until the task unwinds).
     fn spawn_settle(
         self: &Arc<Self>,
+        in_flight: &mut JoinSet<()>,
         accepted: Vec<Accepted>,
-        slot: tokio::sync::OwnedSemaphorePermit,
+        slot: OwnedSemaphorePermit,
     ) {
         if accepted.is_empty() {
             return;
         }
         let worker = self.clone();
-        tokio::spawn(async move {
+        in_flight.spawn(async move {
+            let _slot = slot;
             let (notifications, ackers): (Vec<RawNotification>, Vec<Option<Box<dyn Acker>>>) =
                 accepted
                     .into_iter()
@@ -461,7 +530,6 @@ impl Worker {
             {
                 worker.settle(notification, acker, requeue).await;
             }
-            drop(slot);
         });
     }
 
@@ -529,5 +597,17 @@ impl Worker {
             notification,
             acker,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<ListenerHandle>();
+        send_sync::<NotificationListener>();
     }
 }

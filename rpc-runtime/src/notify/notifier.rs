@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Priority;
 use super::message::{EncodedNotification, NotificationHeader, utc_timestamp};
+use crate::config::OsloConfig;
 use crate::context::Context;
 use crate::error::RpcError;
 use crate::transport::{Destination, PublishOptions, Transport};
@@ -103,6 +104,32 @@ impl Notifier {
             drivers: Arc::from([NotifyDriver::MessagingV2]),
             retry: None,
         }
+    }
+
+    /// A notifier as oslo's `Notifier(transport)` configures itself from
+    /// `[oslo_messaging_notifications]`: its `driver`s (oslo-rpc's four; others were warned
+    /// about when the files were read and are skipped), `topics` and `retry` (negative:
+    /// as many as the transport allows). No publisher id (`null`, as oslo's default); set
+    /// one with [`Notifier::publisher_id`].
+    ///
+    /// **As in oslo, files that set no `driver` give a notifier that sends nothing**
+    /// ([`Notifier::is_enabled`] is false). The transport is usually
+    /// [`Transport::notification_from_config`] of the same files.
+    pub fn from_config(transport: Transport, config: &OsloConfig) -> Notifier {
+        let options = config.notifications();
+        let drivers = options
+            .drivers()
+            .iter()
+            .filter_map(|name| name.parse::<NotifyDriver>().ok());
+        let retry = match options.retry() {
+            negative if negative < 0 => None,
+            retries => Some(u32::try_from(retries).unwrap_or(u32::MAX)),
+        };
+        Notifier::new(transport, "")
+            .publisher_id(None)
+            .topics(options.topics().iter().cloned())
+            .drivers(drivers)
+            .retry(retry)
     }
 
     /// The same notifier with another publisher id (`None` sends `null`, as a Python

@@ -168,6 +168,13 @@ pub trait Listener: Send {
     /// Deletes what the listener declared for itself (its fanout queue; spec §2.1) and
     /// releases its resources. Called after `stop`, once in-flight replies are sent.
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+    /// Resolves once the listener consumes (its queues declared and bound, its consumers
+    /// up), at once if it already does; fails if it stopped or failed before it ever did.
+    /// A listener may be handed out before it consumes (a broker unreachable when it
+    /// started; it keeps trying). The default: at once.
+    fn consuming(&self) -> BoxFuture<'static, Result<(), RpcError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// A messaging backend. Implementations: [`memory::MemoryDriver`] and [`rabbit::RabbitDriver`].
@@ -344,6 +351,20 @@ impl Transport {
     pub fn from_config(config: &OsloConfig) -> TransportBuilder {
         let url = config
             .transport_url()
+            .map_or(OSLO_DEFAULT_URL, |url| url.expose());
+        Transport::builder(url).config(config)
+    }
+
+    /// A builder for the transport notifications go over, as oslo's
+    /// `get_notification_transport(conf)` picks it: `[oslo_messaging_notifications]
+    /// transport_url`, else `[DEFAULT] transport_url`, else oslo's default (`rabbit://`), with
+    /// the files' other options (control exchange, `[oslo_messaging_rabbit]`) as
+    /// [`Transport::from_config`] applies them.
+    pub fn notification_from_config(config: &OsloConfig) -> TransportBuilder {
+        let url = config
+            .notifications()
+            .transport_url()
+            .or(config.transport_url())
             .map_or(OSLO_DEFAULT_URL, |url| url.expose());
         Transport::builder(url).config(config)
     }

@@ -222,6 +222,28 @@ impl ConsumerGroup {
         }
     }
 
+    /// Resolves once the group consumed (at once if it has); fails if it failed or
+    /// stopped before it ever did. Unlike [`ConsumerGroup::ready`], it does not give up
+    /// while no broker can be reached.
+    pub(super) fn consuming(&self) -> BoxFuture<'static, Result<(), RpcError>> {
+        let mut status = self.status.clone();
+        Box::pin(async move {
+            loop {
+                match &*status.borrow_and_update() {
+                    GroupStatus::Consuming => return Ok(()),
+                    GroupStatus::Failed(error) => {
+                        return Err(RpcError::transport(error.to_string()));
+                    }
+                    GroupStatus::Stopped => return Err(closed_error()),
+                    GroupStatus::Starting => {}
+                }
+                if status.changed().await.is_err() {
+                    return Err(closed_error());
+                }
+            }
+        })
+    }
+
     /// Stops consuming: cancels the consumers and closes the channel, which gives every
     /// unacknowledged delivery back to its queue. Bounded by [`SETTLE_TIMEOUT`].
     pub(super) async fn stop(&mut self) {
@@ -759,6 +781,10 @@ impl RabbitListener {
 }
 
 impl Listener for RabbitListener {
+    fn consuming(&self) -> BoxFuture<'static, Result<(), RpcError>> {
+        self.group.consuming()
+    }
+
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
             let (delivery, channel) = self.next_delivery().await?;
