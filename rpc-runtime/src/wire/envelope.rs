@@ -36,6 +36,22 @@ pub fn seal_envelope(inner: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Starts a body whose message is then written straight into its `oslo.message` string,
+/// already escaped (`json::to_writer_escaped`, `json::write_str_escaped`): the bytes
+/// [`seal_envelope`] makes of the same message, without writing it twice. `capacity` is
+/// for the escaped message; [`close_body`] ends the envelope.
+pub(crate) fn open_body(capacity: usize) -> Vec<u8> {
+    let mut out = super::take_buffer(capacity + CANONICAL_START.len() + 3);
+    out.extend_from_slice(CANONICAL_START.as_bytes());
+    out.push(b'"');
+    out
+}
+
+/// Ends a body begun with [`open_body`].
+pub(crate) fn close_body(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\"}");
+}
+
 /// Returns the inner message text of a body: the `oslo.message` string of an envelope
 /// whose version is compatible with 2.0, or the body itself when it is a legacy dict.
 pub fn open_envelope(body: &[u8]) -> Result<Cow<'_, str>, CodecError> {

@@ -48,7 +48,9 @@ use serde::{Deserialize, Serialize};
 
 pub use error::JsonError;
 pub use escape::write_str;
-pub(crate) use escape::{write_ascii_str_contents, write_str_contents};
+pub(crate) use escape::{
+    write_ascii_str_contents, write_str_contents, write_str_contents_escaped, write_str_escaped,
+};
 pub use raw::RawJson;
 
 /// Encodes `value` as Python's `json.dumps` would.
@@ -70,6 +72,16 @@ pub fn to_string<T: ?Sized + Serialize>(value: &T) -> Result<String, JsonError> 
 /// Appends the encoding of `value` to `out`. On error, `out` may hold a partial encoding.
 pub fn to_writer<T: ?Sized + Serialize>(out: &mut Vec<u8>, value: &T) -> Result<(), JsonError> {
     value.serialize(&mut ser::Serializer::new(out))
+}
+
+/// Appends the encoding of `value` escaped once more as the contents of a JSON string, as
+/// [`write_str_contents`] would escape [`to_writer`]'s output, in one pass: for a message
+/// written straight into an envelope's `oslo.message` string.
+pub(crate) fn to_writer_escaped<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), JsonError> {
+    value.serialize(&mut ser::Serializer::escaped(out))
 }
 
 /// Decodes one JSON value in Python's dialect; only whitespace may follow it.

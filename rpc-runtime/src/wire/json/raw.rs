@@ -137,11 +137,13 @@ impl Serialize for Payload<'_> {
 /// Receives a [`Payload`] inside this module's serializer and appends the text verbatim.
 pub(super) struct Capture<'a> {
     out: &'a mut Vec<u8>,
+    /// The serializer's output is escaped for an enclosing JSON string: so is the text.
+    escaped: bool,
 }
 
 impl<'a> Capture<'a> {
-    pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
-        Capture { out }
+    pub(super) fn new(out: &'a mut Vec<u8>, escaped: bool) -> Self {
+        Capture { out, escaped }
     }
 }
 
@@ -173,7 +175,11 @@ impl ser::Serializer for Capture<'_> {
     }
 
     fn serialize_str(self, text: &str) -> Result<(), JsonError> {
-        self.out.extend_from_slice(text.as_bytes());
+        if self.escaped {
+            super::escape::write_str_contents(self.out, text);
+        } else {
+            self.out.extend_from_slice(text.as_bytes());
+        }
         Ok(())
     }
 
