@@ -99,12 +99,11 @@ pub enum FailureField {
 
 /// Decodes a reply body (enveloped or legacy).
 pub fn decode_reply(body: &[u8]) -> Result<Reply, CodecError> {
-    let inner = envelope::open_envelope(body)?;
-    let reply = json::from_str::<Reply>(&inner)?;
-    if let std::borrow::Cow::Owned(text) = inner {
-        super::recycle(text.into_bytes());
+    // An envelope's message is decoded into a text of its own, which the result shares.
+    match envelope::open_envelope(body)? {
+        Cow::Owned(text) => Ok(json::from_shared::<Reply>(&json::SharedText::new(text))?),
+        Cow::Borrowed(text) => Ok(json::from_str::<Reply>(text)?),
     }
-    Ok(reply)
 }
 
 impl<'de> Deserialize<'de> for Reply {

@@ -187,12 +187,12 @@ impl Request {
 
 /// Decodes a request body (enveloped or legacy).
 pub fn decode_request(body: &[u8]) -> Result<Request, CodecError> {
-    let inner = envelope::open_envelope(body)?;
-    let request = json::from_str::<RequestFields>(&inner)?.into_request();
-    if let std::borrow::Cow::Owned(text) = inner {
-        super::recycle(text.into_bytes());
-    }
-    Ok(request)
+    // An envelope's message is decoded into a text of its own, which the arguments share.
+    let fields = match envelope::open_envelope(body)? {
+        Cow::Owned(text) => json::from_shared::<RequestFields>(&json::SharedText::new(text))?,
+        Cow::Borrowed(text) => json::from_str::<RequestFields>(text)?,
+    };
+    Ok(fields.into_request())
 }
 
 /// The keyword arguments of a request, in the order they were sent, each as raw JSON so a
@@ -651,6 +651,40 @@ pub(crate) mod tests {
             map.serialize_entry(e.0, &e.1)?;
             map.end()
         }
+    }
+
+    #[test]
+    fn enveloped_arguments_share_the_message_text_legacy_ones_are_copied() {
+        let ctx = Context::new();
+        let header = RequestHeader {
+            method: "m",
+            namespace: None,
+            version: None,
+            call: None,
+            unique_id: "u",
+            context: &ctx,
+        };
+        let args = json!({"a": "x\"y\u{e9}", "b": [1, {"c": null}], "n": 1.5});
+        let request = decode_request(&encode_request(&header, &args).unwrap()).unwrap();
+        for (name, raw) in request.args.iter() {
+            assert!(raw.is_shared(), "{name}");
+        }
+        assert_eq!(request.args.get("a").unwrap().as_str(), r#""x\"y\u00e9""#);
+        assert_eq!(request.args.to_map().unwrap(), *args.as_object().unwrap());
+        // Values outlive the request and one another; clones compare by text.
+        let b = request.args.get("b").unwrap().clone();
+        drop(request);
+        assert_eq!(
+            b,
+            RawJson::from_string("[1, {\"c\": null}]".to_owned()).unwrap()
+        );
+        assert_eq!(b.clone().into_string(), r#"[1, {"c": null}]"#);
+        // A legacy body is decoded where it lies: its values are copies.
+        let legacy = decode_request(br#"{"method": "m", "args": {"a": [1]}}"#).unwrap();
+        assert!(!legacy.args.get("a").unwrap().is_shared());
+        // Text decoded outside a message is never shared.
+        let raw: RawJson = json::from_str("[2]").unwrap();
+        assert!(!raw.is_shared());
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub(crate) use escape::{
     write_ascii_str_contents, write_str_contents, write_str_contents_escaped, write_str_escaped,
 };
 pub use raw::RawJson;
+pub(crate) use raw::SharedText;
 
 /// Encodes `value` as Python's `json.dumps` would.
 pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, JsonError> {
@@ -102,6 +103,14 @@ pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, &str), Json
     let mut de = de::Deserializer::new(text);
     let value = de.owned_str_at(at)?;
     Ok((value, text.get(de.offset()..).unwrap_or("")))
+}
+
+/// Decodes one JSON value from `source` as [`from_str`] does, the [`RawJson`] values
+/// captured from it sharing its text instead of copying it.
+pub(crate) fn from_shared<T: for<'de> Deserialize<'de>>(
+    source: &std::sync::Arc<SharedText>,
+) -> Result<T, JsonError> {
+    raw::with_source(source, || from_str(source.as_str()))
 }
 
 /// Decodes one JSON value from UTF-8 bytes. Invalid UTF-8 is an error.
