@@ -110,7 +110,7 @@ impl<'de> Visitor<'de> for OuterVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outer, A::Error> {
         let mut version: Option<serde_json::Value> = None;
         let mut message: Option<serde_json::Value> = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 VERSION_KEY => version = Some(map.next_value()?),
                 // A legacy message is read again as a whole later; only an envelope's

@@ -129,7 +129,7 @@ impl<'de> Visitor<'de> for ReplyVisitor {
             msg_id: None,
             unique_id: None,
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "result" => reply.result = map.next_value()?,
                 "failure" => {

@@ -367,7 +367,7 @@ impl<'de> Visitor<'de> for RequestVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestFields, A::Error> {
         let mut fields = RequestFields::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "method" => fields.method = Some(map.next_value()?),
                 "args" => fields.args = Some(map.next_value()?),
@@ -757,6 +757,20 @@ pub(crate) mod tests {
         let x: f64 = request.args.get("x").unwrap().deserialize_into().unwrap();
         assert!(x.is_nan());
         assert!(request.problem.is_none());
+    }
+
+    #[test]
+    fn keys_with_escapes_are_read_like_plain_ones() {
+        let body = br#"{"\u006dethod": "echo", "args": {"\u0078": 1}, "_context_\u0075ser": "bob", "_msg_id": "m", "_reply_\u0071": "r"}"#;
+        let request = decode_request(body).unwrap();
+        assert_eq!(request.method, "echo");
+        assert_eq!(request.args.get("x").unwrap().as_str(), "1");
+        assert_eq!(request.context.user_id(), Some("bob"));
+        assert!(request.is_call());
+        let reply =
+            crate::wire::decode_reply(br#"{"res\u0075lt": 2, "\u0065nding": true}"#).unwrap();
+        assert_eq!(reply.result.as_str(), "2");
+        assert!(reply.is_ending());
     }
 
     #[test]

@@ -113,6 +113,39 @@ pub(crate) fn from_shared<T: for<'de> Deserialize<'de>>(
     raw::with_source(source, || from_str(source.as_str()))
 }
 
+/// An object key, borrowed from the text when it has no escapes. (serde's own
+/// `Deserialize` for `Cow<str>` always copies: a heap allocation for every key of every
+/// message.)
+pub(crate) struct Key<'de>(pub(crate) std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Borrowed(key)))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Owned(key.to_owned())))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Owned(key)))
+    }
+}
+
 /// Decodes one JSON value from UTF-8 bytes. Invalid UTF-8 is an error.
 pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, JsonError> {
     let text = std::str::from_utf8(bytes)
