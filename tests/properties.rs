@@ -207,6 +207,103 @@ proptest! {
         prop_assert_eq!(request.args.to_map().unwrap(), args);
     }
 
+    /// A request body is written in one pass straight into the envelope's string, and is
+    /// byte for byte the inner message written first and then sealed (issue 16).
+    #[test]
+    fn requests_are_their_sealed_inner_message(
+        method in any_text(),
+        namespace in prop::option::of(any_text()),
+        call in prop::option::of((any_text(), any_text(), prop::option::of(any_number()))),
+        unique_id in any_text(),
+        context in any_object(),
+        args in any_object(),
+    ) {
+        let context = Context::from_map(context);
+        let header = RequestHeader {
+            method: &method,
+            namespace: namespace.as_deref(),
+            version: Some("1.0"),
+            call: call.as_ref().map(|(msg_id, reply_q, timeout)| CallHeader {
+                msg_id,
+                reply_q,
+                call_monitor_timeout: timeout.as_ref(),
+            }),
+            unique_id: &unique_id,
+            context: &context,
+        };
+        let mut inner = Vec::new();
+        inner.extend_from_slice(b"{\"method\": ");
+        json::write_str(&mut inner, &method);
+        inner.extend_from_slice(b", \"args\": ");
+        json::to_writer(&mut inner, &args).unwrap();
+        if let Some(namespace) = &namespace {
+            inner.extend_from_slice(b", \"namespace\": ");
+            json::write_str(&mut inner, namespace);
+        }
+        inner.extend_from_slice(b", \"version\": \"1.0\"");
+        if let Some((msg_id, reply_q, timeout)) = &call {
+            inner.extend_from_slice(b", \"_msg_id\": ");
+            json::write_str(&mut inner, msg_id);
+            inner.extend_from_slice(b", \"_reply_q\": ");
+            json::write_str(&mut inner, reply_q);
+            inner.extend_from_slice(b", \"_timeout\": ");
+            json::to_writer(&mut inner, timeout).unwrap();
+        }
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(&mut inner, &unique_id);
+        for (key, value) in context.iter() {
+            let mut quoted = Vec::new();
+            json::write_str(&mut quoted, key);
+            inner.extend_from_slice(b", \"_context_");
+            inner.extend_from_slice(&quoted[1..]);
+            inner.extend_from_slice(b": ");
+            json::to_writer(&mut inner, value).unwrap();
+        }
+        inner.push(b'}');
+        let body = encode_request(&header, &args).unwrap();
+        prop_assert_eq!(
+            String::from_utf8(body).unwrap(),
+            String::from_utf8(wire::seal_envelope(&inner)).unwrap()
+        );
+    }
+
+    /// A reply body likewise: the inner message written first and then sealed, for
+    /// results written by any encoder (raw non-ASCII text, whitespace between tokens).
+    #[test]
+    fn replies_are_their_sealed_inner_message(
+        result in any_value(),
+        pretty in any::<bool>(),
+        failure in prop::option::of(any_text()),
+        ending in any::<bool>(),
+        msg_id in any_text(),
+        unique_id in any_text(),
+    ) {
+        let raw = if pretty {
+            RawJson::from_string(serde_json::to_string_pretty(&result).unwrap()).unwrap()
+        } else {
+            RawJson::from_serialize(&result).unwrap()
+        };
+        let mut inner = Vec::new();
+        inner.extend_from_slice(b"{\"result\": ");
+        inner.extend_from_slice(raw.as_str().as_bytes());
+        inner.extend_from_slice(b", \"failure\": ");
+        match &failure {
+            Some(text) => json::write_str(&mut inner, text),
+            None => inner.extend_from_slice(b"null"),
+        }
+        inner.extend_from_slice(if ending { b", \"ending\": true" } else { b", \"ending\": false" });
+        inner.extend_from_slice(b", \"_msg_id\": ");
+        json::write_str(&mut inner, &msg_id);
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(&mut inner, &unique_id);
+        inner.push(b'}');
+        let body = encode_reply(Some(&raw), failure.as_deref(), ending, &msg_id, &unique_id);
+        prop_assert_eq!(
+            String::from_utf8(body).unwrap(),
+            String::from_utf8(wire::seal_envelope(&inner)).unwrap()
+        );
+    }
+
     /// A reply is read back as written: result, failure text, ending, ids.
     #[test]
     fn replies_round_trip(

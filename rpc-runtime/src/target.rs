@@ -157,7 +157,9 @@ fn check_name(field: &str, value: &str) -> Result<(), RpcError> {
     if value.is_empty() {
         return Err(RpcError::InvalidTarget(format!("the {field} is empty")));
     }
-    if value.contains(['*', '#']) {
+    // Bytes, not chars: both are ASCII, and a byte test runs a word at a time where a
+    // char pattern decodes every character (checked on every call).
+    if value.bytes().any(|b| b == b'*' || b == b'#') {
         return Err(RpcError::InvalidTarget(format!(
             "the {field} {value:?} contains '*' or '#', which AMQP topic routing treats as wildcards"
         )));

@@ -36,6 +36,22 @@ pub fn seal_envelope(inner: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Starts a body whose message is then written straight into its `oslo.message` string,
+/// already escaped (`json::to_writer_escaped`, `json::write_str_escaped`): the bytes
+/// [`seal_envelope`] makes of the same message, without writing it twice. `capacity` is
+/// for the escaped message; [`close_body`] ends the envelope.
+pub(crate) fn open_body(capacity: usize) -> Vec<u8> {
+    let mut out = super::take_buffer(capacity + CANONICAL_START.len() + 3);
+    out.extend_from_slice(CANONICAL_START.as_bytes());
+    out.push(b'"');
+    out
+}
+
+/// Ends a body begun with [`open_body`].
+pub(crate) fn close_body(out: &mut Vec<u8>) {
+    out.extend_from_slice(b"\"}");
+}
+
 /// Returns the inner message text of a body: the `oslo.message` string of an envelope
 /// whose version is compatible with 2.0, or the body itself when it is a legacy dict.
 pub fn open_envelope(body: &[u8]) -> Result<Cow<'_, str>, CodecError> {
@@ -94,7 +110,7 @@ impl<'de> Visitor<'de> for OuterVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outer, A::Error> {
         let mut version: Option<serde_json::Value> = None;
         let mut message: Option<serde_json::Value> = None;
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 VERSION_KEY => version = Some(map.next_value()?),
                 // A legacy message is read again as a whole later; only an envelope's

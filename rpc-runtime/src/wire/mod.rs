@@ -5,8 +5,6 @@
 //! float forms); decoding accepts what any oslo peer may send (any key order, legacy
 //! non-enveloped dicts, `NaN`/`Infinity`).
 
-use std::cell::Cell;
-
 pub(crate) use buffers::take as take_buffer;
 
 mod buffers;
@@ -64,29 +62,6 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), CodecError> 
         Some(CONTENT_TYPE) => Ok(()),
         other => Err(CodecError::ContentType(other.map(str::to_owned))),
     }
-}
-
-/// The largest inner-message buffer a thread keeps for the next message; a bigger one (after
-/// a large message) is freed rather than held for the life of the thread.
-const KEPT_BUFFER_MAX: usize = 256 * 1024;
-
-/// Runs `encode` with an empty buffer for an inner message (the JSON that is then sealed in
-/// the envelope). The buffer is the thread's own and is reused, so a message costs no
-/// allocation or regrowth for its inner text once the thread has encoded one of that size.
-pub(crate) fn with_inner_buffer<R>(encode: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-    thread_local! {
-        static INNER: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-    }
-    // Taken out, so a Serialize impl that encodes a message of its own meanwhile simply
-    // gets a fresh buffer.
-    let mut buffer = INNER.try_with(Cell::take).unwrap_or_default();
-    buffer.clear();
-    buffer.reserve(320);
-    let result = encode(&mut buffer);
-    if buffer.capacity() <= KEPT_BUFFER_MAX {
-        let _ = INNER.try_with(|cell| cell.set(buffer));
-    }
-    result
 }
 
 /// A short JSON type name for error messages.

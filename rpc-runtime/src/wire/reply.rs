@@ -15,6 +15,9 @@ use super::{CodecError, envelope, json_type_name};
 /// `result` is the already-encoded return value (`None` writes `null`); `failure` is the
 /// failure JSON text from [`encode_failure`](super::encode_failure), written as a JSON
 /// *string* as oslo requires; `ending` is false only for heartbeats.
+///
+/// The message is written once, straight into the envelope's string in its escaped form:
+/// the same bytes as encoding it and then sealing it (spec §3.1).
 pub fn encode_reply(
     result: Option<&RawJson>,
     failure: Option<&str>,
@@ -22,28 +25,37 @@ pub fn encode_reply(
     msg_id: &str,
     unique_id: &str,
 ) -> Vec<u8> {
-    super::with_inner_buffer(|inner| {
-        inner.extend_from_slice(b"{\"result\": ");
-        match result {
-            Some(raw) => inner.extend_from_slice(raw.as_str().as_bytes()),
-            None => inner.extend_from_slice(b"null"),
-        }
-        inner.extend_from_slice(b", \"failure\": ");
-        match failure {
-            Some(text) => json::write_str(inner, text),
-            None => inner.extend_from_slice(b"null"),
-        }
-        inner.extend_from_slice(if ending {
-            b", \"ending\": true, \"_msg_id\": "
-        } else {
-            b", \"ending\": false, \"_msg_id\": "
-        });
-        json::write_str(inner, msg_id);
-        inner.extend_from_slice(b", \"_unique_id\": ");
-        json::write_str(inner, unique_id);
-        inner.push(b'}');
-        envelope::seal_envelope(inner)
-    })
+    let result_len = result.map_or(4, |raw| raw.as_str().len());
+    let failure_len = failure.map_or(4, |text| text.len() + text.len() / 2);
+    let mut out = envelope::open_body(
+        result_len + result_len / 16 + failure_len + msg_id.len() + unique_id.len() + 112,
+    );
+    // Each fragment below is the escaped form of the text the comment shows.
+    // `{"result": `
+    out.extend_from_slice(br#"{\"result\": "#);
+    match result {
+        Some(raw) => json::write_str_contents(&mut out, raw.as_str()),
+        None => out.extend_from_slice(b"null"),
+    }
+    // `, "failure": `
+    out.extend_from_slice(br#", \"failure\": "#);
+    match failure {
+        Some(text) => json::write_str_escaped(&mut out, text),
+        None => out.extend_from_slice(b"null"),
+    }
+    // `, "ending": true, "_msg_id": `
+    out.extend_from_slice(if ending {
+        br#", \"ending\": true, \"_msg_id\": "#
+    } else {
+        br#", \"ending\": false, \"_msg_id\": "#
+    });
+    json::write_str_escaped(&mut out, msg_id);
+    // `, "_unique_id": `
+    out.extend_from_slice(br#", \"_unique_id\": "#);
+    json::write_str_escaped(&mut out, unique_id);
+    out.push(b'}');
+    envelope::close_body(&mut out);
+    out
 }
 
 /// A reply as a client receives it.
@@ -87,12 +99,11 @@ pub enum FailureField {
 
 /// Decodes a reply body (enveloped or legacy).
 pub fn decode_reply(body: &[u8]) -> Result<Reply, CodecError> {
-    let inner = envelope::open_envelope(body)?;
-    let reply = json::from_str::<Reply>(&inner)?;
-    if let std::borrow::Cow::Owned(text) = inner {
-        super::recycle(text.into_bytes());
+    // An envelope's message is decoded into a text of its own, which the result shares.
+    match envelope::open_envelope(body)? {
+        Cow::Owned(text) => Ok(json::from_shared::<Reply>(&json::SharedText::new(text))?),
+        Cow::Borrowed(text) => Ok(json::from_str::<Reply>(text)?),
     }
-    Ok(reply)
 }
 
 impl<'de> Deserialize<'de> for Reply {
@@ -118,7 +129,7 @@ impl<'de> Visitor<'de> for ReplyVisitor {
             msg_id: None,
             unique_id: None,
         };
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "result" => reply.result = map.next_value()?,
                 "failure" => {
@@ -165,6 +176,66 @@ mod tests {
 
     fn inner(body: &[u8]) -> String {
         envelope::open_envelope(body).unwrap().into_owned()
+    }
+
+    /// The two-pass encoding the one-pass writer replaced.
+    fn two_pass(
+        result: Option<&RawJson>,
+        failure: Option<&str>,
+        ending: bool,
+        msg_id: &str,
+        unique_id: &str,
+    ) -> Vec<u8> {
+        let mut inner = Vec::new();
+        inner.extend_from_slice(b"{\"result\": ");
+        match result {
+            Some(raw) => inner.extend_from_slice(raw.as_str().as_bytes()),
+            None => inner.extend_from_slice(b"null"),
+        }
+        inner.extend_from_slice(b", \"failure\": ");
+        match failure {
+            Some(text) => json::write_str(&mut inner, text),
+            None => inner.extend_from_slice(b"null"),
+        }
+        inner.extend_from_slice(if ending {
+            b", \"ending\": true, \"_msg_id\": "
+        } else {
+            b", \"ending\": false, \"_msg_id\": "
+        });
+        json::write_str(&mut inner, msg_id);
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(&mut inner, unique_id);
+        inner.push(b'}');
+        envelope::seal_envelope(&inner)
+    }
+
+    #[test]
+    fn one_pass_replies_are_the_sealed_two_pass_bytes() {
+        let long = "x".repeat(70_000);
+        let mut texts: Vec<&str> = crate::wire::request::tests::TRICKY.to_vec();
+        texts.push(&long);
+        for text in texts {
+            // Raw results as our encoder writes them, and as other encoders may (raw
+            // non-ASCII, whitespace between tokens).
+            let ours = RawJson::from_serialize(&serde_json::json!({ text: [text, 1.5] })).unwrap();
+            let theirs = RawJson::from_string(
+                serde_json::to_string_pretty(&serde_json::json!({ text: [text, 1.5] })).unwrap(),
+            )
+            .unwrap();
+            for result in [None, Some(&ours), Some(&theirs)] {
+                for failure in [None, Some(text)] {
+                    for ending in [true, false] {
+                        assert_eq!(
+                            String::from_utf8(encode_reply(result, failure, ending, text, text))
+                                .unwrap(),
+                            String::from_utf8(two_pass(result, failure, ending, text, text))
+                                .unwrap(),
+                            "{text:?}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -42,53 +42,81 @@ pub struct CallHeader<'a> {
 }
 
 /// Encodes a request, envelope included. `args` must serialize to a JSON object.
+///
+/// The message is written once, straight into the envelope's string in its escaped form:
+/// the same bytes as encoding it and then sealing it (spec §3.1).
 pub fn encode_request<A: Serialize + ?Sized>(
     header: &RequestHeader<'_>,
     args: &A,
 ) -> Result<Vec<u8>, CodecError> {
-    super::with_inner_buffer(|inner| {
-        inner.extend_from_slice(b"{\"method\": ");
-        json::write_str(inner, header.method);
-        inner.extend_from_slice(b", \"args\": ");
-        let args_start = inner.len();
-        json::to_writer(inner, args)?;
-        if inner.get(args_start) != Some(&b'{') {
-            return Err(CodecError::malformed(
-                "request arguments must be a JSON object",
-            ));
+    // Each fragment below is the escaped form of the text the comment shows.
+    let mut out = envelope::open_body(request_capacity());
+    // `{"method": `
+    out.extend_from_slice(br#"{\"method\": "#);
+    json::write_str_escaped(&mut out, header.method);
+    // `, "args": `
+    out.extend_from_slice(br#", \"args\": "#);
+    let args_start = out.len();
+    json::to_writer_escaped(&mut out, args)?;
+    if out.get(args_start) != Some(&b'{') {
+        return Err(CodecError::malformed(
+            "request arguments must be a JSON object",
+        ));
+    }
+    if let Some(namespace) = header.namespace {
+        out.extend_from_slice(br#", \"namespace\": "#);
+        json::write_str_escaped(&mut out, namespace);
+    }
+    if let Some(version) = header.version {
+        out.extend_from_slice(br#", \"version\": "#);
+        json::write_str_escaped(&mut out, version);
+    }
+    if let Some(call) = &header.call {
+        out.extend_from_slice(br#", \"_msg_id\": "#);
+        json::write_str_escaped(&mut out, call.msg_id);
+        out.extend_from_slice(br#", \"_reply_q\": "#);
+        json::write_str_escaped(&mut out, call.reply_q);
+        out.extend_from_slice(br#", \"_timeout\": "#);
+        match call.call_monitor_timeout {
+            Some(seconds) => json::to_writer_escaped(&mut out, seconds)?,
+            None => out.extend_from_slice(b"null"),
         }
-        if let Some(namespace) = header.namespace {
-            inner.extend_from_slice(b", \"namespace\": ");
-            json::write_str(inner, namespace);
-        }
-        if let Some(version) = header.version {
-            inner.extend_from_slice(b", \"version\": ");
-            json::write_str(inner, version);
-        }
-        if let Some(call) = &header.call {
-            inner.extend_from_slice(b", \"_msg_id\": ");
-            json::write_str(inner, call.msg_id);
-            inner.extend_from_slice(b", \"_reply_q\": ");
-            json::write_str(inner, call.reply_q);
-            inner.extend_from_slice(b", \"_timeout\": ");
-            match call.call_monitor_timeout {
-                Some(seconds) => json::to_writer(inner, seconds)?,
-                None => inner.extend_from_slice(b"null"),
-            }
-        }
-        inner.extend_from_slice(b", \"_unique_id\": ");
-        json::write_str(inner, header.unique_id);
-        for (key, value) in header.context.iter() {
-            // `"_context_<key>": `; the prefix needs no escaping.
-            inner.extend_from_slice(b", \"");
-            inner.extend_from_slice(CONTEXT_PREFIX.as_bytes());
-            json::write_str_contents(inner, key);
-            inner.extend_from_slice(b"\": ");
-            json::to_writer(inner, value)?;
-        }
-        inner.push(b'}');
-        Ok(envelope::seal_envelope(inner))
-    })
+    }
+    out.extend_from_slice(br#", \"_unique_id\": "#);
+    json::write_str_escaped(&mut out, header.unique_id);
+    for (key, value) in header.context.iter() {
+        // `, "_context_<key>": `; the prefix needs no escaping.
+        out.extend_from_slice(br#", \""#);
+        out.extend_from_slice(CONTEXT_PREFIX.as_bytes());
+        json::write_str_contents_escaped(&mut out, key);
+        out.extend_from_slice(br#"\": "#);
+        json::to_writer_escaped(&mut out, value)?;
+    }
+    out.push(b'}');
+    envelope::close_body(&mut out);
+    remember_request_len(out.len());
+    Ok(out)
+}
+
+thread_local! {
+    /// The length of the last request body this thread encoded: the next one is given room
+    /// for as much, so a large message is not regrown (and copied) step by step.
+    static LAST_REQUEST_LEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The largest body length remembered for the next request: bounds what a small request
+/// reserves after a huge one.
+const REQUEST_HINT_MAX: usize = 256 * 1024;
+
+fn request_capacity() -> usize {
+    LAST_REQUEST_LEN
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(0)
+        .clamp(384, REQUEST_HINT_MAX)
+}
+
+fn remember_request_len(len: usize) {
+    let _ = LAST_REQUEST_LEN.try_with(|last| last.set(len + len / 16));
 }
 
 /// A request as a server receives it, unpacked as in spec §3.3.
@@ -159,12 +187,12 @@ impl Request {
 
 /// Decodes a request body (enveloped or legacy).
 pub fn decode_request(body: &[u8]) -> Result<Request, CodecError> {
-    let inner = envelope::open_envelope(body)?;
-    let request = json::from_str::<RequestFields>(&inner)?.into_request();
-    if let std::borrow::Cow::Owned(text) = inner {
-        super::recycle(text.into_bytes());
-    }
-    Ok(request)
+    // An envelope's message is decoded into a text of its own, which the arguments share.
+    let fields = match envelope::open_envelope(body)? {
+        Cow::Owned(text) => json::from_shared::<RequestFields>(&json::SharedText::new(text))?,
+        Cow::Borrowed(text) => json::from_str::<RequestFields>(text)?,
+    };
+    Ok(fields.into_request())
 }
 
 /// The keyword arguments of a request, in the order they were sent, each as raw JSON so a
@@ -339,7 +367,7 @@ impl<'de> Visitor<'de> for RequestVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RequestFields, A::Error> {
         let mut fields = RequestFields::default();
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        while let Some(json::Key(key)) = map.next_key()? {
             match key.as_ref() {
                 "method" => fields.method = Some(map.next_value()?),
                 "args" => fields.args = Some(map.next_value()?),
@@ -435,12 +463,228 @@ fn optional_string(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
     fn inner_of(body: &[u8]) -> String {
         envelope::open_envelope(body).unwrap().into_owned()
+    }
+
+    /// The two-pass encoding the one-pass writer replaced: the inner message first, then
+    /// sealed in the envelope.
+    pub(crate) fn two_pass(header: &RequestHeader<'_>, args: &Value) -> Vec<u8> {
+        let mut inner = Vec::new();
+        inner.extend_from_slice(b"{\"method\": ");
+        json::write_str(&mut inner, header.method);
+        inner.extend_from_slice(b", \"args\": ");
+        json::to_writer(&mut inner, args).unwrap();
+        if let Some(namespace) = header.namespace {
+            inner.extend_from_slice(b", \"namespace\": ");
+            json::write_str(&mut inner, namespace);
+        }
+        if let Some(version) = header.version {
+            inner.extend_from_slice(b", \"version\": ");
+            json::write_str(&mut inner, version);
+        }
+        if let Some(call) = &header.call {
+            inner.extend_from_slice(b", \"_msg_id\": ");
+            json::write_str(&mut inner, call.msg_id);
+            inner.extend_from_slice(b", \"_reply_q\": ");
+            json::write_str(&mut inner, call.reply_q);
+            inner.extend_from_slice(b", \"_timeout\": ");
+            match call.call_monitor_timeout {
+                Some(seconds) => json::to_writer(&mut inner, seconds).unwrap(),
+                None => inner.extend_from_slice(b"null"),
+            }
+        }
+        inner.extend_from_slice(b", \"_unique_id\": ");
+        json::write_str(&mut inner, header.unique_id);
+        for (key, value) in header.context.iter() {
+            inner.extend_from_slice(b", \"");
+            inner.extend_from_slice(CONTEXT_PREFIX.as_bytes());
+            json::write_str_contents(&mut inner, key);
+            inner.extend_from_slice(b"\": ");
+            json::to_writer(&mut inner, value).unwrap();
+        }
+        inner.push(b'}');
+        envelope::seal_envelope(&inner)
+    }
+
+    /// Text that every escape path meets: quotes, backslashes, controls, DEL, non-ASCII,
+    /// characters above U+FFFF, `/`, and a long plain run.
+    pub(crate) const TRICKY: &[&str] = &[
+        "",
+        "plain",
+        "q\"uote",
+        "back\\slash\\",
+        "\"\\\"\\",
+        "/slash/",
+        "new\nline\r\t\u{8}\u{c}",
+        "\u{0}\u{1f}\u{7f}",
+        "caf\u{e9} \u{2028} \u{ffff}",
+        "\u{1f600}\u{10ffff}",
+        "{\"not\": \"json\"}",
+    ];
+
+    #[test]
+    fn one_pass_requests_are_the_sealed_two_pass_bytes() {
+        let long = "x".repeat(70_000);
+        let timeout = Number::from_f64(2.5).unwrap();
+        let mut texts: Vec<&str> = TRICKY.to_vec();
+        texts.push(&long);
+        for (i, text) in texts.iter().enumerate() {
+            let ctx = Context::new()
+                .with(*text, *text)
+                .with("n", json!([1, -2, 1.5e-7, 1e16, null, true]))
+                .with("o", json!({ *text: { "k": [*text] } }));
+            let number = Number::from(i);
+            let calls = [
+                None,
+                Some(CallHeader {
+                    msg_id: text,
+                    reply_q: "reply_q",
+                    call_monitor_timeout: None,
+                }),
+                Some(CallHeader {
+                    msg_id: "m",
+                    reply_q: text,
+                    call_monitor_timeout: Some(if i % 2 == 0 { &timeout } else { &number }),
+                }),
+            ];
+            for call in calls {
+                let header = RequestHeader {
+                    method: text,
+                    namespace: (i % 2 == 0).then_some(*text),
+                    version: (i % 3 == 0).then_some(*text),
+                    call,
+                    unique_id: text,
+                    context: &ctx,
+                };
+                let args = json!({ *text: *text, "list": [*text, {"x": *text}], "f": 0.1 });
+                let body = encode_request(&header, &args).unwrap();
+                assert_eq!(
+                    String::from_utf8(body).unwrap(),
+                    String::from_utf8(two_pass(&header, &args)).unwrap(),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_requests_write_keys_and_raw_values_as_sealed() {
+        use std::collections::BTreeMap;
+        let ctx = Context::new();
+        let header = RequestHeader {
+            method: "m",
+            namespace: None,
+            version: None,
+            call: None,
+            unique_id: "u",
+            context: &ctx,
+        };
+        // Non-string keys, a float key, raw JSON with whitespace and raw non-ASCII text.
+        let mut numbered = BTreeMap::new();
+        numbered.insert(-3_i64, "a\"b");
+        numbered.insert(7, "\u{e9}");
+        let raw =
+            RawJson::from_string("[1,\n\t\"caf\u{e9} \\\" \u{1f600}\", NaN]".to_owned()).unwrap();
+        #[derive(serde::Serialize)]
+        enum Shape {
+            Unit,
+            New(&'static str),
+            Tuple(u8, &'static str),
+            Struct { q: &'static str },
+        }
+        let args = (
+            ("numbered", numbered),
+            ("raw", raw),
+            (
+                "shapes",
+                [
+                    Shape::Unit,
+                    Shape::New("\""),
+                    Shape::Tuple(1, "\\"),
+                    Shape::Struct { q: "\u{7f}" },
+                ],
+            ),
+            ("char", '"'),
+            ("bytes", serde_bytes_like(b"\"\\")),
+        );
+        let body = encode_request(&header, &ArgsOf(&args)).unwrap();
+        let inner_args = json::to_string(&ArgsOf(&args)).unwrap();
+        let mut inner = Vec::new();
+        inner.extend_from_slice(b"{\"method\": \"m\", \"args\": ");
+        inner.extend_from_slice(inner_args.as_bytes());
+        inner.extend_from_slice(b", \"_unique_id\": \"u\"}");
+        assert_eq!(
+            String::from_utf8(body).unwrap(),
+            String::from_utf8(envelope::seal_envelope(&inner)).unwrap()
+        );
+    }
+
+    /// Bytes, serialized as serde's `serialize_bytes` (an array of numbers here).
+    fn serde_bytes_like(bytes: &'static [u8]) -> impl Serialize {
+        struct Bytes(&'static [u8]);
+        impl Serialize for Bytes {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_bytes(self.0)
+            }
+        }
+        Bytes(bytes)
+    }
+
+    /// Pairs of (name, value) written as an object, keys in order.
+    struct ArgsOf<'a, T>(&'a T);
+
+    impl<A: Serialize, B: Serialize, C: Serialize, D: Serialize, E: Serialize> Serialize
+        for ArgsOf<'_, ((&str, A), (&str, B), (&str, C), (&str, D), (&str, E))>
+    {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let (a, b, c, d, e) = self.0;
+            let mut map = serializer.serialize_map(Some(5))?;
+            map.serialize_entry(a.0, &a.1)?;
+            map.serialize_entry(b.0, &b.1)?;
+            map.serialize_entry(c.0, &c.1)?;
+            map.serialize_entry(d.0, &d.1)?;
+            map.serialize_entry(e.0, &e.1)?;
+            map.end()
+        }
+    }
+
+    #[test]
+    fn enveloped_arguments_share_the_message_text_legacy_ones_are_copied() {
+        let ctx = Context::new();
+        let header = RequestHeader {
+            method: "m",
+            namespace: None,
+            version: None,
+            call: None,
+            unique_id: "u",
+            context: &ctx,
+        };
+        let args = json!({"a": "x\"y\u{e9}", "b": [1, {"c": null}], "n": 1.5});
+        let request = decode_request(&encode_request(&header, &args).unwrap()).unwrap();
+        for (name, raw) in request.args.iter() {
+            assert!(raw.is_shared(), "{name}");
+        }
+        assert_eq!(request.args.get("a").unwrap().as_str(), r#""x\"y\u00e9""#);
+        assert_eq!(request.args.to_map().unwrap(), *args.as_object().unwrap());
+        // Values outlive the request and one another; clones compare by text.
+        let b = request.args.get("b").unwrap().clone();
+        drop(request);
+        assert_eq!(
+            b,
+            RawJson::from_string("[1, {\"c\": null}]".to_owned()).unwrap()
+        );
+        assert_eq!(b.clone().into_string(), r#"[1, {"c": null}]"#);
+        // A legacy body is decoded where it lies: its values are copies.
+        let legacy = decode_request(br#"{"method": "m", "args": {"a": [1]}}"#).unwrap();
+        assert!(!legacy.args.get("a").unwrap().is_shared());
+        // Text decoded outside a message is never shared.
+        let raw: RawJson = json::from_str("[2]").unwrap();
+        assert!(!raw.is_shared());
     }
 
     #[test]
@@ -513,6 +757,20 @@ mod tests {
         let x: f64 = request.args.get("x").unwrap().deserialize_into().unwrap();
         assert!(x.is_nan());
         assert!(request.problem.is_none());
+    }
+
+    #[test]
+    fn keys_with_escapes_are_read_like_plain_ones() {
+        let body = br#"{"\u006dethod": "echo", "args": {"\u0078": 1}, "_context_\u0075ser": "bob", "_msg_id": "m", "_reply_\u0071": "r"}"#;
+        let request = decode_request(body).unwrap();
+        assert_eq!(request.method, "echo");
+        assert_eq!(request.args.get("x").unwrap().as_str(), "1");
+        assert_eq!(request.context.user_id(), Some("bob"));
+        assert!(request.is_call());
+        let reply =
+            crate::wire::decode_reply(br#"{"res\u0075lt": 2, "\u0065nding": true}"#).unwrap();
+        assert_eq!(reply.result.as_str(), "2");
+        assert!(reply.is_ending());
     }
 
     #[test]

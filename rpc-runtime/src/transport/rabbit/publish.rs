@@ -176,7 +176,6 @@ async fn publish(
 ) -> Result<RequestSent, RpcError> {
     inner.check_open()?;
     let mut route = Route::of(inner, destination)?;
-    let properties = properties(options.expiration);
     let attempts = async {
         let mut retries_left = options.retry;
         let mut redeclared = false;
@@ -188,7 +187,8 @@ async fn publish(
                 &session,
                 &route,
                 body,
-                &properties,
+                // Built for each attempt and moved into the publish: no copy of it.
+                properties(options.expiration),
                 options.mandatory,
                 confirm,
             )
@@ -253,7 +253,7 @@ async fn attempt(
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
-    properties: &BasicProperties,
+    properties: BasicProperties,
     mandatory: bool,
     confirm: Confirm,
 ) -> Result<RequestSent, Failure> {
@@ -305,7 +305,7 @@ async fn attempt(
                 immediate: false,
             },
             body,
-            properties.clone(),
+            properties,
         )
         .await
         .map_err(|e| classify(e, route))?;
@@ -332,14 +332,14 @@ async fn shared_handover(
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
-    properties: &BasicProperties,
+    properties: BasicProperties,
 ) -> Result<RequestSent, Failure> {
     let channel = inner
         .pool
         .shared(session)
         .await
         .map_err(|e| classify_shared(e, route))?;
-    let (body, properties) = (body.to_vec(), properties.clone());
+    let body = body.to_vec();
     let (session, route) = (session.clone(), route.clone());
     let mut publish: PendingConfirm = Box::pin(async move {
         let confirmed = async {
@@ -405,7 +405,7 @@ async fn shared_attempt(
     session: &Arc<Session>,
     route: &Route,
     body: &[u8],
-    properties: &BasicProperties,
+    properties: BasicProperties,
     mandatory: bool,
 ) -> Result<(), Failure> {
     let fail = |e| classify_shared(e, route);
@@ -419,7 +419,7 @@ async fn shared_attempt(
                 immediate: false,
             },
             body,
-            properties.clone(),
+            properties,
         )
         .await
         .map_err(fail)?;
@@ -511,7 +511,7 @@ async fn republish_adopted(inner: Weak<RabbitInner>, returned: BasicReturnMessag
             &session,
             &route,
             &delivery.data,
-            &delivery.properties,
+            delivery.properties.clone(),
             true,
         )
         .await;

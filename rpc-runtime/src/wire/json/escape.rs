@@ -68,7 +68,53 @@ pub(crate) fn write_ascii_str_contents(out: &mut Vec<u8>, bytes: &[u8]) -> bool 
     true
 }
 
+/// Appends `s` as a JSON string literal escaped as by [`write_str`], then once more as the
+/// contents of an enclosing JSON string: what sealing the literal in an envelope's
+/// `oslo.message` string makes of it (spec §3.1), written in one pass.
+pub(crate) fn write_str_escaped(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 4);
+    out.extend_from_slice(b"\\\"");
+    write_str_contents_escaped(out, s);
+    out.extend_from_slice(b"\\\"");
+}
+
+/// Appends `s` escaped as by [`write_str_contents`], then escaped once more for an
+/// enclosing JSON string: every backslash of the first escape is doubled, and a `"` or `\`
+/// of the text becomes `\\\"` or `\\\\`.
+pub(crate) fn write_str_contents_escaped(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // `bytes[run..at]` is plain text not yet copied: plain at both levels.
+    let mut run = 0;
+    let mut at = scan::plain_for_encoder(bytes);
+    while let Some(&stop) = bytes.get(at) {
+        out.extend_from_slice(&bytes[run..at]);
+        if stop == b'"' {
+            out.extend_from_slice(b"\\\\\\\"");
+            at += 1;
+        } else if stop == b'\\' {
+            out.extend_from_slice(b"\\\\\\\\");
+            at += 1;
+        } else {
+            let Some(c) = s.get(at..).and_then(|tail| tail.chars().next()) else {
+                run = at;
+                break;
+            };
+            write_escape_with(out, c, b"\\\\");
+            at += c.len_utf8();
+        }
+        run = at;
+        at += scan::plain_for_encoder(&bytes[at..]);
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
 fn write_escape(out: &mut Vec<u8>, c: char) {
+    write_escape_with(out, c, b"\\");
+}
+
+/// The escape of `c` (not `"` or `\` when `backslash` is doubled) with `backslash` in
+/// place of its backslash.
+fn write_escape_with(out: &mut Vec<u8>, c: char, backslash: &[u8]) {
     let short = match c {
         '"' => b'"',
         '\\' => b'\\',
@@ -80,17 +126,18 @@ fn write_escape(out: &mut Vec<u8>, c: char) {
         _ => {
             let mut units = [0u16; 2];
             for &unit in c.encode_utf16(&mut units).iter() {
-                write_unicode_escape(out, unit);
+                write_unicode_escape(out, unit, backslash);
             }
             return;
         }
     };
-    out.extend_from_slice(&[b'\\', short]);
+    out.extend_from_slice(backslash);
+    out.push(short);
 }
 
-fn write_unicode_escape(out: &mut Vec<u8>, unit: u16) {
+fn write_unicode_escape(out: &mut Vec<u8>, unit: u16, backslash: &[u8]) {
+    out.extend_from_slice(backslash);
     out.extend_from_slice(&[
-        b'\\',
         b'u',
         HEX[usize::from(unit >> 12)],
         HEX[usize::from((unit >> 8) & 0xf)],

@@ -11,23 +11,25 @@ use serde::ser::{self, Impossible, Serialize};
 
 use super::de::{Deserializer, Str};
 use super::error::JsonError;
-use super::escape::write_str;
 use super::number::{write_f64, write_i64, write_i128, write_u64, write_u128};
 
 pub(super) struct KeySerializer<'a> {
     out: &'a mut Vec<u8>,
+    /// As the serializer's: escaped once more for an enclosing JSON string.
+    escaped: bool,
 }
 
 impl<'a> KeySerializer<'a> {
-    pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
-        KeySerializer { out }
+    pub(super) fn new(out: &'a mut Vec<u8>, escaped: bool) -> Self {
+        KeySerializer { out, escaped }
     }
 
     /// Writes a key whose text is pure ASCII without anything to escape (numbers, literals).
     fn quoted(self, write: impl FnOnce(&mut Vec<u8>)) -> Result<(), JsonError> {
-        self.out.push(b'"');
+        let quote: &[u8] = if self.escaped { b"\\\"" } else { b"\"" };
+        self.out.extend_from_slice(quote);
         write(self.out);
-        self.out.push(b'"');
+        self.out.extend_from_slice(quote);
         Ok(())
     }
 }
@@ -106,7 +108,7 @@ impl ser::Serializer for KeySerializer<'_> {
     }
 
     fn serialize_str(self, v: &str) -> Result<(), JsonError> {
-        write_str(self.out, v);
+        super::ser::write_string(self.out, v, self.escaped);
         Ok(())
     }
 

@@ -48,8 +48,11 @@ use serde::{Deserialize, Serialize};
 
 pub use error::JsonError;
 pub use escape::write_str;
-pub(crate) use escape::{write_ascii_str_contents, write_str_contents};
+pub(crate) use escape::{
+    write_ascii_str_contents, write_str_contents, write_str_contents_escaped, write_str_escaped,
+};
 pub use raw::RawJson;
+pub(crate) use raw::SharedText;
 
 /// Encodes `value` as Python's `json.dumps` would.
 pub fn to_vec<T: ?Sized + Serialize>(value: &T) -> Result<Vec<u8>, JsonError> {
@@ -72,6 +75,16 @@ pub fn to_writer<T: ?Sized + Serialize>(out: &mut Vec<u8>, value: &T) -> Result<
     value.serialize(&mut ser::Serializer::new(out))
 }
 
+/// Appends the encoding of `value` escaped once more as the contents of a JSON string, as
+/// [`write_str_contents`] would escape [`to_writer`]'s output, in one pass: for a message
+/// written straight into an envelope's `oslo.message` string.
+pub(crate) fn to_writer_escaped<T: ?Sized + Serialize>(
+    out: &mut Vec<u8>,
+    value: &T,
+) -> Result<(), JsonError> {
+    value.serialize(&mut ser::Serializer::escaped(out))
+}
+
 /// Decodes one JSON value in Python's dialect; only whitespace may follow it.
 pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
     let mut de = de::Deserializer::new(s);
@@ -90,6 +103,47 @@ pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, &str), Json
     let mut de = de::Deserializer::new(text);
     let value = de.owned_str_at(at)?;
     Ok((value, text.get(de.offset()..).unwrap_or("")))
+}
+
+/// Decodes one JSON value from `source` as [`from_str`] does, the [`RawJson`] values
+/// captured from it sharing its text instead of copying it.
+pub(crate) fn from_shared<T: for<'de> Deserialize<'de>>(
+    source: &std::sync::Arc<SharedText>,
+) -> Result<T, JsonError> {
+    raw::with_source(source, || from_str(source.as_str()))
+}
+
+/// An object key, borrowed from the text when it has no escapes. (serde's own
+/// `Deserialize` for `Cow<str>` always copies: a heap allocation for every key of every
+/// message.)
+pub(crate) struct Key<'de>(pub(crate) std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl<'de> serde::de::Visitor<'de> for KeyVisitor {
+    type Value = Key<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E>(self, key: &'de str) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Borrowed(key)))
+    }
+
+    fn visit_str<E>(self, key: &str) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Owned(key.to_owned())))
+    }
+
+    fn visit_string<E>(self, key: String) -> Result<Key<'de>, E> {
+        Ok(Key(std::borrow::Cow::Owned(key)))
+    }
 }
 
 /// Decodes one JSON value from UTF-8 bytes. Invalid UTF-8 is an error.

@@ -1,7 +1,10 @@
 //! [`RawJson`]: a JSON value kept as text, for passing payloads through without decoding
 //! them, and for writing them back byte for byte.
 
+use std::cell::RefCell;
 use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
@@ -28,9 +31,112 @@ pub(super) const TOKEN: &str = "$oslo_rpc::wire::json::private::RawJson";
 /// * With a binary format (`is_human_readable() == false`) the text travels as a string.
 ///
 /// Unlike other values, `Option<RawJson>` reads JSON `null` as `None`.
-#[derive(Clone, PartialEq, Eq, Hash)]
+///
+/// A value captured while decoding a received message ([`decode_request`],
+/// [`decode_reply`]) shares that message's text instead of copying it, so the arguments
+/// of a request are copied once, when they are decoded into their types; the message's
+/// text lives as long as one of its values does.
+///
+/// [`decode_request`]: crate::wire::decode_request
+/// [`decode_reply`]: crate::wire::decode_reply
+#[derive(Clone)]
 pub struct RawJson {
-    text: String,
+    text: Text,
+}
+
+#[derive(Clone)]
+enum Text {
+    Owned(String),
+    /// `source[start..end]`.
+    Shared {
+        source: Arc<SharedText>,
+        start: usize,
+        end: usize,
+    },
+}
+
+/// The text of a decoded message, shared by the values captured from it. Large texts go
+/// back to the buffer pool when the last of them is dropped.
+pub(crate) struct SharedText(String);
+
+impl SharedText {
+    pub(crate) fn new(text: String) -> Arc<SharedText> {
+        Arc::new(SharedText(text))
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for SharedText {
+    fn drop(&mut self) {
+        crate::wire::recycle(std::mem::take(&mut self.0).into_bytes());
+    }
+}
+
+thread_local! {
+    /// The text being decoded by [`from_shared`](super::from_shared) on this thread:
+    /// values captured from it share it.
+    static SOURCE: RefCell<Option<Arc<SharedText>>> = const { RefCell::new(None) };
+}
+
+/// Runs `decode` with `source` as the text captured values may share.
+pub(crate) fn with_source<R>(source: &Arc<SharedText>, decode: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Arc<SharedText>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            let _ = SOURCE.try_with(|current| *current.borrow_mut() = previous);
+        }
+    }
+    let previous = SOURCE
+        .try_with(|current| current.borrow_mut().replace(source.clone()))
+        .ok()
+        .flatten();
+    let _restore = Restore(previous);
+    decode()
+}
+
+/// A captured value: shared with the source being decoded when it lies within it, else
+/// copied.
+fn captured(text: &str) -> RawJson {
+    let shared = SOURCE
+        .try_with(|current| {
+            let current = current.borrow();
+            let source = current.as_ref()?;
+            let base = source.as_str().as_ptr() as usize;
+            let start = (text.as_ptr() as usize).checked_sub(base)?;
+            let end = start.checked_add(text.len())?;
+            // Within the source's memory, so a slice of it (its boundaries are character
+            // boundaries; checked all the same, as `as_str` slices there).
+            let whole = source.as_str();
+            (end <= whole.len() && whole.is_char_boundary(start) && whole.is_char_boundary(end))
+                .then(|| Text::Shared {
+                    source: source.clone(),
+                    start,
+                    end,
+                })
+        })
+        .ok()
+        .flatten();
+    RawJson {
+        text: shared.unwrap_or_else(|| Text::Owned(text.to_owned())),
+    }
+}
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RawJson {}
+
+impl Hash for RawJson {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
 }
 
 impl RawJson {
@@ -41,45 +147,59 @@ impl RawJson {
         let value = de.raw_value()?;
         de.end()?;
         if value.len() == text.len() {
-            return Ok(RawJson { text });
+            return Ok(RawJson {
+                text: Text::Owned(text),
+            });
         }
         Ok(RawJson {
-            text: value.to_owned(),
+            text: Text::Owned(value.to_owned()),
         })
     }
 
     /// Encodes `value` with this module's serializer.
     pub fn from_serialize<T: ?Sized + Serialize>(value: &T) -> Result<RawJson, JsonError> {
         Ok(RawJson {
-            text: super::to_string(value)?,
+            text: Text::Owned(super::to_string(value)?),
         })
     }
 
     /// JSON `null`.
     pub fn null() -> RawJson {
         RawJson {
-            text: "null".to_owned(),
+            text: Text::Owned("null".to_owned()),
         }
     }
 
     /// Whether the value is `null`.
     pub fn is_null(&self) -> bool {
-        self.text == "null"
+        self.as_str() == "null"
     }
 
     /// The JSON text.
     pub fn as_str(&self) -> &str {
-        &self.text
+        match &self.text {
+            Text::Owned(text) => text,
+            Text::Shared { source, start, end } => &source.as_str()[*start..*end],
+        }
+    }
+
+    /// Whether the text is shared with the message it was decoded from.
+    #[cfg(test)]
+    pub(crate) fn is_shared(&self) -> bool {
+        matches!(self.text, Text::Shared { .. })
     }
 
     /// The JSON text, by value.
     pub fn into_string(self) -> String {
-        self.text
+        match self.text {
+            Text::Owned(text) => text,
+            Text::Shared { .. } => self.as_str().to_owned(),
+        }
     }
 
     /// Decodes the value with this module's deserializer. `T` may borrow from `self`.
     pub fn deserialize_into<'a, T: Deserialize<'a>>(&'a self) -> Result<T, JsonError> {
-        super::from_str(&self.text)
+        super::from_str(self.as_str())
     }
 }
 
@@ -93,20 +213,20 @@ impl Default for RawJson {
 impl fmt::Debug for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("RawJson")
-            .field(&format_args!("{}", self.text))
+            .field(&format_args!("{}", self.as_str()))
             .finish()
     }
 }
 
 impl fmt::Display for RawJson {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.as_str())
     }
 }
 
 impl From<RawJson> for String {
     fn from(raw: RawJson) -> String {
-        raw.text
+        raw.into_string()
     }
 }
 
@@ -114,7 +234,7 @@ impl From<RawJson> for String {
 
 impl Serialize for RawJson {
     fn serialize<S: ser::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_newtype_struct(TOKEN, &Payload(&self.text))
+        serializer.serialize_newtype_struct(TOKEN, &Payload(self.as_str()))
     }
 }
 
@@ -137,11 +257,13 @@ impl Serialize for Payload<'_> {
 /// Receives a [`Payload`] inside this module's serializer and appends the text verbatim.
 pub(super) struct Capture<'a> {
     out: &'a mut Vec<u8>,
+    /// The serializer's output is escaped for an enclosing JSON string: so is the text.
+    escaped: bool,
 }
 
 impl<'a> Capture<'a> {
-    pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
-        Capture { out }
+    pub(super) fn new(out: &'a mut Vec<u8>, escaped: bool) -> Self {
+        Capture { out, escaped }
     }
 }
 
@@ -173,7 +295,11 @@ impl ser::Serializer for Capture<'_> {
     }
 
     fn serialize_str(self, text: &str) -> Result<(), JsonError> {
-        self.out.extend_from_slice(text.as_bytes());
+        if self.escaped {
+            super::escape::write_str_contents(self.out, text);
+        } else {
+            self.out.extend_from_slice(text.as_bytes());
+        }
         Ok(())
     }
 
@@ -306,8 +432,8 @@ impl<'de> Visitor<'de> for RawVisitor {
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
         map.next_key_seed(TokenKey)?
             .ok_or_else(|| de::Error::custom("expected raw JSON text"))?;
-        let text = map.next_value::<String>()?;
-        Ok(RawJson { text })
+        let text = map.next_value::<&'de str>()?;
+        Ok(captured(text))
     }
 }
 

@@ -84,8 +84,11 @@ fn word_run(bytes: &[u8], table: &[bool; 256], marks: &impl Fn(u64) -> u64) -> u
         .unwrap_or(bytes.len() - done)
 }
 
-/// Bytes per block of the long-run loop.
-const BLOCK: usize = 32;
+/// Bytes per block of the long-run loop. 64 rather than 32: callgrind counts 0.70 rather
+/// than 1.16 instructions per byte for the decoder's test, 0.83 rather than 0.91 for the
+/// encoder's (x86-64 baseline, SSE2), and a payload crosses these scans five times on each
+/// side of a call (issue 16).
+const BLOCK: usize = 64;
 
 /// Two words first (most runs are short); a run longer than that (a payload) goes on a
 /// block at a time, with a branch-free test per block that the compiler turns into vector
@@ -157,8 +160,8 @@ mod tests {
     #[test]
     fn word_scan_agrees_with_table_for_every_byte_and_position() {
         for stop in 0u8..=255 {
-            for at in (0..20).chain([31, 32, 47, 48, 79, 80, 99]) {
-                let mut bytes = vec![b'a'; 100];
+            for at in (0..20).chain([31, 32, 47, 48, 79, 80, 81, 99, 143, 144, 145, 199]) {
+                let mut bytes = vec![b'a'; 200];
                 bytes[at] = stop;
                 assert_eq!(
                     plain_for_encoder(&bytes),

@@ -3,7 +3,7 @@
 use serde::ser::{self, Serialize};
 
 use super::error::JsonError;
-use super::escape::write_str;
+use super::escape::{write_str, write_str_escaped};
 use super::key::KeySerializer;
 use super::number::{write_f64, write_i64, write_i128, write_u64, write_u128};
 use super::raw;
@@ -11,18 +11,44 @@ use super::raw;
 /// Writes one value; containers hand out [`Compound`]s that share the same buffer.
 pub(super) struct Serializer<'a> {
     out: &'a mut Vec<u8>,
+    /// Writes the text escaped once more, as the contents of an enclosing JSON string (an
+    /// envelope's message): only string literals and raw text change, since the rest of
+    /// the encoding (brackets, separators, numbers, literals) has nothing to escape.
+    escaped: bool,
 }
 
 impl<'a> Serializer<'a> {
     pub(super) fn new(out: &'a mut Vec<u8>) -> Self {
-        Serializer { out }
+        Serializer {
+            out,
+            escaped: false,
+        }
+    }
+
+    /// A serializer whose output is escaped for an enclosing JSON string.
+    pub(super) fn escaped(out: &'a mut Vec<u8>) -> Self {
+        Serializer { out, escaped: true }
+    }
+
+    /// Writes a string literal.
+    fn string(&mut self, s: &str) {
+        write_string(self.out, s, self.escaped);
     }
 
     /// Writes `{"name": ` for the externally tagged enum variants.
     fn open_variant(&mut self, variant: &str) {
         self.out.push(b'{');
-        write_str(self.out, variant);
+        self.string(variant);
         self.out.extend_from_slice(b": ");
+    }
+}
+
+/// Writes a string literal, escaped for an enclosing string when `escaped`.
+pub(super) fn write_string(out: &mut Vec<u8>, s: &str, escaped: bool) {
+    if escaped {
+        write_str_escaped(out, s);
+    } else {
+        write_str(out, s);
     }
 }
 
@@ -60,7 +86,7 @@ impl<'s, 'a> Compound<'s, 'a> {
 
     fn field<T: ?Sized + Serialize>(&mut self, key: &str, value: &T) -> Result<(), JsonError> {
         self.separate();
-        write_str(self.ser.out, key);
+        self.ser.string(key);
         self.ser.out.extend_from_slice(b": ");
         value.serialize(&mut *self.ser)
     }
@@ -145,12 +171,12 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
     }
 
     fn serialize_char(self, v: char) -> Result<(), JsonError> {
-        write_str(self.out, v.encode_utf8(&mut [0; 4]));
+        self.string(v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
 
     fn serialize_str(self, v: &str) -> Result<(), JsonError> {
-        write_str(self.out, v);
+        self.string(v);
         Ok(())
     }
 
@@ -195,7 +221,7 @@ impl<'s, 'a> ser::Serializer for &'s mut Serializer<'a> {
         value: &T,
     ) -> Result<(), JsonError> {
         if name == raw::TOKEN {
-            return value.serialize(raw::Capture::new(self.out));
+            return value.serialize(raw::Capture::new(self.out, self.escaped));
         }
         value.serialize(self)
     }
@@ -322,7 +348,7 @@ impl ser::SerializeMap for Compound<'_, '_> {
 
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), JsonError> {
         self.separate();
-        key.serialize(KeySerializer::new(self.ser.out))
+        key.serialize(KeySerializer::new(self.ser.out, self.ser.escaped))
     }
 
     fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), JsonError> {
