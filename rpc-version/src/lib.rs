@@ -48,13 +48,13 @@ impl RpcVersion {
     /// Parses `MAJOR.MINOR` or `MAJOR.MINOR.REVISION`.
     ///
     /// ```
-    /// use rpc_runtime::RpcVersion;
+    /// use oslo_rpc_version::RpcVersion;
     ///
     /// assert_eq!(RpcVersion::parse("1.3")?, RpcVersion::new(1, 3));
     /// assert_eq!(RpcVersion::parse("2.0.1")?.revision(), Some(1));
     /// assert!(RpcVersion::parse("1").is_err());
     /// assert!(RpcVersion::parse("01.3").is_err());
-    /// # Ok::<(), rpc_runtime::version::VersionError>(())
+    /// # Ok::<(), oslo_rpc_version::VersionError>(())
     /// ```
     ///
     /// Each part is one or more ASCII digits that fit in a `u32`. Whitespace, signs, empty parts
@@ -102,7 +102,7 @@ impl RpcVersion {
     /// counts as 0). The revision is ignored when the requested minor is lower.
     ///
     /// ```
-    /// use rpc_runtime::RpcVersion;
+    /// use oslo_rpc_version::RpcVersion;
     ///
     /// let server = RpcVersion::new(1, 3);
     /// assert!(server.can_serve(&RpcVersion::new(1, 0)));
@@ -138,8 +138,8 @@ impl RpcVersion {
 /// version is refused; otherwise [`RpcVersion::can_serve`] decides.
 ///
 /// ```
-/// use rpc_runtime::RpcVersion;
-/// use rpc_runtime::version::version_is_compatible;
+/// use oslo_rpc_version::RpcVersion;
+/// use oslo_rpc_version::version_is_compatible;
 ///
 /// let v1_2 = RpcVersion::new(1, 2);
 /// assert!(version_is_compatible(None, Some(&v1_2)));
