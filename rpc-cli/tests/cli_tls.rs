@@ -54,6 +54,24 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).trim_end().to_owned()
 }
 
+/// A `calc` server named `s1` on `topic` whose `add` sums `a` and `b`.
+async fn add_server(transport: &Transport, topic: &str) -> oslo_rpc::ServerHandle {
+    let endpoint = DynamicEndpoint::builder()
+        .namespace("calc")
+        .method("add", |_ctx, args| async move {
+            let int = |name: &str| args.get(name).and_then(|v| v.as_i64()).unwrap_or(0);
+            Ok::<_, RpcError>(json!(int("a") + int("b")))
+        })
+        .build();
+    RpcServer::builder(transport.clone(), Target::server(topic, "s1"))
+        .endpoint(endpoint)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap()
+}
+
 fn ctl(node: &str, args: &[&str]) {
     let status = Command::new("timeout")
         .args(["90", "rabbitmqctl", "-q", "-n", node])
@@ -88,20 +106,7 @@ async fn calls_over_tls_with_a_client_certificate_and_tls_failures_explained() {
     let transport = Transport::connect(&format!("rabbit://guest:guest@localhost:{}/", amqp[1]))
         .await
         .unwrap();
-    let endpoint = DynamicEndpoint::builder()
-        .namespace("calc")
-        .method("add", |_ctx, args| async move {
-            let int = |name: &str| args.get(name).and_then(|v| v.as_i64()).unwrap_or(0);
-            Ok::<_, RpcError>(json!(int("a") + int("b")))
-        })
-        .build();
-    let server = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
-        .endpoint(endpoint)
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let server = add_server(&transport, &topic).await;
 
     let query = format!(
         "ssl=true&ssl_ca_file={}&ssl_cert_file={}&ssl_key_file={}",
@@ -240,20 +245,7 @@ async fn consecutive_runs_from_a_queue_manager_deployment_each_get_their_reply()
 
     // The service, from the same file.
     let transport = Transport::from_config_files(&[&config]).await.unwrap();
-    let endpoint = DynamicEndpoint::builder()
-        .namespace("calc")
-        .method("add", |_ctx, args| async move {
-            let int = |name: &str| args.get(name).and_then(|v| v.as_i64()).unwrap_or(0);
-            Ok::<_, RpcError>(json!(int("a") + int("b")))
-        })
-        .build();
-    let server = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
-        .endpoint(endpoint)
-        .build()
-        .unwrap()
-        .start()
-        .await
-        .unwrap();
+    let server = add_server(&transport, &topic).await;
 
     let config_arg = config.to_str().unwrap();
     let runs = 8;

@@ -471,6 +471,18 @@ pub(crate) mod tests {
         envelope::open_envelope(body).unwrap().into_owned()
     }
 
+    /// A cast of method `m` with no namespace or version.
+    fn plain_cast(ctx: &Context) -> RequestHeader<'_> {
+        RequestHeader {
+            method: "m",
+            namespace: None,
+            version: None,
+            call: None,
+            unique_id: "u",
+            context: ctx,
+        }
+    }
+
     /// The two-pass encoding the one-pass writer replaced: the inner message first, then
     /// sealed in the envelope.
     pub(crate) fn two_pass(header: &RequestHeader<'_>, args: &Value) -> Vec<u8> {
@@ -576,14 +588,7 @@ pub(crate) mod tests {
     fn one_pass_requests_write_keys_and_raw_values_as_sealed() {
         use std::collections::BTreeMap;
         let ctx = Context::new();
-        let header = RequestHeader {
-            method: "m",
-            namespace: None,
-            version: None,
-            call: None,
-            unique_id: "u",
-            context: &ctx,
-        };
+        let header = plain_cast(&ctx);
         // Non-string keys, a float key, raw JSON with whitespace and raw non-ASCII text.
         let mut numbered = BTreeMap::new();
         numbered.insert(-3_i64, "a\"b");
@@ -656,14 +661,7 @@ pub(crate) mod tests {
     #[test]
     fn enveloped_arguments_share_the_message_text_legacy_ones_are_copied() {
         let ctx = Context::new();
-        let header = RequestHeader {
-            method: "m",
-            namespace: None,
-            version: None,
-            call: None,
-            unique_id: "u",
-            context: &ctx,
-        };
+        let header = plain_cast(&ctx);
         let args = json!({"a": "x\"y\u{e9}", "b": [1, {"c": null}], "n": 1.5});
         let request = decode_request(&encode_request(&header, &args).unwrap()).unwrap();
         for (name, raw) in request.args.iter() {
@@ -733,14 +731,7 @@ pub(crate) mod tests {
     #[test]
     fn non_object_args_are_refused_at_encoding() {
         let ctx = Context::new();
-        let header = RequestHeader {
-            method: "m",
-            namespace: None,
-            version: None,
-            call: None,
-            unique_id: "u",
-            context: &ctx,
-        };
+        let header = plain_cast(&ctx);
         assert!(encode_request(&header, &json!([1, 2])).is_err());
     }
 
