@@ -253,14 +253,7 @@ impl RpcClient {
     ) -> Result<RawJson, RpcError> {
         let version = version.or(self.target.version);
         let version_text = version.map(|v| v.to_string());
-        let span = telemetry::call_span(&telemetry::Publish {
-            system: self.transport.messaging_system(),
-            target: &self.target,
-            exchange: self.exchange_name(),
-            method,
-            version: version_text.as_deref(),
-            ctx,
-        });
+        let span = telemetry::call_span(&self.publish_fields(ctx, method, version_text.as_deref()));
         let outcome = self
             .call_in_span(ctx, method, version, version_text.as_deref(), args, &span)
             .instrument(span.clone())
@@ -391,14 +384,7 @@ impl RpcClient {
     ) -> Result<(), RpcError> {
         let version = version.or(self.target.version);
         let version_text = version.map(|v| v.to_string());
-        let span = telemetry::cast_span(&telemetry::Publish {
-            system: self.transport.messaging_system(),
-            target: &self.target,
-            exchange: self.exchange_name(),
-            method,
-            version: version_text.as_deref(),
-            ctx,
-        });
+        let span = telemetry::cast_span(&self.publish_fields(ctx, method, version_text.as_deref()));
         let outcome = self
             .cast_in_span(ctx, method, version, version_text.as_deref(), args, &span)
             .instrument(span.clone())
@@ -468,6 +454,23 @@ impl RpcClient {
         self.options
             .timeout
             .unwrap_or(self.transport.config().default_timeout)
+    }
+
+    /// What the `rpc.call` and `rpc.cast` spans record of a message about to be sent.
+    fn publish_fields<'a>(
+        &'a self,
+        ctx: &'a Context,
+        method: &'a str,
+        version: Option<&'a str>,
+    ) -> telemetry::Publish<'a> {
+        telemetry::Publish {
+            system: self.transport.messaging_system(),
+            target: &self.target,
+            exchange: self.exchange_name(),
+            method,
+            version,
+            ctx,
+        }
     }
 
     fn exchange_name(&self) -> &str {
