@@ -23,52 +23,12 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-/// A test's transport and what it must clean up from the shared broker when it ends,
-/// passed or not: everything its driver declared, and every queue named after its topic
-/// (Python servers' queues too, even those of a killed server).
-struct Bus {
-    transport: Transport,
-    _driver_cleanup: support::rabbit::Cleanup,
-    _topic_cleanup: TopicCleanup,
-}
-
-impl std::ops::Deref for Bus {
-    type Target = Transport;
-    fn deref(&self) -> &Transport {
-        &self.transport
-    }
-}
+/// A test's transport; on drop it deletes everything its driver declared and every queue
+/// named after its topic (Python servers' queues too, even those of a killed server).
+type Bus = support::rabbit::TopicBus;
 
 async fn transport(topic: &str) -> Bus {
-    let url = support::rabbit::rabbit_url().await;
-    let driver = support::rabbit::driver(&url);
-    let transport = Transport::builder(&url)
-        .driver(driver.clone())
-        .connect()
-        .await
-        .expect("rabbit transport");
-    Bus {
-        transport,
-        _driver_cleanup: support::rabbit::Cleanup(driver),
-        _topic_cleanup: TopicCleanup(topic.to_owned()),
-    }
-}
-
-/// Deletes, when dropped, every queue whose name starts with the test's unique topic.
-struct TopicCleanup(String);
-
-impl Drop for TopicCleanup {
-    fn drop(&mut self) {
-        let queues: Vec<String> = support::rabbit::list("list_queues", &["name"])
-            .into_iter()
-            .filter_map(|row| row.into_iter().next())
-            .filter(|name| name.starts_with(&self.0))
-            .collect();
-        drop(support::rabbit::DeleteOnDrop {
-            queues: std::sync::Mutex::new(queues),
-            exchanges: vec![format!("{}_fanout", self.0)],
-        });
-    }
+    support::rabbit::topic_bus(topic, vec![format!("{topic}_fanout")]).await
 }
 
 fn calc_client(transport: &Transport, topic: &str) -> CalcClient {

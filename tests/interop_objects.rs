@@ -28,41 +28,10 @@ fn unique(prefix: &str) -> String {
 
 /// The test's transport; on drop, deletes what its driver declared and every queue named
 /// after the topic (the Python peers' too).
-struct Bus {
-    transport: Transport,
-    _driver_cleanup: support::rabbit::Cleanup,
-    _topic_cleanup: TopicCleanup,
-}
+type Bus = support::rabbit::TopicBus;
 
 async fn bus(topic: &str) -> Bus {
-    let url = support::rabbit::rabbit_url().await;
-    let driver = support::rabbit::driver(&url);
-    let transport = Transport::builder(&url)
-        .driver(driver.clone())
-        .connect()
-        .await
-        .expect("rabbit transport");
-    Bus {
-        transport,
-        _driver_cleanup: support::rabbit::Cleanup(driver),
-        _topic_cleanup: TopicCleanup(topic.to_owned()),
-    }
-}
-
-struct TopicCleanup(String);
-
-impl Drop for TopicCleanup {
-    fn drop(&mut self) {
-        let queues: Vec<String> = support::rabbit::list("list_queues", &["name"])
-            .into_iter()
-            .filter_map(|row| row.into_iter().next())
-            .filter(|name| name.starts_with(&self.0))
-            .collect();
-        drop(support::rabbit::DeleteOnDrop {
-            queues: std::sync::Mutex::new(queues),
-            exchanges: vec![format!("{}_fanout", self.0)],
-        });
-    }
+    support::rabbit::topic_bus(topic, vec![format!("{topic}_fanout")]).await
 }
 
 /// `objects_server.py`, killed when dropped (its stdin closes: it stops and deletes its

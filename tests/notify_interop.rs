@@ -31,41 +31,10 @@ fn unique(prefix: &str) -> String {
 
 /// A test's transport, and cleanup of every queue named after its topic (the notifier's
 /// default queues, listeners' queues, pools named `<topic>-...`), Python's included.
-struct Bus {
-    transport: Transport,
-    _driver_cleanup: support::rabbit::Cleanup,
-    _topic_cleanup: TopicCleanup,
-}
+type Bus = support::rabbit::TopicBus;
 
 async fn bus(topic: &str) -> Bus {
-    let url = support::rabbit::rabbit_url().await;
-    let driver = support::rabbit::driver(&url);
-    let transport = Transport::builder(&url)
-        .driver(driver.clone())
-        .connect()
-        .await
-        .expect("rabbit transport");
-    Bus {
-        transport,
-        _driver_cleanup: support::rabbit::Cleanup(driver),
-        _topic_cleanup: TopicCleanup(topic.to_owned()),
-    }
-}
-
-struct TopicCleanup(String);
-
-impl Drop for TopicCleanup {
-    fn drop(&mut self) {
-        let queues: Vec<String> = support::rabbit::list("list_queues", &["name"])
-            .into_iter()
-            .filter_map(|row| row.into_iter().next())
-            .filter(|name| name.starts_with(&self.0))
-            .collect();
-        drop(support::rabbit::DeleteOnDrop {
-            queues: std::sync::Mutex::new(queues),
-            exchanges: Vec::new(),
-        });
-    }
+    support::rabbit::topic_bus(topic, Vec::new()).await
 }
 
 /// A Rust listener's view of a notification.

@@ -250,3 +250,58 @@ pub fn driver(url: &str) -> Arc<RabbitDriver> {
 pub fn is_rabbit(url: &str) -> bool {
     TransportUrl::parse(url).is_ok_and(|u| u.is_rabbit())
 }
+
+/// A test's transport on `RABBIT_URL`. When dropped it deletes what its driver declared,
+/// then every queue whose name starts with the test's topic (the Python peers' too) and
+/// the exchanges it was given.
+pub struct TopicBus {
+    pub transport: oslo_rpc::Transport,
+    _driver_cleanup: Cleanup,
+    _topic_cleanup: TopicCleanup,
+}
+
+impl std::ops::Deref for TopicBus {
+    type Target = oslo_rpc::Transport;
+    fn deref(&self) -> &oslo_rpc::Transport {
+        &self.transport
+    }
+}
+
+/// Connects a [`TopicBus`] for `topic`; `exchanges` are deleted with its queues.
+pub async fn topic_bus(topic: &str, exchanges: Vec<String>) -> TopicBus {
+    let url = rabbit_url().await;
+    let driver = driver(&url);
+    let transport = oslo_rpc::Transport::builder(&url)
+        .driver(driver.clone())
+        .connect()
+        .await
+        .expect("rabbit transport");
+    TopicBus {
+        transport,
+        _driver_cleanup: Cleanup(driver),
+        _topic_cleanup: TopicCleanup {
+            prefix: topic.to_owned(),
+            exchanges,
+        },
+    }
+}
+
+/// Deletes, when dropped, every queue whose name starts with `prefix`, and `exchanges`.
+struct TopicCleanup {
+    prefix: String,
+    exchanges: Vec<String>,
+}
+
+impl Drop for TopicCleanup {
+    fn drop(&mut self) {
+        let queues: Vec<String> = list("list_queues", &["name"])
+            .into_iter()
+            .filter_map(|row| row.into_iter().next())
+            .filter(|name| name.starts_with(&self.prefix))
+            .collect();
+        drop(DeleteOnDrop {
+            queues: std::sync::Mutex::new(queues),
+            exchanges: std::mem::take(&mut self.exchanges),
+        });
+    }
+}
