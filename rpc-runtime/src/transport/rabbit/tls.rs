@@ -465,19 +465,28 @@ pub(super) fn describe_connect_error(
                 describe_tls_error(tls_error, tls)
             )
         }
-        (Some(_), None) if io.is_some_and(|io| io.kind() == io::ErrorKind::UnexpectedEof) => {
-            format!(
+        // Under TLS 1.3 the broker checks a client certificate after the client's handshake
+        // is done, so its refusal (an alert, then close) races the client's first AMQP bytes:
+        // the client may read the alert, or only the reset the alert's close causes.
+        (Some(tls), None) if io.is_some_and(looks_like_closed) => match &tls.options.cert_file {
+            Some(cert) => format!(
+                "{host}: the connection closed during or right after the TLS handshake \
+                 ({error}); either the broker does not accept the client certificate {} or \
+                 this port does not speak TLS",
+                cert.display()
+            ),
+            None => format!(
                 "{host}: the connection closed during the TLS handshake ({error}); does this \
                  port speak TLS?"
-            )
-        }
+            ),
+        },
         // A TLS port answers an AMQP protocol header with a TLS alert, which does not parse
         // as AMQP, or closes the connection.
         (None, _) if matches!(error.kind(), lapin::ErrorKind::ParsingError(_)) => format!(
             "{host}: the broker's answer is not AMQP ({error}); if this port expects TLS, set \
              ssl=true"
         ),
-        (None, _) if io.is_some_and(looks_like_tls_port) => format!(
+        (None, _) if io.is_some_and(looks_like_closed) => format!(
             "{host}: the connection closed during the AMQP handshake ({error}); if this port \
              expects TLS, set ssl=true"
         ),
@@ -485,7 +494,8 @@ pub(super) fn describe_connect_error(
     }
 }
 
-fn looks_like_tls_port(io: &io::Error) -> bool {
+/// The peer closed or reset the connection (rather than answering something we could read).
+fn looks_like_closed(io: &io::Error) -> bool {
     matches!(
         io.kind(),
         io::ErrorKind::ConnectionAborted

@@ -343,6 +343,17 @@ fn connection_errors_name_the_host_and_the_cause() {
             && text.contains("set ssl=true"),
         "{text}"
     );
+    // TLS 1.3: a refused client certificate may surface as a bare reset after the handshake.
+    let reset = lapin::Error::from(io::Error::from(io::ErrorKind::ConnectionReset));
+    let text = describe_connect_error(&reset, "h1:5671", Some(&with_cert));
+    assert!(
+        text.starts_with("h1:5671: the connection closed during or right after the TLS handshake")
+            && text.contains("does not accept the client certificate")
+            && text.contains("client.pem"),
+        "{text}"
+    );
+    let text = describe_connect_error(&reset, "h1:5671", Some(&with_ca));
+    assert!(text.contains("does this port speak TLS?"), "{text}");
     let refused = lapin::Error::from(io::Error::from(io::ErrorKind::ConnectionRefused));
     let text = describe_connect_error(&refused, "h1:5672", None);
     assert!(text.starts_with("h1:5672: IO error"), "{text}");
