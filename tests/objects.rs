@@ -47,10 +47,10 @@ fn normalized(text: &str) -> Value {
         match value {
             Value::Object(map) => {
                 for (key, value) in map.iter_mut() {
-                    if key.ends_with(".changes") {
-                        if let Value::Array(items) = value {
-                            items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-                        }
+                    if key.ends_with(".changes")
+                        && let Value::Array(items) = value
+                    {
+                        items.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
                     }
                     sort_changes(value);
                 }

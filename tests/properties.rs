@@ -416,11 +416,10 @@ proptest! {
         prop_assert_eq!(url.virtual_host(), vhost.as_deref());
         let shown = url.to_string();
         for (credentials, _, _) in &hosts {
-            if let Some((_, Some(password))) = credentials {
-                if password.len() > 3 {
+            if let Some((_, Some(password))) = credentials
+                && password.len() > 3 {
                     prop_assert!(!shown.contains(&encode(password)), "{}", shown);
                 }
-            }
         }
         let again = TransportUrl::parse(&shown).unwrap();
         prop_assert_eq!(again.scheme(), url.scheme());

@@ -62,10 +62,10 @@ pub struct Instance {
 impl Instance {
     /// What nova's `Instance.obj_make_compatible` would do for 1.3's change of `vcpus`.
     fn backport(&self, data: &mut ObjectData, target: RpcVersion) -> Result<(), ObjectError> {
-        if target < RpcVersion::new(1, 3) {
-            if let Some(flavor) = &self.flavor {
-                data.insert("vcpus", &flavor.vcpus)?;
-            }
+        if target < RpcVersion::new(1, 3)
+            && let Some(flavor) = &self.flavor
+        {
+            data.insert("vcpus", &flavor.vcpus)?;
         }
         Ok(())
     }

@@ -249,10 +249,10 @@ fn check_no_client_clash(cx: &mut Ctxt, endpoint: &Endpoint, method: &Method) {
 
 /// A renamed method has a name.
 fn check_wire_name_not_empty(cx: &mut Ctxt, method: &Method) {
-    if let Some(rename) = &method.rename {
-        if rename.value().is_empty() {
-            cx.error_spanned_by(rename, "an RPC method name cannot be empty");
-        }
+    if let Some(rename) = &method.rename
+        && rename.value().is_empty()
+    {
+        cx.error_spanned_by(rename, "an RPC method name cannot be empty");
     }
 }
 

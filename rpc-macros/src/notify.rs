@@ -108,10 +108,10 @@ fn check_block(cx: &mut Ctxt, block: &ItemImpl, batch: bool) -> Vec<Handler> {
     }
     let mut handlers = Vec::new();
     for item in &block.items {
-        if let ImplItem::Fn(method) = item {
-            if let Some(handler) = check_handler(cx, method, batch) {
-                handlers.push(handler);
-            }
+        if let ImplItem::Fn(method) = item
+            && let Some(handler) = check_handler(cx, method, batch)
+        {
+            handlers.push(handler);
         }
     }
     if handlers.is_empty() && cx.is_ok() {

@@ -311,12 +311,11 @@ fn single_generic(ty: &Type, name: &str) -> bool {
 
 /// The `T` of `Field<T>` (what the schema describes), else the type itself.
 pub(super) fn value_type(field: &ObjectField<'_>) -> Type {
-    if field.presence == Presence::WhenSet {
-        if let Some(args) = generic_args(field.ty, "Field") {
-            if let [inner] = args.as_slice() {
-                return (*inner).clone();
-            }
-        }
+    if field.presence == Presence::WhenSet
+        && let Some(args) = generic_args(field.ty, "Field")
+        && let [inner] = args.as_slice()
+    {
+        return (*inner).clone();
     }
     field.ty.clone()
 }

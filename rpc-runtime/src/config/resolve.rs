@@ -532,10 +532,10 @@ fn warnings(files: &[ParsedFile]) -> Vec<ConfigWarning> {
                 DEFAULT_SECTION => default_key_warning(key),
                 NOTIFICATIONS_SECTION => notification_key_warning(key),
                 section => {
-                    if warned_sections.insert(section) {
-                        if let Some(message) = section_warning(section) {
-                            warnings.push(warn(None, message));
-                        }
+                    if warned_sections.insert(section)
+                        && let Some(message) = section_warning(section)
+                    {
+                        warnings.push(warn(None, message));
                     }
                     None
                 }

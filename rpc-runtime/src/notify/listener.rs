@@ -412,11 +412,11 @@ struct Worker {
 /// caught by the dispatcher). Its deliveries stay unsettled until the channel closes, and
 /// its slot was released as it unwound.
 fn report_settle_task(ended: Result<(), tokio::task::JoinError>) {
-    if let Err(error) = ended {
-        if error.is_panic() {
-            let panic = panics::panic_message(error.into_panic().as_ref());
-            tracing::error!(%panic, "a notification settle task panicked");
-        }
+    if let Err(error) = ended
+        && error.is_panic()
+    {
+        let panic = panics::panic_message(error.into_panic().as_ref());
+        tracing::error!(%panic, "a notification settle task panicked");
     }
 }
 
@@ -570,10 +570,10 @@ impl Worker {
             Ok(notification) => notification,
             Err(error) => {
                 tracing::warn!(%error, body_len = body.len(), "rejecting undecodable notification");
-                if let Some(acker) = acker {
-                    if let Err(error) = acker.reject().await {
-                        tracing::warn!(%error, "could not reject a notification");
-                    }
+                if let Some(acker) = acker
+                    && let Err(error) = acker.reject().await
+                {
+                    tracing::warn!(%error, "could not reject a notification");
                 }
                 return None;
             }

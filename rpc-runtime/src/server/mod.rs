@@ -394,11 +394,11 @@ fn handled(span: &Span, started: Option<std::time::Instant>, outcome: &Result<Ra
 /// A request task that failed: only a bug of ours can panic there (the endpoint's panics
 /// are caught and answered).
 fn report_request_task(ended: Result<(), tokio::task::JoinError>) {
-    if let Err(error) = ended {
-        if error.is_panic() {
-            let panic = panics::panic_message(error.into_panic().as_ref());
-            tracing::error!(%panic, "a request task panicked");
-        }
+    if let Err(error) = ended
+        && error.is_panic()
+    {
+        let panic = panics::panic_message(error.into_panic().as_ref());
+        tracing::error!(%panic, "a request task panicked");
     }
 }
 
@@ -454,25 +454,25 @@ async fn accept(incoming: Incoming, duplicates: &mut DuplicateWindow) -> Option<
         }
         Err(error) => {
             tracing::warn!(%error, body_len = body.len(), "rejecting undecodable message");
-            if let Some(acker) = acker {
-                if let Err(error) = acker.reject().await {
-                    tracing::warn!(%error, "could not reject message");
-                }
+            if let Some(acker) = acker
+                && let Err(error) = acker.reject().await
+            {
+                tracing::warn!(%error, "could not reject message");
             }
             return None;
         }
     };
-    if let Some(acker) = acker {
-        if let Err(error) = acker.ack().await {
-            tracing::warn!(%error, method = %request.method, "Discarding RPC request due to failed acknowledge");
-            return None;
-        }
+    if let Some(acker) = acker
+        && let Err(error) = acker.ack().await
+    {
+        tracing::warn!(%error, method = %request.method, "Discarding RPC request due to failed acknowledge");
+        return None;
     }
-    if let Some(unique_id) = &request.unique_id {
-        if !duplicates.insert(unique_id) {
-            tracing::info!(%unique_id, method = %request.method, "ignoring duplicate message");
-            return None;
-        }
+    if let Some(unique_id) = &request.unique_id
+        && !duplicates.insert(unique_id)
+    {
+        tracing::info!(%unique_id, method = %request.method, "ignoring duplicate message");
+        return None;
     }
     Some(request)
 }

@@ -735,10 +735,10 @@ struct MemoryAcker {
 
 impl MemoryAcker {
     fn settle(&mut self, requeue: bool) -> BoxFuture<'static, Result<(), RpcError>> {
-        if let Some(message) = self.message.take() {
-            if requeue {
-                self.broker.requeue(&self.queue, message);
-            }
+        if let Some(message) = self.message.take()
+            && requeue
+        {
+            self.broker.requeue(&self.queue, message);
         }
         Box::pin(std::future::ready(Ok(())))
     }

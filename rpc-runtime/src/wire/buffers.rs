@@ -26,25 +26,23 @@ impl Kept {
     }
 
     fn take(&self, capacity: usize) -> Vec<u8> {
-        if (KEPT_MIN..=KEPT_MAX).contains(&capacity) {
-            if let Ok(mut kept) = self.0.lock() {
-                if let Some(at) = kept.iter().position(|b| b.capacity() >= capacity) {
-                    let mut buffer = kept.swap_remove(at);
-                    buffer.clear();
-                    return buffer;
-                }
-            }
+        if (KEPT_MIN..=KEPT_MAX).contains(&capacity)
+            && let Ok(mut kept) = self.0.lock()
+            && let Some(at) = kept.iter().position(|b| b.capacity() >= capacity)
+        {
+            let mut buffer = kept.swap_remove(at);
+            buffer.clear();
+            return buffer;
         }
         Vec::with_capacity(capacity)
     }
 
     fn recycle(&self, buffer: Vec<u8>) {
-        if (KEPT_MIN..=KEPT_MAX).contains(&buffer.capacity()) {
-            if let Ok(mut kept) = self.0.lock() {
-                if kept.len() < KEPT_COUNT {
-                    kept.push(buffer);
-                }
-            }
+        if (KEPT_MIN..=KEPT_MAX).contains(&buffer.capacity())
+            && let Ok(mut kept) = self.0.lock()
+            && kept.len() < KEPT_COUNT
+        {
+            kept.push(buffer);
         }
     }
 }

@@ -145,10 +145,10 @@ fn settle_one(
             return;
         }
     };
-    if let Some(returned) = returned {
-        if let Some(inner) = inner.upgrade() {
-            super::publish::adopt(&inner, returned);
-        }
+    if let Some(returned) = returned
+        && let Some(inner) = inner.upgrade()
+    {
+        super::publish::adopt(&inner, returned);
     }
     if acked {
         outcome.confirmed();

@@ -251,10 +251,10 @@ impl ConsumerGroup {
         if let Some(release) = &self.release {
             let _ = release.send(true);
         }
-        if let Some(task) = self.task.take() {
-            if timeout(SETTLE_TIMEOUT, task).await.is_err() {
-                tracing::warn!("a consumer did not stop in time");
-            }
+        if let Some(task) = self.task.take()
+            && timeout(SETTLE_TIMEOUT, task).await.is_err()
+        {
+            tracing::warn!("a consumer did not stop in time");
         }
     }
 }
@@ -765,10 +765,10 @@ impl RabbitListener {
             match next_delivery(consumers, next).await {
                 Some(Ok(delivery)) => {
                     // `next` is one past the consumer that delivered.
-                    if let Some((index, offset)) = stream {
-                        if *next == *index + 1 {
-                            offset.record(&delivery);
-                        }
+                    if let Some((index, offset)) = stream
+                        && *next == *index + 1
+                    {
+                        offset.record(&delivery);
                     }
                     return Some((delivery, channel.clone()));
                 }

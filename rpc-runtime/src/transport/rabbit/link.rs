@@ -271,10 +271,10 @@ impl Link {
                         Some(last) => failures.saturating_sub(last),
                     });
                     last = Some(failures);
-                    if let Some(allowed) = retries {
-                        if observed >= allowed.saturating_add(1).saturating_mul(hosts) {
-                            return Err(unreachable_error(&self.config, failures, error));
-                        }
+                    if let Some(allowed) = retries
+                        && observed >= allowed.saturating_add(1).saturating_mul(hosts)
+                    {
+                        return Err(unreachable_error(&self.config, failures, error));
                     }
                 }
             }

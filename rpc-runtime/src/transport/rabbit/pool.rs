@@ -184,10 +184,10 @@ impl PooledChannel<'_> {
 
     /// Returns the channel to the pool after a publish that completed (confirmed).
     pub(super) fn release(mut self) {
-        if let Some(channel) = self.channel.take() {
-            if channel.status().connected() {
-                self.pool.put(channel, self.generation);
-            }
+        if let Some(channel) = self.channel.take()
+            && channel.status().connected()
+        {
+            self.pool.put(channel, self.generation);
         }
     }
 }

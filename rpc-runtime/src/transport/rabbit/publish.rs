@@ -286,14 +286,14 @@ async fn attempt(
             session.remember_exchange(&exchange.name);
             inner.declared.exchange(&exchange.name);
         }
-        if let Some(queue) = &route.default_queue {
-            if !session.default_queue_declared(&exchange.name, &queue.name) {
-                super::notify::declare_default_queue(channel, exchange, queue)
-                    .await
-                    .map_err(|e| classify(e, route))?;
-                session.remember_default_queue(&exchange.name, &queue.name);
-                inner.declared.queue(&queue.name);
-            }
+        if let Some(queue) = &route.default_queue
+            && !session.default_queue_declared(&exchange.name, &queue.name)
+        {
+            super::notify::declare_default_queue(channel, exchange, queue)
+                .await
+                .map_err(|e| classify(e, route))?;
+            session.remember_default_queue(&exchange.name, &queue.name);
+            inner.declared.queue(&queue.name);
         }
     }
     let confirm = channel
@@ -564,17 +564,17 @@ impl ConfirmGuard {
 
 impl Drop for ConfirmGuard {
     fn drop(&mut self) {
-        if let Some(confirm) = self.confirm.take() {
-            if tokio::runtime::Handle::try_current().is_ok() {
-                let (link, generation) = (self.link.clone(), self.generation);
-                self.tasks.spawn(async move {
-                    tokio::select! {
-                        _ = confirm => {}
-                        () = link.lost(generation) => {}
-                        () = sleep(ABANDONED_CONFIRM_WAIT) => {}
-                    }
-                });
-            }
+        if let Some(confirm) = self.confirm.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            let (link, generation) = (self.link.clone(), self.generation);
+            self.tasks.spawn(async move {
+                tokio::select! {
+                    _ = confirm => {}
+                    () = link.lost(generation) => {}
+                    () = sleep(ABANDONED_CONFIRM_WAIT) => {}
+                }
+            });
         }
     }
 }

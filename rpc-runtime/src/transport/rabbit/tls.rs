@@ -203,14 +203,14 @@ impl TlsOptions {
             key_file: path(&options.ssl_key_file),
             version: TlsVersion::from_oslo(&options.ssl_version)?,
         };
-        if tls.cert_file.is_none() {
-            if let Some(key) = tls.key_file.take() {
-                // py-amqp loads a key only together with a certificate file.
-                tracing::warn!(
-                    ssl_key_file = %key.display(),
-                    "ssl_key_file is ignored without ssl_cert_file: no client certificate is sent"
-                );
-            }
+        if tls.cert_file.is_none()
+            && let Some(key) = tls.key_file.take()
+        {
+            // py-amqp loads a key only together with a certificate file.
+            tracing::warn!(
+                ssl_key_file = %key.display(),
+                "ssl_key_file is ignored without ssl_cert_file: no client certificate is sent"
+            );
         }
         Ok(Some(tls))
     }

@@ -169,7 +169,7 @@ fn parse_exponent(text: &[u8]) -> i32 {
 fn break_tie_to_even(digits: &mut [u8], exponent: i32, magnitude: f64) {
     let Some(&last) = digits.last() else { return };
     let last = last - b'0';
-    if last % 2 == 0 || digits.len() < 16 {
+    if last.is_multiple_of(2) || digits.len() < 16 {
         return;
     }
     let k = digits
@@ -207,7 +207,7 @@ fn decimal_equals(k: u64, e: i32, v: f64) -> bool {
             return false;
         }
         let pow5 = 5u64.pow(p);
-        if k % pow5 != 0 {
+        if !k.is_multiple_of(pow5) {
             return false;
         }
         let n = u128::from(k / pow5);
