@@ -51,7 +51,7 @@ enum Call {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     logging::init("warn");
-    let transport = args.bus.transport()?.connect().await?;
+    let transport = args.bus.transport()?.build()?;
     let mut target = Target::topic(&args.bus.topic);
     target.server = args.server.clone();
     let mut rpc = RpcClient::new(transport.clone(), target);

@@ -53,7 +53,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(exchange) = &args.exchange {
         builder = builder.control_exchange(exchange);
     }
-    let transport = builder.connect().await?;
+    let transport = builder.build()?;
     let server_name = args.server.unwrap_or_else(host_name);
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;

@@ -36,7 +36,7 @@ fn outcome(what: &str, result: impl std::fmt::Display) {
 #[tokio::main]
 async fn main() -> Result<(), RpcError> {
     logging::init("info");
-    let transport = Transport::connect("memory://").await?;
+    let transport = Transport::new("memory://")?;
 
     // The server side: the `Calc` implementation (namespace "calc", 1.3) and `Ping` (null
     // namespace, 2.0) on topic "calc".

@@ -22,7 +22,7 @@ use oslo_rpc::prelude::*;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     logging::init("warn");
-    let transport = Transport::connect("memory://versioned-objects").await?;
+    let transport = Transport::new("memory://versioned-objects")?;
     let server = RpcServer::builder(transport.clone(), Target::server("compute", "host-1"))
         .endpoint(ComputeApiEndpoint::new(FakeCompute::default()))
         .build()?

@@ -77,7 +77,7 @@ async fn rabbit_options_at_their_largest_build_a_driver() {
     let url = format!("rabbit://u:p@127.0.0.1:1/?{}", query.join("&"));
     let parsed = TransportUrl::parse(&url).expect("oslo accepts these values");
     RabbitDriver::new(&parsed).expect("a driver");
-    Transport::connect(&url).await.expect("a transport");
+    Transport::new(&url).expect("a transport");
     // The smallest values too (where oslo has no minimum).
     let smallest: Vec<String> = [
         "conn_pool_min_size",
@@ -88,7 +88,7 @@ async fn rabbit_options_at_their_largest_build_a_driver() {
     .map(|key| format!("{key}=-{HUGE}"))
     .collect();
     let url = format!("rabbit://127.0.0.1:1/?{}", smallest.join("&"));
-    Transport::connect(&url).await.expect("a transport");
+    Transport::new(&url).expect("a transport");
 }
 
 /// Floats out of an option's range are refused by name, never turned into a duration.
@@ -96,7 +96,7 @@ async fn rabbit_options_at_their_largest_build_a_driver() {
 async fn out_of_range_float_options_are_refused_clearly() {
     for value in ["1e300", "5", "-1", "inf", "nan", "1e400"] {
         let url = format!("rabbit://127.0.0.1:1/?kombu_reconnect_delay={value}");
-        let error = Transport::connect(&url).await.unwrap_err();
+        let error = Transport::new(&url).unwrap_err();
         let text = error.to_string();
         assert!(
             text.contains("kombu_reconnect_delay") && text.contains("from 0 to 4.5"),
@@ -112,8 +112,7 @@ async fn builder_limits_at_their_largest() {
     let transport = Transport::builder(&url)
         .default_timeout(Duration::MAX)
         .reply_retry_timeout(Duration::MAX)
-        .connect()
-        .await
+        .build()
         .unwrap();
     let server = RpcServer::builder(transport.clone(), Target::server("edge", "s1"))
         .max_concurrency(usize::MAX)
@@ -219,7 +218,7 @@ fn expect_panic_failure(outcome: Result<serde_json::Value, RpcError>, message: &
 async fn panicking_methods_are_answered_and_the_server_serves_on() {
     logs();
     let url = format!("memory://{}", uuid::Uuid::new_v4().simple());
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let topic = format!("boom-{}", uuid::Uuid::new_v4().simple());
     let server = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
         .endpoint(BoomEndpoint::new(BoomService))
@@ -352,8 +351,7 @@ async fn panicking_notification_handlers_are_logged_and_the_listener_serves_on()
     let broker = MemoryBroker::named(&format!("nboom-{}", uuid::Uuid::new_v4().simple()));
     let transport = Transport::builder("memory://")
         .driver(std::sync::Arc::new(MemoryDriver::on(broker.clone())))
-        .connect()
-        .await
+        .build()
         .unwrap();
     let topic = format!("nboom-{}", uuid::Uuid::new_v4().simple());
     let (warned_tx, mut warned) = tokio::sync::mpsc::unbounded_channel();
@@ -467,13 +465,13 @@ async fn no_error_or_log_line_shows_a_password() {
         format!("kombu+memory://guest:{PASSWORD_ENCODED}@h/"),
         format!("nats://guest:{PASSWORD_ENCODED}@h/"),
     ] {
-        let error = Transport::connect(&url).await.unwrap_err();
+        let error = Transport::new(&url).unwrap_err();
         assert_no_password("a refused URL's error", &format!("{error} {error:?}"));
     }
 
     // A transport whose broker cannot be reached (nothing listens on port 1).
     let unreachable = with("127.0.0.1:1/?rabbit_retry_interval=1");
-    let transport = Transport::connect(&unreachable).await.unwrap();
+    let transport = Transport::new(&unreachable).unwrap();
     assert_no_password(
         "Transport's Debug",
         &format!("{transport:?} {}", transport.url()),
@@ -515,7 +513,7 @@ async fn no_error_or_log_line_shows_a_password() {
         })
         .unwrap_or_else(|| ("127.0.0.1".to_owned(), 5672));
     let refused = with(&format!("{}:{}/", broker.0, broker.1));
-    let transport = Transport::connect(&refused).await.unwrap();
+    let transport = Transport::new(&refused).unwrap();
     let client = RpcClient::new(
         transport.clone(),
         Target::topic("secrets").with_namespace("x"),
@@ -646,7 +644,7 @@ async fn no_config_file_error_shows_a_password() {
         let sources: Vec<ConfigSource> = paths.iter().map(ConfigSource::file).collect();
         let error = OsloConfig::load(&sources).expect_err(what);
         assert_no_password(what, &format!("{error} {error:?}"));
-        let error = Transport::from_config_files(&paths).await.unwrap_err();
+        let error = Transport::from_config_files(&paths).unwrap_err();
         assert_no_password(what, &format!("{error} {error:?}"));
     }
 
@@ -671,9 +669,9 @@ async fn no_config_file_error_shows_a_password() {
     )
     .unwrap();
     let config = OsloConfig::load(&[ConfigSource::file(&refused)]).unwrap();
-    let error = Transport::from_config(&config).connect().await.unwrap_err();
+    let error = Transport::from_config(&config).build().unwrap_err();
     assert_no_password("a driver's refusal", &format!("{error} {error:?}"));
-    let transport = Transport::from_config_files(&[&good]).await.unwrap();
+    let transport = Transport::from_config_files(&[&good]).unwrap();
     assert_no_password("Transport's Debug", &format!("{transport:?}"));
     transport.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
@@ -707,7 +705,7 @@ async fn refused_reconnections_leave_no_task_behind() {
         .unwrap()
         .port();
     let url = format!("rabbit://127.0.0.1:{port}/?rabbit_retry_interval=1");
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let client = RpcClient::new(
         transport.clone(),
         Target::topic("nobody").with_namespace("x"),

@@ -372,8 +372,7 @@ async fn python_and_rust_share_a_production_topic_on_the_tls_cluster() {
         config.warnings()
     );
     let server_transport = Transport::from_config(&config)
-        .connect()
-        .await
+        .build()
         .expect("transport from nova.conf");
     transports.0.push(server_transport.clone());
     assert_eq!(server_transport.url().hosts().len(), 3);
@@ -387,9 +386,7 @@ async fn python_and_rust_share_a_production_topic_on_the_tls_cluster() {
     );
     let recorder = Recorder::default();
     let rs1 = rust_server(&server_transport, &topic, "rs1", &recorder).await;
-    let client_transport = Transport::from_config_files(&[base])
-        .await
-        .expect("transport from nova.conf");
+    let client_transport = Transport::from_config_files(&[base]).expect("transport from nova.conf");
     transports.0.push(client_transport.clone());
     let calc = RpcClient::new(
         client_transport.clone(),

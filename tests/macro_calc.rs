@@ -33,9 +33,8 @@ fn unique(prefix: &str) -> String {
 impl World {
     async fn new() -> World {
         let broker_name = unique("macro");
-        let transport = Transport::connect(&format!("memory://{broker_name}"))
-            .await
-            .expect("memory transport");
+        let transport =
+            Transport::new(&format!("memory://{broker_name}")).expect("memory transport");
         World {
             broker_name,
             transport,

@@ -210,7 +210,7 @@ async fn clashing_names_and_no_prelude_still_work() {
     use oslo_rpc::prelude::*;
 
     let url = format!("memory://hygiene-{}", uuid::Uuid::new_v4().simple());
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let server = RpcServer::builder(transport.clone(), Target::server("hygiene", "s1"))
         .endpoint(clashing::ClashEndpoint::new(clashing::Service))
         .endpoint(no_prelude::BareEndpoint::new(no_prelude::Service))

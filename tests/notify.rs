@@ -34,8 +34,7 @@ async fn bus(rabbit: bool) -> Bus {
         let driver = support::rabbit::driver(&url);
         let transport = Transport::builder(&url)
             .driver(driver.clone())
-            .connect()
-            .await
+            .build()
             .expect("rabbit transport");
         Bus {
             transport,
@@ -46,8 +45,7 @@ async fn bus(rabbit: bool) -> Bus {
         let broker = MemoryBroker::named(&support::unique("notify"));
         let transport = Transport::builder("memory://")
             .driver(Arc::new(MemoryDriver::on(broker.clone())))
-            .connect()
-            .await
+            .build()
             .expect("memory transport");
         Bus {
             transport,
@@ -822,8 +820,7 @@ async fn rabbit_consuming_resolves_when_a_late_broker_has_the_pool_queue() {
     let _late_cleanup = support::rabbit::Cleanup(late_driver.clone());
     let late = Transport::builder(&late_url)
         .driver(late_driver)
-        .connect()
-        .await
+        .build()
         .unwrap();
     let topic = support::unique("n-late");
     let pool = format!("{topic}-pool");
@@ -903,8 +900,7 @@ async fn a_notifier_from_config_files() {
     );
     let config = OsloConfig::parse("nova.conf", &text).unwrap();
     let transport = Transport::notification_from_config(&config)
-        .connect()
-        .await
+        .build()
         .unwrap();
     assert_eq!(transport.url().memory_broker_name(), Some(notif.as_str()));
     assert_eq!(transport.config().control_exchange, "nova");

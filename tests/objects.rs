@@ -513,9 +513,7 @@ fn the_evolution_check_knows_the_object_rules() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn objects_are_arguments_and_results_of_typed_calls() {
     let topic = format!("widgets-{}", uuid::Uuid::new_v4().simple());
-    let transport = Transport::connect(&format!("memory://{topic}"))
-        .await
-        .unwrap();
+    let transport = Transport::new(&format!("memory://{topic}")).unwrap();
     let server = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
         .endpoint(WidgetApiEndpoint::new(bar::RustWidgets))
         .build()
@@ -570,9 +568,7 @@ async fn objects_are_arguments_and_results_of_typed_calls() {
 async fn the_nova_style_example_works() {
     use compute::{ComputeApiClient, ComputeApiEndpoint, FakeCompute, Flavor, Instance, VmState};
     let topic = format!("compute-{}", uuid::Uuid::new_v4().simple());
-    let transport = Transport::connect(&format!("memory://{topic}"))
-        .await
-        .unwrap();
+    let transport = Transport::new(&format!("memory://{topic}")).unwrap();
     let server = RpcServer::builder(transport.clone(), Target::server(&topic, "host-1"))
         .endpoint(ComputeApiEndpoint::new(FakeCompute::default()))
         .build()

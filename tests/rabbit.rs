@@ -579,7 +579,7 @@ async fn durable_mismatch_is_refused_clearly_or_falls_back_like_oslo() {
         )
         .await
         .unwrap();
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let error = RpcServer::builder(transport.clone(), Target::server(&topic, "s1"))
         .endpoint(support::ping_endpoint())
         .build()
@@ -671,7 +671,7 @@ async fn retry_decides_how_long_an_unreachable_broker_is_waited_for() {
     // spec §7.3: retry=0 fails at the first failed attempt; the default (None) keeps
     // trying until the caller's timeout, which covers publishing (spec §10.2 bug 7).
     let url = format!("rabbit://guest:guest@127.0.0.1:{}/", closed_port());
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let client = RpcClient::new(transport.clone(), Target::topic("nowhere"));
     let started = Instant::now();
     let error = client
@@ -745,9 +745,7 @@ async fn unsupported_options_are_refused_when_the_transport_is_built() {
         "kombu_compression=gzip",
         "direct_mandatory_flag=false",
     ] {
-        let error = Transport::connect(&format!("{url}?{option}"))
-            .await
-            .unwrap_err();
+        let error = Transport::new(&format!("{url}?{option}")).unwrap_err();
         let name = option.split('=').next().unwrap();
         assert!(
             matches!(&error, RpcError::InvalidArgument(text) if text.contains(name)),
@@ -805,8 +803,7 @@ async fn separate_listeners_keep_replies_on_the_publish_connection() {
     let client_driver = Arc::new(layout());
     let client_transport = Transport::builder(&url)
         .driver(client_driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     let client = RpcClient::new(
         client_transport.clone(),

@@ -62,8 +62,7 @@ async fn client_transport(url: &str) -> (Transport, Arc<RabbitDriver>) {
     let driver = support::rabbit::driver(url);
     let transport = Transport::builder(url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     (transport, driver)
 }
@@ -259,8 +258,7 @@ async fn broker_stop_and_start_during_32_concurrent_calls() {
         let driver = support::rabbit::driver(&url);
         let transport = Transport::builder(&url)
             .driver(driver.clone())
-            .connect()
-            .await
+            .build()
             .unwrap();
         (transport, driver)
     };

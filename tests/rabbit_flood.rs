@@ -67,8 +67,7 @@ async fn flood_server_child() {
     let driver = rabbit::driver(&url);
     let transport = Transport::builder(&url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     let seen = Arc::new(std::sync::Mutex::new(vec![false; expected]));
     let distinct = Arc::new(AtomicUsize::new(0));
@@ -220,8 +219,7 @@ async fn a_flood_of_casts_keeps_server_memory_bounded_and_loses_none() {
     let _cleanup = rabbit::Cleanup(driver.clone());
     let transport = Transport::builder(&url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     let client = RpcClient::new(transport.clone(), Target::topic(&topic));
     let padding = "x".repeat(PADDING);

@@ -75,8 +75,7 @@ async fn a_silent_partition_is_detected_by_heartbeats_and_the_client_fails_over(
     };
     let transport = Transport::builder(&client_url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     let calc = RpcClient::new(
         transport.clone(),

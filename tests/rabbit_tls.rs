@@ -147,8 +147,7 @@ async fn typed_tls_options_on_the_builder_and_ssl_version() {
     };
     let transport = Transport::builder(&url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .unwrap();
     let calc = RpcClient::new(
         transport.clone(),
@@ -171,8 +170,7 @@ async fn typed_tls_options_on_the_builder_and_ssl_version() {
     // TransportBuilder::tls makes the driver itself; the URL's port is the TLS one.
     let transport = Transport::builder(&url)
         .tls(TlsOptions::new().ca_file(&cluster.ca))
-        .connect()
-        .await
+        .build()
         .unwrap();
     let calc = RpcClient::new(
         transport.clone(),
@@ -189,8 +187,7 @@ async fn typed_tls_options_on_the_builder_and_ssl_version() {
     // The builder's TLS is for the rabbit driver it makes.
     let error = Transport::builder("memory://tls")
         .tls(TlsOptions::new())
-        .connect()
-        .await
+        .build()
         .unwrap_err();
     assert!(matches!(error, RpcError::InvalidArgument(_)), "{error}");
 
@@ -200,7 +197,7 @@ async fn typed_tls_options_on_the_builder_and_ssl_version() {
         node.amqps_port,
         path(&cluster.ca)
     );
-    let transport = Transport::connect(&by_ip).await.unwrap();
+    let transport = Transport::new(&by_ip).unwrap();
     RpcClient::new(
         transport.clone(),
         Target::topic(&f.topic).with_namespace("calc"),
@@ -215,9 +212,8 @@ async fn typed_tls_options_on_the_builder_and_ssl_version() {
 
 /// Casts once with `retry=0` on `url` and returns the error, checking it came in time.
 async fn cast_error(url: &str) -> String {
-    let transport = Transport::connect(url)
-        .await
-        .unwrap_or_else(|e| panic!("{url}: the transport builds: {e}"));
+    let transport =
+        Transport::new(url).unwrap_or_else(|e| panic!("{url}: the transport builds: {e}"));
     let client = RpcClient::new(transport.clone(), Target::topic(unique("tls-bad"))).retry(Some(0));
     let started = Instant::now();
     let result = tokio::time::timeout(
@@ -345,7 +341,7 @@ async fn a_tls_peer_that_never_answers_fails_at_the_connect_timeout() {
         silent.port,
         path(&cluster.ca)
     );
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let started = Instant::now();
     let error = RpcClient::new(transport.clone(), Target::topic(unique("tls-silent")))
         .retry(Some(0))
@@ -451,7 +447,7 @@ async fn a_call_that_times_out_on_a_bad_tls_host_says_why() {
         "rabbit://guest:guest@localhost:{expired}/?ssl=1&ssl_ca_file={}",
         path(&cluster.ca)
     );
-    let transport = Transport::connect(&url).await.unwrap();
+    let transport = Transport::new(&url).unwrap();
     let error = RpcClient::new(transport.clone(), Target::topic(unique("tls-timeout")))
         .timeout(Duration::from_secs(2))
         .call(&Context::new(), "x", json!({}))
@@ -514,7 +510,7 @@ async fn bad_tls_files_are_refused_when_the_transport_is_built() {
     ] {
         let url = format!("rabbit://guest:guest@localhost:{port}/?{query}");
         let started = Instant::now();
-        let error = Transport::connect(&url).await.unwrap_err();
+        let error = Transport::new(&url).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(
             matches!(error, RpcError::InvalidArgument(_)),
@@ -663,14 +659,13 @@ async fn passwords_and_keys_never_reach_errors_or_logs() {
         path(&cluster.other_client_cert),
         path(&cluster.client_key)
     );
-    texts.push(Transport::connect(&url).await.unwrap_err().to_string());
+    texts.push(Transport::new(&url).unwrap_err().to_string());
     let parsed = TransportUrl::parse(&url).unwrap();
     texts.push(format!("{parsed} {parsed:?}"));
-    let transport = Transport::connect(&format!(
+    let transport = Transport::new(&format!(
         "rabbit://guest:{password}@localhost:{}/?{with_key}",
         node.amqps_port
     ))
-    .await
     .unwrap();
     texts.push(format!("{transport:?}"));
     transport.shutdown().await;

@@ -184,9 +184,7 @@ async fn calc_server(
 async fn a_call_is_followed_by_its_request_id_from_client_to_server() {
     captured();
     let topic = unique("traced");
-    let transport = Transport::connect(&format!("memory://{topic}"))
-        .await
-        .unwrap();
+    let transport = Transport::new(&format!("memory://{topic}")).unwrap();
     let (noted, _) = tokio::sync::mpsc::unbounded_channel();
     let server = calc_server(&transport, &topic, noted).await;
     let client = RpcClient::new(
@@ -260,9 +258,7 @@ async fn a_call_is_followed_by_its_request_id_from_client_to_server() {
 async fn casts_and_failures_are_traced_with_their_outcome() {
     captured();
     let topic = unique("traced-cast");
-    let transport = Transport::connect(&format!("memory://{topic}"))
-        .await
-        .unwrap();
+    let transport = Transport::new(&format!("memory://{topic}")).unwrap();
     let (noted, mut note_ran) = tokio::sync::mpsc::unbounded_channel();
     let server = calc_server(&transport, &topic, noted).await;
     let client = RpcClient::new(
@@ -315,8 +311,7 @@ async fn failed_connection_attempts_are_logged_with_the_host() {
     let url = format!("rabbit://{user}:secret@127.0.0.1:1/");
     let transport = Transport::builder(&url)
         .default_timeout(Duration::from_secs(2))
-        .connect()
-        .await
+        .build()
         .unwrap();
     let client = RpcClient::new(transport.clone(), Target::topic(unique("t")));
     let ctx = Context::with_new_request_id();

@@ -27,9 +27,7 @@ fn unique(prefix: &str) -> String {
 #[tokio::test]
 async fn a_call_that_never_reached_the_broker_says_so_and_is_not_a_timeout() {
     // Nothing listens on port 1.
-    let transport = Transport::connect("rabbit://guest:guest@127.0.0.1:1/")
-        .await
-        .unwrap();
+    let transport = Transport::new("rabbit://guest:guest@127.0.0.1:1/").unwrap();
     let client = RpcClient::new(transport.clone(), Target::topic(unique("t")))
         .timeout(Duration::from_secs(1));
     let ctx = Context::new();
@@ -54,9 +52,7 @@ async fn a_call_that_never_reached_the_broker_says_so_and_is_not_a_timeout() {
 #[tokio::test]
 async fn a_reply_that_never_comes_is_still_a_timeout() {
     // Connected, sent, unanswered: the other case stays a timeout.
-    let transport = Transport::connect(&format!("memory://{}", unique("silent")))
-        .await
-        .unwrap();
+    let transport = Transport::new(&format!("memory://{}", unique("silent"))).unwrap();
     let client =
         RpcClient::new(transport, Target::topic("nobody")).timeout(Duration::from_millis(200));
     let error = client
@@ -89,7 +85,7 @@ fn broker_with(credentials: &str, vhost: &str) -> String {
 /// Calls, casts and starts a server with `url`; each must fail with `AccessRefused` long
 /// before its 30 s timeout; returns the call's error text.
 async fn refused_at_once(url: &str) -> String {
-    let transport = Transport::connect(url).await.unwrap();
+    let transport = Transport::new(url).unwrap();
     let topic = unique("refused");
     let client =
         RpcClient::new(transport.clone(), Target::topic(&topic)).timeout(Duration::from_secs(30));

@@ -97,8 +97,7 @@ async fn ours(args: &Args) -> Result<Value, String> {
     let driver = Arc::new(RabbitDriver::new(&url).map_err(|e| e.to_string())?);
     let transport = Transport::builder(&args.broker.url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .map_err(|e| e.to_string())?;
     let topic = format!("bench-notify-rs-{}", uuid::Uuid::new_v4().simple());
     let notifier = Notifier::new(transport.clone(), "bench.rs").topics([topic.clone()]);

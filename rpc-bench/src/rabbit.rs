@@ -73,7 +73,7 @@ pub(crate) async fn transport(url: &str, layout: Layout) -> Result<Transport, St
             .map_err(|e| e.to_string())?;
         builder = builder.driver(Arc::new(driver));
     }
-    builder.connect().await.map_err(|e| e.to_string())
+    builder.build().map_err(|e| e.to_string())
 }
 
 /// The oslo-rpc echo server on `<topic>` (server name `bench`).

@@ -207,7 +207,7 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         node.url
     );
     let received = Arc::new(Received::default());
-    let server_transport = Transport::connect(&url).await.map_err(|e| e.to_string())?;
+    let server_transport = Transport::new(&url).map_err(|e| e.to_string())?;
     let server = RpcServer::builder(server_transport.clone(), Target::server(&topic, "soak"))
         .endpoint(endpoint(received.clone()))
         .build()
@@ -215,7 +215,7 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    let client_transport = Transport::connect(&url).await.map_err(|e| e.to_string())?;
+    let client_transport = Transport::new(&url).map_err(|e| e.to_string())?;
     let timeout = Duration::from_secs(args.call_timeout);
     let client = RpcClient::new(
         client_transport.clone(),

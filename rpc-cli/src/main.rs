@@ -162,7 +162,7 @@ impl Bus {
         if let Some(config) = &config {
             builder = builder.config(config);
         }
-        Ok(builder.connect().await?)
+        Ok(builder.build()?)
     }
 }
 

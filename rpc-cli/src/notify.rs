@@ -110,7 +110,7 @@ impl NotifyBus {
             ));
         }
         Ok(Connected {
-            transport: builder.connect().await?,
+            transport: builder.build()?,
             config,
             topics,
         })

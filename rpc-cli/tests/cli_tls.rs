@@ -103,9 +103,8 @@ async fn calls_over_tls_with_a_client_certificate_and_tls_failures_explained() {
     let topic = format!("cli-tls-{}", uuid::Uuid::new_v4().simple());
 
     // A server on the second node's plain port.
-    let transport = Transport::connect(&format!("rabbit://guest:guest@localhost:{}/", amqp[1]))
-        .await
-        .unwrap();
+    let transport =
+        Transport::new(&format!("rabbit://guest:guest@localhost:{}/", amqp[1])).unwrap();
     let server = add_server(&transport, &topic).await;
 
     let query = format!(
@@ -244,7 +243,7 @@ async fn consecutive_runs_from_a_queue_manager_deployment_each_get_their_reply()
     let before = reply_queues(&node);
 
     // The service, from the same file.
-    let transport = Transport::from_config_files(&[&config]).await.unwrap();
+    let transport = Transport::from_config_files(&[&config]).unwrap();
     let server = add_server(&transport, &topic).await;
 
     let config_arg = config.to_str().unwrap();

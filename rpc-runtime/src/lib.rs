@@ -30,7 +30,7 @@
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), RpcError> {
-//! let transport = Transport::connect("memory://doc-runtime").await?;
+//! let transport = Transport::new("memory://doc-runtime")?;
 //! let server = RpcServer::builder(transport.clone(), Target::server("t", "s"))
 //!     .endpoint(
 //!         DynamicEndpoint::builder()

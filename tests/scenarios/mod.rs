@@ -695,7 +695,7 @@ pub async fn stop_is_prompt_when_a_reply_queue_is_missing(url: &str) {
     if let Some(driver) = &rabbit {
         builder = builder.driver(driver.clone());
     }
-    let transport = builder.connect().await.expect("transport");
+    let transport = builder.build().expect("transport");
     assert_eq!(
         transport.config().reply_retry_timeout,
         Duration::from_secs(60)

@@ -206,7 +206,7 @@ impl Fixture {
         if let Some(driver) = &rabbit {
             builder = builder.driver(driver.clone());
         }
-        let transport = builder.connect().await.expect("transport");
+        let transport = builder.build().expect("transport");
         Fixture {
             transport,
             topic: unique("t"),

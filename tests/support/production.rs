@@ -82,8 +82,7 @@ impl Deployment {
         Transport::builder(&self.url)
             .control_exchange(&self.exchange)
             .driver(driver.clone())
-            .connect()
-            .await
+            .build()
             .expect("transport")
     }
 

@@ -273,8 +273,7 @@ pub async fn topic_bus(topic: &str, exchanges: Vec<String>) -> TopicBus {
     let driver = driver(&url);
     let transport = oslo_rpc::Transport::builder(&url)
         .driver(driver.clone())
-        .connect()
-        .await
+        .build()
         .expect("rabbit transport");
     TopicBus {
         transport,

@@ -56,7 +56,7 @@ pub struct CallOptions {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), oslo_rpc_runtime::RpcError> {
-/// let transport = Transport::connect("memory://doc-client").await?;
+/// let transport = Transport::new("memory://doc-client")?;
 /// let client = RpcClient::new(transport, Target::topic("compute"));
 /// let pinned = client
 ///     .prepare()
@@ -641,7 +641,7 @@ mod tests {
         refuse: bool,
     ) -> (RpcClient, Arc<Unlucky>, crate::ServerHandle) {
         let url = format!("memory://{name}");
-        let server_transport = Transport::connect(&url).await.unwrap();
+        let server_transport = Transport::new(&url).unwrap();
         let endpoint = DynamicEndpoint::builder()
             .method("echo", |_ctx, args| async move {
                 Ok::<_, RpcError>(args.get("x").cloned().unwrap_or_default())
@@ -662,8 +662,7 @@ mod tests {
         });
         let transport = Transport::builder(&url)
             .driver(driver.clone())
-            .connect()
-            .await
+            .build()
             .unwrap();
         let client = RpcClient::new(transport, Target::topic("t")).timeout(Duration::from_secs(5));
         (client, driver, server)

@@ -14,7 +14,7 @@
 //! for warning in config.warnings() {
 //!     eprintln!("warning: {warning}"); // also logged with `tracing`
 //! }
-//! let transport = Transport::from_config(&config).connect().await?;
+//! let transport = Transport::from_config(&config).build()?;
 //! # Ok(()) }
 //! ```
 //!

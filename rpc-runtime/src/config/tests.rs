@@ -625,16 +625,12 @@ async fn a_transport_from_config_files() {
     )
     .unwrap();
     std::fs::write(&b, "[DEFAULT]\ncontrol_exchange = b\n").unwrap();
-    let transport = crate::Transport::from_config_files(&[&a, &b])
-        .await
-        .unwrap();
+    let transport = crate::Transport::from_config_files(&[&a, &b]).unwrap();
     assert_eq!(transport.url().to_string(), "memory://files");
     assert_eq!(transport.config().control_exchange, "b");
     transport.shutdown().await;
     std::fs::write(&b, "[DEFAULT]\nrpc_response_timeout = soon\n").unwrap();
-    let error = crate::Transport::from_config_files(&[&a, &b])
-        .await
-        .unwrap_err();
+    let error = crate::Transport::from_config_files(&[&a, &b]).unwrap_err();
     assert!(
         matches!(error, crate::RpcError::InvalidConfig(_)),
         "{error}"
@@ -652,10 +648,7 @@ async fn a_transport_from_config_layers_url_query_over_file_options() {
         "[DEFAULT]\ntransport_url = memory://config-test\ncontrol_exchange = nova\n\
          rpc_response_timeout = 7\n",
     );
-    let transport = crate::Transport::from_config(&config)
-        .connect()
-        .await
-        .unwrap();
+    let transport = crate::Transport::from_config(&config).build().unwrap();
     assert_eq!(transport.url().to_string(), "memory://config-test");
     assert_eq!(transport.config().control_exchange, "nova");
     assert_eq!(transport.config().default_timeout, Duration::from_secs(7));
@@ -680,8 +673,7 @@ async fn a_transport_from_config_layers_url_query_over_file_options() {
     let transport = crate::Transport::builder("memory://")
         .config(&config)
         .default_timeout(Duration::from_secs(3))
-        .connect()
-        .await
+        .build()
         .unwrap();
     assert_eq!(transport.url().to_string(), "memory://");
     assert_eq!(transport.config().control_exchange, "nova");
@@ -738,7 +730,7 @@ async fn the_files_lock_path_reaches_the_queue_manager() {
         dir.display()
     ));
     assert_eq!(config.lock_path(), Some(dir.as_path()));
-    let transport = crate::Transport::from_config(&config).connect().await;
+    let transport = crate::Transport::from_config(&config).build();
     assert!(transport.is_ok(), "{:?}", transport.err());
 }
 

@@ -74,7 +74,7 @@ impl std::str::FromStr for NotifyDriver {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), RpcError> {
-/// let transport = Transport::connect("memory://doc-notifier").await?;
+/// let transport = Transport::new("memory://doc-notifier")?;
 /// let notifier = Notifier::new(transport, "compute.host1").topics(["notifications"]);
 /// let ctx = Context::new().with_request_id("req-1");
 /// notifier

@@ -83,7 +83,7 @@ impl RpcServerBuilder {
     /// # async fn main() {
     /// use oslo_rpc_runtime::{RpcServer, Target, Transport};
     ///
-    /// let transport = Transport::connect("memory://doc-build").await.unwrap();
+    /// let transport = Transport::new("memory://doc-build").unwrap();
     /// let error = RpcServer::builder(transport, Target::topic("no-server-name"))
     ///     .build()
     ///     .err()
@@ -112,7 +112,7 @@ impl RpcServerBuilder {
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> Result<(), RpcError> {
-/// let transport = Transport::connect("memory://doc-server").await?;
+/// let transport = Transport::new("memory://doc-server")?;
 /// let echo = DynamicEndpoint::builder()
 ///     .method("echo", |_ctx, args| async move { Ok::<_, RpcError>(args["x"].clone()) })
 ///     .build();

@@ -304,14 +304,18 @@ struct TransportInner {
 /// the calls in flight before aborting them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
-/// The URL schemes `Transport::connect` knows.
+/// The URL schemes [`Transport::new`] knows.
 pub const SUPPORTED_SCHEMES: &[&str] = &["rabbit", "kombu", "memory"];
 
 impl Transport {
-    /// Connects to the bus at `url` with default settings: `rabbit://user:pass@host:5672/`
-    /// for RabbitMQ, `memory://` (or `memory://<name>`) for the in-process broker.
-    pub async fn connect(url: &str) -> Result<Transport, RpcError> {
-        Transport::builder(url).connect().await
+    /// The bus at `url` with default settings: `rabbit://user:pass@host:5672/` for
+    /// RabbitMQ, `memory://` (or `memory://<name>`) for the in-process broker.
+    ///
+    /// This parses the URL and builds the driver; it opens no connection. The RabbitMQ
+    /// driver connects on first use, as oslo does, so an unreachable broker is reported
+    /// by the first call, cast or server start, not here.
+    pub fn new(url: &str) -> Result<Transport, RpcError> {
+        Transport::builder(url).build()
     }
 
     /// A builder for non-default settings (control exchange, default timeout, driver).
@@ -325,8 +329,7 @@ impl Transport {
     /// let transport = Transport::builder("memory://doc-builder")
     ///     .control_exchange("nova")
     ///     .default_timeout(Duration::from_secs(30))
-    ///     .connect()
-    ///     .await?;
+    ///     .build()?;
     /// assert_eq!(transport.config().control_exchange, "nova");
     /// assert_eq!(transport.config().default_timeout, Duration::from_secs(30));
     /// transport.shutdown().await;
@@ -369,11 +372,11 @@ impl Transport {
         Transport::builder(url).config(config)
     }
 
-    /// Reads oslo config files, in order (`--config-file a --config-file b`), and connects
-    /// to the bus they describe. Warnings about the files are logged with `tracing`; use
+    /// Reads oslo config files, in order (`--config-file a --config-file b`), and builds
+    /// the transport of the bus they describe (opening no connection, as [`Transport::new`]). Warnings about the files are logged with `tracing`; use
     /// [`OsloConfig::load`] and [`Transport::from_config`] to see them or to read a config
     /// directory too.
-    pub async fn from_config_files<P: AsRef<std::path::Path>>(
+    pub fn from_config_files<P: AsRef<std::path::Path>>(
         files: &[P],
     ) -> Result<Transport, RpcError> {
         let sources: Vec<ConfigSource> = files
@@ -381,7 +384,7 @@ impl Transport {
             .map(|path| ConfigSource::file(path.as_ref()))
             .collect();
         let config = OsloConfig::load(&sources)?;
-        Transport::from_config(&config).connect().await
+        Transport::from_config(&config).build()
     }
 
     /// The parsed URL (its `Display` hides the password).
@@ -524,7 +527,7 @@ impl TransportBuilder {
 
     /// Parses the URL and builds the driver. No connection is opened yet: the RabbitMQ
     /// driver connects on first use, as oslo does.
-    pub async fn connect(self) -> Result<Transport, RpcError> {
+    pub fn build(self) -> Result<Transport, RpcError> {
         let url = TransportUrl::parse_with_file_options(&self.url, &self.file_options)?;
         let mut config = self.config;
         if self.tls.is_some() && (self.driver.is_some() || !url.is_rabbit()) {

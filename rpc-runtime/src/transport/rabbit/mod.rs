@@ -75,7 +75,7 @@ const TASKS_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 pub use declare::EntityKind;
 pub use tls::{TlsError, TlsOptions, TlsVersion};
 
-/// The RabbitMQ driver. `Transport::connect("rabbit://...")` builds one; build it yourself
+/// The RabbitMQ driver. `Transport::new("rabbit://...")` builds one; build it yourself
 /// to keep a handle for diagnostics ([`RabbitDriver::declared`],
 /// [`RabbitDriver::connection_names`]) and pass it with `TransportBuilder::driver`.
 pub struct RabbitDriver {

@@ -97,7 +97,7 @@ use crate::rabbit_options::RabbitOptions;
 ///     .ca_file("/etc/rabbitmq/ca.pem")
 ///     .client_cert("/etc/nova/rabbit-client.pem", "/etc/nova/rabbit-client.key")
 ///     .version(TlsVersion::Tls12);
-/// // Transport::builder("rabbit://nova:secret@rabbit1:5671/").tls(tls).connect().await?
+/// // Transport::builder("rabbit://nova:secret@rabbit1:5671/").tls(tls).build()?
 /// # let _ = tls;
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
