@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::rabbit::RabbitDriver;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 

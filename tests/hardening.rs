@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::RabbitDriver;
 use oslo_rpc::{RpcServer, TransportUrl};
+use rpc_runtime::transport::rabbit::RabbitDriver;
 use serde_json::json;
 
 const HUGE: &str = "9223372036854775807";
@@ -201,8 +201,8 @@ fn expect_panic_failure(outcome: Result<serde_json::Value, RpcError>, message: &
     assert_eq!(
         (remote.module.as_str(), remote.class.as_str()),
         (
-            oslo_rpc::dispatch::PANIC_MODULE,
-            oslo_rpc::dispatch::PANIC_CLASS
+            rpc_runtime::dispatch::PANIC_MODULE,
+            rpc_runtime::dispatch::PANIC_CLASS
         )
     );
     assert_eq!(remote.message, message);
@@ -346,7 +346,7 @@ async fn within<T>(what: &str, future: impl std::future::Future<Output = T>) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panicking_notification_handlers_are_logged_and_the_listener_serves_on() {
     use oslo_rpc::notify::{NotificationListener, Notifier};
-    use oslo_rpc::transport::memory::{MemoryBroker, MemoryDriver};
+    use rpc_runtime::transport::memory::{MemoryBroker, MemoryDriver};
     logs();
     let broker = MemoryBroker::named(&format!("nboom-{}", uuid::Uuid::new_v4().simple()));
     let transport = Transport::builder("memory://")

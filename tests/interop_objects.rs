@@ -110,7 +110,7 @@ async fn py_scenario(topic: &str, widget_version: &str, scenario: &str) -> Value
                 String::from_utf8_lossy(&output.stderr)
             )
         });
-    oslo_rpc::wire::json::from_str(line).expect("a JSON line")
+    oslo_rpc::json::from_str(line).expect("a JSON line")
 }
 
 fn client(transport: &Transport, topic: &str) -> WidgetApiClient {

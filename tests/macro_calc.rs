@@ -13,8 +13,8 @@ use calc::{
 };
 use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::Destination;
-use oslo_rpc::transport::memory::{ExchangeKind, MemoryBroker};
+use rpc_runtime::transport::Destination;
+use rpc_runtime::transport::memory::{ExchangeKind, MemoryBroker};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
@@ -762,7 +762,7 @@ async fn undecodable_arguments_never_panic_the_server() {
     world.serve("s1").await;
     // A cast whose kwargs do not fit is dropped with a log line; the server goes on.
     let broker = world.broker();
-    let header = oslo_rpc::wire::RequestHeader {
+    let header = rpc_runtime::wire::RequestHeader {
         method: "add",
         namespace: Some("calc"),
         version: Some("1.0"),
@@ -770,7 +770,7 @@ async fn undecodable_arguments_never_panic_the_server() {
         unique_id: "u-1",
         context: &Context::new(),
     };
-    let body = oslo_rpc::wire::encode_request(&header, &json!({"a": [1], "b": {}})).unwrap();
+    let body = rpc_runtime::wire::encode_request(&header, &json!({"a": [1], "b": {}})).unwrap();
     broker
         .publish_raw(
             Destination::Topic {

@@ -126,8 +126,8 @@ fn calc_schema_describes_the_wire() {
 mod shapes {
     use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
+    use oslo_rpc::json::RawJson;
     use oslo_rpc::prelude::*;
-    use oslo_rpc::wire::RawJson;
 
     /// A type the macro cannot look into.
     #[derive(serde::Serialize, serde::Deserialize)]

@@ -7,8 +7,8 @@ mod support;
 use std::time::Duration;
 
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::Destination;
-use oslo_rpc::transport::memory::{ExchangeKind, MemoryBroker};
+use rpc_runtime::transport::Destination;
+use rpc_runtime::transport::memory::{ExchangeKind, MemoryBroker};
 use serde_json::json;
 
 use support::{Fixture, unique};
@@ -76,8 +76,8 @@ async fn undecodable_messages_are_dropped_and_the_server_goes_on() {
         exchange: "openstack",
         routing_key: &topic,
     };
-    let good_cast = oslo_rpc::wire::encode_request(
-        &oslo_rpc::wire::RequestHeader {
+    let good_cast = rpc_runtime::wire::encode_request(
+        &rpc_runtime::wire::RequestHeader {
             method: "record",
             namespace: Some("calc"),
             version: None,
@@ -150,12 +150,12 @@ async fn a_reply_to_a_missing_queue_is_retried_then_abandoned() {
     let broker = broker_of(&url);
     let topic = f.topic.clone();
     let request = |msg_id: &str, unique_id: &str| {
-        oslo_rpc::wire::encode_request(
-            &oslo_rpc::wire::RequestHeader {
+        rpc_runtime::wire::encode_request(
+            &rpc_runtime::wire::RequestHeader {
                 method: "record",
                 namespace: Some("calc"),
                 version: None,
-                call: Some(oslo_rpc::wire::CallHeader {
+                call: Some(rpc_runtime::wire::CallHeader {
                     msg_id,
                     reply_q: "reply_nobody_listens",
                     call_monitor_timeout: None,
@@ -188,11 +188,11 @@ async fn a_reply_to_a_missing_queue_is_retried_then_abandoned() {
 }
 
 /// Collects every body that reaches a reply queue, decoded.
-struct Replies(std::sync::Mutex<Vec<oslo_rpc::wire::Reply>>);
+struct Replies(std::sync::Mutex<Vec<rpc_runtime::wire::Reply>>);
 
-impl oslo_rpc::transport::ReplySink for Replies {
+impl rpc_runtime::transport::ReplySink for Replies {
     fn deliver(&self, body: &[u8], _content_type: Option<&str>) {
-        let reply = oslo_rpc::wire::decode_reply(body).expect("a reply");
+        let reply = rpc_runtime::wire::decode_reply(body).expect("a reply");
         self.0.lock().unwrap().push(reply);
     }
 }
@@ -202,7 +202,7 @@ impl oslo_rpc::transport::ReplySink for Replies {
 /// §10.2 bug 2). On paused time: the waits below cost nothing.
 #[tokio::test(start_paused = true)]
 async fn heartbeats_stop_with_the_reply_even_on_errors() {
-    use oslo_rpc::transport::{Driver, memory::MemoryDriver};
+    use rpc_runtime::transport::{Driver, memory::MemoryDriver};
 
     let url = memory_url().await;
     let mut f = Fixture::new(&url).await;
@@ -216,12 +216,12 @@ async fn heartbeats_stop_with_the_reply_even_on_errors() {
     let topic = f.topic.clone();
     let timeout = serde_json::Number::from(2);
     let send = |msg_id: &str, method: &str, args: serde_json::Value| {
-        let body = oslo_rpc::wire::encode_request(
-            &oslo_rpc::wire::RequestHeader {
+        let body = rpc_runtime::wire::encode_request(
+            &rpc_runtime::wire::RequestHeader {
                 method,
                 namespace: Some("calc"),
                 version: None,
-                call: Some(oslo_rpc::wire::CallHeader {
+                call: Some(rpc_runtime::wire::CallHeader {
                     msg_id,
                     reply_q: "reply_watch",
                     call_monitor_timeout: Some(&timeout),
@@ -272,7 +272,7 @@ async fn heartbeats_stop_with_the_reply_even_on_errors() {
         .find(|r| r.msg_id.as_deref() == Some("slow-fail") && r.is_ending())
         .map(|r| r.failure.clone());
     assert!(
-        matches!(failure, Some(oslo_rpc::wire::FailureField::Json(ref text)) if text.contains("failed after sleeping")),
+        matches!(failure, Some(rpc_runtime::wire::FailureField::Json(ref text)) if text.contains("failed after sleeping")),
         "{failure:?}"
     );
     f.finish().await;
@@ -285,7 +285,7 @@ async fn heartbeats_stop_with_the_reply_even_on_errors() {
 /// by hand, one per class of value; on paused time.
 #[tokio::test(start_paused = true)]
 async fn every_timeout_value_is_answered_and_only_numbers_get_heartbeats() {
-    use oslo_rpc::transport::{Driver, memory::MemoryDriver};
+    use rpc_runtime::transport::{Driver, memory::MemoryDriver};
 
     let url = memory_url().await;
     let mut f = Fixture::new(&url).await;
@@ -325,7 +325,7 @@ async fn every_timeout_value_is_answered_and_only_numbers_get_heartbeats() {
         broker
             .publish_raw(
                 to_topic,
-                oslo_rpc::wire::seal_envelope(inner.as_bytes()),
+                rpc_runtime::wire::seal_envelope(inner.as_bytes()),
                 Some("application/json"),
             )
             .unwrap();

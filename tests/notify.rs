@@ -15,8 +15,8 @@ use oslo_rpc::notify::{
     Outcome, Priority,
 };
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::Destination;
-use oslo_rpc::transport::memory::{MemoryBroker, MemoryDriver};
+use rpc_runtime::transport::Destination;
+use rpc_runtime::transport::memory::{MemoryBroker, MemoryDriver};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Notify, mpsc};

@@ -10,10 +10,10 @@ mod bar;
 mod compute;
 
 use bar::{Person, Shelf, Widget, WidgetApiClient, WidgetApiEndpoint};
+use oslo_rpc::json::RawJson;
 use oslo_rpc::objects::{Field, ObjectData, ObjectError, VersionManifest};
 use oslo_rpc::prelude::*;
 use oslo_rpc::schema::{Severity, check_evolution};
-use oslo_rpc::wire::RawJson;
 use serde_json::{Value, json};
 
 /// `Widget(...).obj_to_primitive()` of `bar::widget()` in Python (its `changes` are a
@@ -59,14 +59,14 @@ fn normalized(text: &str) -> Value {
             _ => {}
         }
     }
-    let mut value: Value = oslo_rpc::wire::json::from_str(text).unwrap();
+    let mut value: Value = oslo_rpc::json::from_str(text).unwrap();
     sort_changes(&mut value);
     value
 }
 
 /// The text with the changes lists removed: the bytes that must match Python's exactly.
 fn without_changes(text: &str) -> String {
-    let mut value: Value = oslo_rpc::wire::json::from_str(text).unwrap();
+    let mut value: Value = oslo_rpc::json::from_str(text).unwrap();
     fn strip(value: &mut Value) {
         match value {
             Value::Object(map) => {
@@ -78,7 +78,7 @@ fn without_changes(text: &str) -> String {
         }
     }
     strip(&mut value);
-    oslo_rpc::wire::json::to_string(&value).unwrap()
+    oslo_rpc::json::to_string(&value).unwrap()
 }
 
 #[test]
@@ -95,7 +95,7 @@ fn a_new_rust_object_is_written_as_python_writes_it() {
     ));
     // Through serde, as an RPC argument is encoded: the same bytes.
     assert_eq!(
-        oslo_rpc::wire::json::to_string(&bar::widget()).unwrap(),
+        oslo_rpc::json::to_string(&bar::widget()).unwrap(),
         primitive.as_str()
     );
 }
@@ -231,7 +231,7 @@ fn an_older_peers_object_fills_what_it_has_and_goes_back_in_its_version() {
     assert_eq!(widget.owner, Field::Unset);
     assert_eq!(widget.obj_version(), RpcVersion::new(1, 0));
     // Sent on (to that peer, say), it is a 1.0 object again, as oslo keeps VERSION.
-    let again = oslo_rpc::wire::json::to_string(&widget).unwrap();
+    let again = oslo_rpc::json::to_string(&widget).unwrap();
     assert_eq!(normalized(&again), normalized(PY_WIDGET_1_0));
 }
 
@@ -316,7 +316,7 @@ fn mismatched_objects_are_clear_errors() {
             "{error} does not start with {message}"
         );
         // Through serde (an RPC argument or result), with the same message.
-        let error = oslo_rpc::wire::json::from_str::<Widget>(&primitive).unwrap_err();
+        let error = oslo_rpc::json::from_str::<Widget>(&primitive).unwrap_err();
         assert!(error.to_string().contains(message), "{error}");
     }
 }

@@ -12,7 +12,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use oslo_rpc::config::{ConfigSource, OsloConfig};
-use oslo_rpc::rabbit_options::RabbitOptions;
+use oslo_rpc::transport::rabbit::options::RabbitOptions;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 

@@ -5,14 +5,14 @@
 //! to the same URL but for the passwords it hides. The exact bytes Python writes are
 //! pinned by the fixture and float tests of the codec; these check the laws around them.
 
-use oslo_rpc::context::Context;
+use oslo_rpc::Context;
 use oslo_rpc::error::RemoteError;
 use oslo_rpc::url::TransportUrl;
-use oslo_rpc::wire::{
+use proptest::prelude::*;
+use rpc_runtime::wire::{
     self, CallHeader, FailureField, RawJson, RequestHeader, decode_failure, decode_reply,
     decode_request, encode_failure, encode_reply, encode_request, json,
 };
-use proptest::prelude::*;
 use serde_json::{Map, Number, Value};
 
 /// Doubles of every kind: any bit pattern (NaN payloads, subnormals, both zeros,
@@ -337,7 +337,11 @@ proptest! {
         args in prop::collection::vec(any_value(), 0..4),
         kwargs in any_object(),
     ) {
-        let error = RemoteError { class, module, message, traceback, args, kwargs };
+        // RemoteError is non-exhaustive: made with `new`, then its public fields set.
+        let mut error = RemoteError::new(class, module, message);
+        error.traceback = traceback;
+        error.args = args;
+        error.kwargs = kwargs;
         let text = encode_failure(&error).unwrap();
         prop_assert_eq!(decode_failure(&text).unwrap(), error.clone());
         // Carried in a reply, as a JSON string in a JSON string.

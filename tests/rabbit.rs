@@ -15,8 +15,8 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, ExchangeKind};
 use oslo_rpc::error::TransportErrorKind;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::RabbitDriver;
-use oslo_rpc::transport::{Destination, Driver, PublishOptions};
+use rpc_runtime::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::{Destination, Driver, PublishOptions};
 use serde_json::{Value, json};
 
 use support::rabbit::{self, list, rabbit_url, raw_connection};
@@ -452,8 +452,8 @@ async fn undecodable_messages_are_rejected_without_requeue() {
     let mut f = Fixture::new(&url).await;
     f.serve("s1").await;
     let topic = f.topic.clone();
-    let good = oslo_rpc::wire::encode_request(
-        &oslo_rpc::wire::RequestHeader {
+    let good = rpc_runtime::wire::encode_request(
+        &rpc_runtime::wire::RequestHeader {
             method: "record",
             namespace: Some("calc"),
             version: None,
@@ -759,7 +759,7 @@ async fn one_shared_connection_serves_calls_casts_and_fanout() {
     let url = rabbit_url().await;
     let driver = RabbitDriver::with_connections(
         &oslo_rpc::TransportUrl::parse(&url).unwrap(),
-        oslo_rpc::transport::rabbit::Connections::Shared,
+        rpc_runtime::transport::rabbit::Connections::Shared,
     )
     .unwrap();
     let mut f = Fixture::with_rabbit(&url, Some(Arc::new(driver))).await;
@@ -794,7 +794,7 @@ async fn separate_listeners_keep_replies_on_the_publish_connection() {
     let layout = || {
         RabbitDriver::with_connections(
             &oslo_rpc::TransportUrl::parse(&url).unwrap(),
-            oslo_rpc::transport::rabbit::Connections::SeparateListeners,
+            rpc_runtime::transport::rabbit::Connections::SeparateListeners,
         )
         .unwrap()
     };

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::rabbit::RabbitDriver;
 use serde_json::json;
 
 use support::cluster::{ClusterCleanup, ClusterNode, TestCluster, single};

@@ -105,7 +105,7 @@ async fn flood_server_child() {
         .unwrap();
     // The parent deletes these if this process dies before its graceful stop.
     for (kind, name) in driver.declared() {
-        if kind == oslo_rpc::transport::rabbit::EntityKind::Queue {
+        if kind == rpc_runtime::transport::rabbit::EntityKind::Queue {
             println!("DECLARED {name}");
         }
     }

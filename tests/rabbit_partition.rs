@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use oslo_rpc::TransportUrl;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::{Connections, RabbitDriver};
+use rpc_runtime::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::json;
 
 use support::Fixture;

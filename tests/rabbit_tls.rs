@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use oslo_rpc::TransportUrl;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::{Connections, RabbitDriver, TlsOptions, TlsVersion};
+use rpc_runtime::transport::rabbit::{Connections, RabbitDriver, TlsOptions, TlsVersion};
 use serde_json::json;
 
 use support::cluster::{ClusterCleanup, TestCluster, cluster};

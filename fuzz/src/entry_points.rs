@@ -10,10 +10,10 @@
 
 use oslo_rpc::RpcVersion;
 use oslo_rpc::config::OsloConfig;
-use oslo_rpc::dispatch::{Kwargs, Param};
 use oslo_rpc::schema::{EndpointSchema, check_evolution};
 use oslo_rpc::url::TransportUrl;
-use oslo_rpc::wire::{self, FailureField, RawJson};
+use rpc_runtime::dispatch::{Kwargs, Param};
+use rpc_runtime::wire::{self, FailureField, RawJson};
 use serde_json::Value;
 
 /// Bytes off the wire to a server: content type check, envelope, request, then what the
@@ -127,7 +127,7 @@ pub fn url(data: &[u8]) {
         return;
     };
     if url.is_rabbit() {
-        let _ = oslo_rpc::transport::rabbit::RabbitDriver::new(&url);
+        let _ = rpc_runtime::transport::rabbit::RabbitDriver::new(&url);
     }
     let shown = url.to_string();
     let again = TransportUrl::parse(&shown).expect("a displayed URL parses");
@@ -189,6 +189,6 @@ pub fn config_reader(data: &[u8]) {
     let url = TransportUrl::parse_with_file_options(url, config.rabbit_values())
         .expect("the files' URL and options were checked when they were read");
     if url.is_rabbit() {
-        let _ = oslo_rpc::transport::rabbit::RabbitDriver::new(&url);
+        let _ = rpc_runtime::transport::rabbit::RabbitDriver::new(&url);
     }
 }

@@ -16,8 +16,8 @@ use oslo_rpc::notify::{
     NotificationEndpoint, NotificationListener, Notifier, Outcome, Priority, RawNotification,
 };
 use oslo_rpc::transport::BoxFuture;
-use oslo_rpc::transport::rabbit::RabbitDriver;
 use oslo_rpc::{Context, Target, Transport, TransportUrl};
+use rpc_runtime::transport::rabbit::RabbitDriver;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 

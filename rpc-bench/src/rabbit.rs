@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::{Connections, RabbitDriver};
+use rpc_runtime::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::{Value, json};
 
 use crate::measure;

@@ -1,7 +1,7 @@
 //! The `ARGS` of `call` and `cast`: one JSON object, or `key=value` pairs whose values
 //! parse as JSON (Python's dialect, so `NaN` works) or else are strings.
 
-use oslo_rpc::wire::{Args, RawJson, json};
+use rpc_runtime::wire::{Args, RawJson, json};
 
 /// Parses the words after the method into keyword arguments.
 pub(crate) fn parse_kwargs(words: &[String]) -> Result<Args, String> {

@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use oslo_rpc::config::{ConfigSource, OsloConfig};
-use oslo_rpc::wire::{self, RawJson};
 use oslo_rpc::{Context, RpcClient, RpcVersion, Target, Transport};
+use rpc_runtime::wire::{self, RawJson};
 
 use failure::Failure;
 

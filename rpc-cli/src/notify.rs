@@ -15,8 +15,8 @@ use oslo_rpc::notify::{
     Priority, RawNotification,
 };
 use oslo_rpc::transport::BoxFuture;
-use oslo_rpc::wire::{RawJson, json};
 use oslo_rpc::{Context, Target, Transport};
+use rpc_runtime::wire::{RawJson, json};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use tokio::signal::unix::{SignalKind, signal};

@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use oslo_rpc::Transport;
-use oslo_rpc::tap::Tapped;
-use oslo_rpc::wire::{Args, json};
+use rpc_runtime::tap::Tapped;
+use rpc_runtime::wire::{Args, json};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
 use tokio::signal::unix::{SignalKind, signal};

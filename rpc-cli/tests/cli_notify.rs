@@ -11,7 +11,7 @@ mod python;
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use oslo_rpc::wire::json;
+use oslo_rpc::json;
 use py_notify::{PyListener, py_notify};
 use python::rabbit_url;
 use serde_json::{Value, json};

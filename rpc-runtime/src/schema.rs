@@ -25,6 +25,7 @@ pub use objects::{ObjectFieldSchema, ObjectSchema};
 
 /// The schema of one endpoint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EndpointSchema {
     /// The trait's name.
     pub name: String,
@@ -42,6 +43,7 @@ pub struct EndpointSchema {
 
 /// The schema of one method.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MethodSchema {
     /// The name on the wire.
     pub name: String,
@@ -59,6 +61,7 @@ pub struct MethodSchema {
 
 /// The schema of one keyword argument.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ArgSchema {
     /// The keyword name.
     pub name: String,
@@ -130,6 +133,7 @@ impl fmt::Display for Severity {
 
 /// One difference between two schemas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Finding {
     /// How much it matters.
     pub severity: Severity,
@@ -153,6 +157,7 @@ impl fmt::Display for Finding {
 /// What [`check_evolution`] found, in the order: version and namespace, then methods in the
 /// old schema's order, then new methods, then the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EvolutionReport {
     /// The old version.
     pub old_version: RpcVersion,

@@ -47,6 +47,9 @@ impl Tap {
 impl Transport {
     /// Starts watching `topic` on `exchange` (the control exchange when `None`). When this
     /// returns, the tap's queue is bound and every later request arrives.
+    // Public for the CLI's `tap` command; its items are the wire's `Request`, which is not
+    // part of the documented API.
+    #[doc(hidden)]
     pub async fn tap(&self, topic: &str, exchange: Option<&str>) -> Result<Tap, RpcError> {
         let mut target = Target::topic(topic);
         target.exchange = exchange.map(str::to_owned);

@@ -13,6 +13,7 @@ use crate::version::RpcVersion;
 /// * `exchange` overrides the transport's control exchange (not for fanout, spec §2.2);
 /// * `namespace` and `version` select the endpoint on the server (spec §6).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Target {
     /// Overrides the transport's control exchange (default `openstack`).
     pub exchange: Option<String>,
@@ -93,7 +94,7 @@ impl Target {
     }
 
     /// The topic, or an `InvalidTarget` error naming it as missing.
-    pub fn require_topic(&self) -> Result<&str, RpcError> {
+    pub(crate) fn require_topic(&self) -> Result<&str, RpcError> {
         match self.topic.as_deref() {
             None => Err(RpcError::InvalidTarget(format!(
                 "a topic is required to send ({self})"
@@ -106,7 +107,7 @@ impl Target {
     }
 
     /// Checks that a server can listen on this target: it needs a topic and a server name.
-    pub fn validate_for_server(&self) -> Result<(&str, &str), RpcError> {
+    pub(crate) fn validate_for_server(&self) -> Result<(&str, &str), RpcError> {
         let topic = match self.topic.as_deref() {
             Some(topic) => topic,
             None => {
@@ -132,7 +133,7 @@ impl Target {
     }
 
     /// Checks that a call can go to this target: a topic, and no fanout.
-    pub fn validate_for_call(&self) -> Result<&str, RpcError> {
+    pub(crate) fn validate_for_call(&self) -> Result<&str, RpcError> {
         if self.fanout {
             return Err(RpcError::InvalidTarget(format!(
                 "A call cannot be used with fanout ({self})"
@@ -142,7 +143,7 @@ impl Target {
     }
 
     /// Checks that a cast can go to this target: a topic (and a valid server name if any).
-    pub fn validate_for_cast(&self) -> Result<&str, RpcError> {
+    pub(crate) fn validate_for_cast(&self) -> Result<&str, RpcError> {
         let topic = self.require_topic()?;
         if let Some(server) = &self.server {
             check_name("server", server)?;

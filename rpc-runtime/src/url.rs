@@ -59,6 +59,7 @@ enum Transport {
 
 /// One broker of a transport URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TransportHost {
     /// Host name or address, as written; IPv6 addresses without their brackets.
     pub hostname: String,
@@ -200,6 +201,8 @@ impl TransportUrl {
     /// `file_options` are `(option name, value)` pairs with current option names, as
     /// [`OsloConfig::rabbit_values`](crate::config::OsloConfig::rabbit_values) gives them. A
     /// `memory://` URL ignores them.
+    // Public for the fuzz targets; users give file options through `Transport::from_config`.
+    #[doc(hidden)]
     pub fn parse_with_file_options(
         url: &str,
         file_options: &[(String, String)],
@@ -275,7 +278,7 @@ impl TransportUrl {
     /// For `kombu+<transport>` schemes, the kombu transport named after the `+`.
     ///
     /// oslo hands such URLs to kombu as they are (e.g. `kombu+memory:///`); only used in tests.
-    pub fn kombu_transport(&self) -> Option<&str> {
+    pub(crate) fn kombu_transport(&self) -> Option<&str> {
         self.scheme.strip_prefix("kombu+")
     }
 
@@ -326,7 +329,7 @@ impl TransportUrl {
 
     /// Whether `[oslo_messaging_rabbit]` option `name` was given, in the query or in the config
     /// files the URL was parsed with, rather than left at its default.
-    pub fn option_given(&self, name: &str) -> bool {
+    pub(crate) fn option_given(&self, name: &str) -> bool {
         self.query
             .iter()
             .chain(&self.file_options)

@@ -7,7 +7,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use oslo_rpc::wire::json;
+use oslo_rpc::json;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};

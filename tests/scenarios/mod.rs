@@ -711,12 +711,12 @@ pub async fn stop_is_prompt_when_a_reply_queue_is_missing(url: &str) {
         .await
         .unwrap();
     // A call whose caller is gone: its reply queue does not exist.
-    let orphan = oslo_rpc::wire::encode_request(
-        &oslo_rpc::wire::RequestHeader {
+    let orphan = rpc_runtime::wire::encode_request(
+        &rpc_runtime::wire::RequestHeader {
             method: "sleep",
             namespace: Some("calc"),
             version: None,
-            call: Some(oslo_rpc::wire::CallHeader {
+            call: Some(rpc_runtime::wire::CallHeader {
                 msg_id: "orphan",
                 reply_q: &format!("reply_{}", unique("gone").replace('-', "")),
                 call_monitor_timeout: None,

@@ -9,8 +9,8 @@ use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use oslo_rpc::transport::Driver;
-use oslo_rpc::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::Driver;
+use rpc_runtime::transport::rabbit::RabbitDriver;
 
 /// One node of the test cluster.
 #[derive(Debug, Clone)]

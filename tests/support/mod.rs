@@ -184,7 +184,7 @@ pub struct Fixture {
     pub gauge: Arc<Gauge>,
     servers: Vec<ServerHandle>,
     /// The RabbitMQ driver, kept to delete what the test declared.
-    pub rabbit: Option<Arc<oslo_rpc::transport::rabbit::RabbitDriver>>,
+    pub rabbit: Option<Arc<rpc_runtime::transport::rabbit::RabbitDriver>>,
 }
 
 pub fn unique(prefix: &str) -> String {
@@ -200,7 +200,7 @@ impl Fixture {
     /// A fixture on a RabbitMQ driver built by the test.
     pub async fn with_rabbit(
         url: &str,
-        rabbit: Option<Arc<oslo_rpc::transport::rabbit::RabbitDriver>>,
+        rabbit: Option<Arc<rpc_runtime::transport::rabbit::RabbitDriver>>,
     ) -> Fixture {
         let mut builder = Transport::builder(url).reply_retry_timeout(Duration::from_secs(2));
         if let Some(driver) = &rabbit {
@@ -269,7 +269,7 @@ impl Fixture {
 /// Publishes a request body, as a foreign peer would, to the fixture's topic on the
 /// control exchange.
 pub async fn publish_request(f: &Fixture, body: &[u8]) {
-    use oslo_rpc::transport::{Destination, Driver, PublishOptions};
+    use rpc_runtime::transport::{Destination, Driver, PublishOptions};
     let destination = Destination::Topic {
         exchange: "openstack",
         routing_key: &f.topic,
@@ -285,7 +285,7 @@ pub async fn publish_request(f: &Fixture, body: &[u8]) {
                 .url()
                 .memory_broker_name()
                 .expect("a memory transport");
-            oslo_rpc::transport::memory::MemoryBroker::named(name)
+            rpc_runtime::transport::memory::MemoryBroker::named(name)
                 .publish_raw(destination, body.to_vec(), Some("application/json"))
                 .expect("published");
         }

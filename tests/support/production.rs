@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use oslo_rpc::TransportUrl;
 use oslo_rpc::prelude::*;
-use oslo_rpc::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::rabbit::RabbitDriver;
 use serde_json::Value;
 
 use super::rabbit;

@@ -11,8 +11,8 @@ use std::time::Duration;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
 use oslo_rpc::TransportUrl;
-use oslo_rpc::transport::Driver;
-use oslo_rpc::transport::rabbit::{EntityKind, RabbitDriver};
+use rpc_runtime::transport::Driver;
+use rpc_runtime::transport::rabbit::{EntityKind, RabbitDriver};
 
 /// The broker the suites use: `RABBIT_URL`, else the machine's broker.
 pub fn broker_url() -> String {

@@ -30,6 +30,7 @@ const DEFAULT_VERSION: RpcVersion = RpcVersion::new(1, 0);
 
 /// Per-call options, set with the client's builder methods (oslo `prepare()`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[non_exhaustive]
 pub struct CallOptions {
     /// The overall call timeout; the transport's `default_timeout` (60 s) when unset. It
     /// covers publishing too (spec §10.2 bug 7 is not copied) and becomes the request's

@@ -83,6 +83,7 @@ pub enum ConfigError {
 
 /// Where an option's value is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Location {
     /// The file.
     pub file: String,
@@ -115,6 +116,7 @@ fn shown_line(text: &Option<String>) -> String {
 /// probably a mistake: an unknown or misplaced option, a removed or deprecated name, a
 /// section name that is almost one we read. Values are never part of a warning.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ConfigWarning {
     /// The file.
     pub file: String,

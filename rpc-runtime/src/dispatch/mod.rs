@@ -46,7 +46,10 @@ pub trait Endpoint: Send + Sync + 'static {
     /// Whether the endpoint has a method of that wire name.
     fn has_method(&self, method: &str) -> bool;
 
+    // Hidden: its argument and result types are the wire's; endpoints are made by
+    // `#[rpc_endpoint]` and `DynamicEndpoint`, and the server calls this.
     /// Runs a method. Argument errors are failures (`TypeError`), never panics.
+    #[doc(hidden)]
     fn dispatch(&self, ctx: Context, method: &str, args: Args) -> DispatchFuture;
 }
 

@@ -58,6 +58,7 @@ impl<T: IntoOutcome, E: fmt::Display> IntoOutcome for Result<T, E> {
 
 /// `message_id` and `timestamp` as the notifier sent them (oslo's `metadata`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Metadata {
     /// A uuid4 with dashes, the same on every topic the notification went to.
     pub message_id: Option<String>,
@@ -67,6 +68,7 @@ pub struct Metadata {
 
 /// A notification with its payload decoded into `P`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Notification<P = serde_json::Value> {
     /// Its priority (the handler method that receives it).
     pub priority: Priority,

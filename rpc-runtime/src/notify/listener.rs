@@ -239,11 +239,6 @@ impl NotificationListener {
         ListenerBuilder::new(transport)
     }
 
-    /// The bindings and pool this listener consumes.
-    pub fn spec(&self) -> &NotificationListenSpec {
-        &self.spec
-    }
-
     /// Declares the queues and starts consuming; when this returns the listener receives
     /// (notifications sent earlier wait in the queues and arrive now). Stop it with
     /// [`ListenerHandle::stop`].

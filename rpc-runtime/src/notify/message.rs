@@ -141,6 +141,7 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
 /// A notification as a listener receives it, before its payload is decoded
 /// (notify §2.3: every field may be missing; oslo reads them with `.get()`).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RawNotification {
     /// The `priority` field as sent, when it is a string.
     pub priority_name: Option<String>,

@@ -20,6 +20,7 @@ pub const DEFAULT_TOPIC: &str = "notifications";
 
 /// How a notifier emits notifications (oslo's notification drivers, notify §1.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum NotifyDriver {
     /// `messagingv2`: the 2.0 envelope, what current listeners expect (the default).
     MessagingV2,

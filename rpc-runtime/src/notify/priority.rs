@@ -51,7 +51,7 @@ impl Priority {
     }
 
     /// The upper-case name the message carries in `priority`.
-    pub fn wire_name(self) -> &'static str {
+    pub(crate) fn wire_name(self) -> &'static str {
         match self {
             Priority::Audit => "AUDIT",
             Priority::Debug => "DEBUG",
@@ -65,7 +65,7 @@ impl Priority {
 
     /// The priority a received message's `priority` field names, compared in lower case
     /// as oslo's dispatcher does; `None` for anything else (oslo's "Unknown priority").
-    pub fn from_wire(name: &str) -> Option<Priority> {
+    pub(crate) fn from_wire(name: &str) -> Option<Priority> {
         Priority::ALL
             .into_iter()
             .find(|p| p.as_str().eq_ignore_ascii_case(name))

@@ -12,6 +12,7 @@ use crate::version::RpcVersion;
 
 /// The schema of one versioned object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ObjectSchema {
     /// The object's name on the wire.
     pub name: String,
@@ -27,6 +28,7 @@ pub struct ObjectSchema {
 
 /// The schema of one field of an object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ObjectFieldSchema {
     /// The name in the primitive's data.
     pub name: String,

@@ -177,6 +177,7 @@ impl MemoryBroker {
 
     /// Publishes raw bytes with any content type: for tests that send what a broken or
     /// foreign peer would.
+    #[doc(hidden)]
     pub fn publish_raw(
         &self,
         destination: Destination<'_>,

@@ -265,6 +265,7 @@ const OSLO_DEFAULT_URL: &str = "rabbit://";
 
 /// Transport-wide settings (oslo's `[DEFAULT]` options that are not in the URL).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct TransportConfig {
     /// `control_exchange`: the exchange requests go to unless the target names one.
     pub control_exchange: String,
@@ -511,6 +512,9 @@ impl TransportBuilder {
     }
 
     /// Uses this driver instead of the one the URL scheme selects (tests, custom brokers).
+    // Public for the tests and the bench, which build drivers themselves (a shared broker,
+    // separate listener connections); `Driver` is not a stable extension point.
+    #[doc(hidden)]
     pub fn driver(mut self, driver: Arc<dyn Driver>) -> Self {
         self.driver = Some(driver);
         self

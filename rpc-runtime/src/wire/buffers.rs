@@ -56,7 +56,7 @@ pub(crate) fn take(capacity: usize) -> Vec<u8> {
 
 /// Hands a buffer back for reuse by the runtime once its bytes are no longer needed (a body
 /// after it was sent, a delivery after it was decoded). Anything else is simply dropped.
-pub fn recycle(buffer: Vec<u8>) {
+pub(crate) fn recycle(buffer: Vec<u8>) {
     KEPT.recycle(buffer);
 }
 

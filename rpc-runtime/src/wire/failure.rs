@@ -11,6 +11,7 @@ use super::json;
 
 /// An exception raised by the remote side, exactly as its `failure` described it (spec §5).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RemoteError {
     /// The exception class, e.g. `ValueError`.
     pub class: String,

@@ -15,7 +15,7 @@ pub mod json;
 mod reply;
 mod request;
 
-pub use buffers::recycle;
+pub(crate) use buffers::recycle;
 pub use envelope::{ENVELOPE_VERSION, open_envelope, seal_envelope};
 pub use failure::{RemoteError, decode_failure, encode_failure};
 pub use ids::new_id;

@@ -12,7 +12,7 @@ const DEPRECATED_MISSING_CONSUMER_TIMEOUT: &str = "kombu_reconnect_timeout";
 
 /// The deprecated option names oslo.messaging 18.3.1 still reads, as `(deprecated, current)`.
 /// oslo declares no deprecated groups for this group: `[DEFAULT] rabbit_*` options are ignored.
-pub const DEPRECATED_NAMES: [(&str, &str); 1] = [(
+pub(crate) const DEPRECATED_NAMES: [(&str, &str); 1] = [(
     DEPRECATED_MISSING_CONSUMER_TIMEOUT,
     "kombu_missing_consumer_retry_timeout",
 )];
@@ -256,13 +256,13 @@ impl RabbitOptions {
 
     /// Durability of the control exchange and the topic and server queues: `D =
     /// amqp_durable_queues OR rabbit_quorum_queue` (spec §2.1; quorum queues are always durable).
-    pub fn queues_durable(&self) -> bool {
+    pub(crate) fn queues_durable(&self) -> bool {
         self.amqp_durable_queues || self.rabbit_quorum_queue
     }
 
     /// Durability of the reply queue, the fanout queues and the fanout exchange: `TQ =
     /// rabbit_transient_quorum_queue` (spec §2.1).
-    pub fn transient_queues_durable(&self) -> bool {
+    pub(crate) fn transient_queues_durable(&self) -> bool {
         self.rabbit_transient_quorum_queue
     }
 
@@ -270,7 +270,7 @@ impl RabbitOptions {
     /// §2.1), in oslo's order: `x-ha-policy: "all"` if `rabbit_ha_queues`; then, if
     /// `rabbit_quorum_queue`, `x-queue-type: "quorum"` followed by `x-delivery-limit`,
     /// `x-max-in-memory-length` and `x-max-in-memory-bytes` when non-zero. Never `x-expires`.
-    pub fn topic_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
+    pub(crate) fn topic_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
         self.queue_args(self.rabbit_quorum_queue, 0)
     }
 
@@ -278,7 +278,7 @@ impl RabbitOptions {
     /// order: `x-ha-policy` as for topic queues; the quorum keys if
     /// `rabbit_transient_quorum_queue` (not `rabbit_quorum_queue`); then `x-expires:
     /// rabbit_transient_queues_ttl * 1000` (milliseconds) when the TTL is above 0.
-    pub fn transient_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
+    pub(crate) fn transient_queue_args(&self) -> Vec<(&'static str, QueueArg)> {
         self.queue_args(
             self.rabbit_transient_quorum_queue,
             self.rabbit_transient_queues_ttl,
@@ -289,7 +289,7 @@ impl RabbitOptions {
     /// (`_get_queue_arguments`' last branch, which replaces everything before it):
     /// `x-queue-type: "stream"`, then `x-max-age: "<rabbit_transient_queues_ttl>s"` (a string)
     /// when the TTL is above 0. No `x-expires`, no HA or quorum keys.
-    pub fn stream_fanout_args(&self) -> Vec<(&'static str, QueueArg)> {
+    pub(crate) fn stream_fanout_args(&self) -> Vec<(&'static str, QueueArg)> {
         let mut args = vec![("x-queue-type", QueueArg::Str("stream".to_owned()))];
         if self.rabbit_transient_queues_ttl > 0 {
             let age = format!("{}s", self.rabbit_transient_queues_ttl);
@@ -334,7 +334,7 @@ impl RabbitOptions {
 /// py-amqp sends an integer as a signed 32-bit field when it fits and as 64-bit otherwise;
 /// RabbitMQ only compares the type class and value, so any integer width is equivalent (§2.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum QueueArg {
+pub(crate) enum QueueArg {
     /// An integer argument such as `x-expires`.
     Int(i64),
     /// A string argument such as `x-queue-type`.
@@ -343,6 +343,7 @@ pub enum QueueArg {
 
 /// `rabbit_login_method` (spec §1.2). oslo's choices are case-sensitive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum LoginMethod {
     /// `PLAIN`
     Plain,
@@ -381,6 +382,7 @@ impl fmt::Display for LoginMethod {
 
 /// `kombu_failover_strategy`: how the next broker is chosen when the current one fails (§1.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FailoverStrategy {
     /// `round-robin`, the default: the hosts in order, after one initial shuffle.
     RoundRobin,
