@@ -1,6 +1,7 @@
 //! The oslo-rpc runtime: everything that runs when a Rust service speaks oslo.messaging RPC.
 //!
-//! Users normally depend on the facade crate `oslo-rpc`, which re-exports this crate.
+//! Users normally depend on the facade crate `oslo-rpc`, which re-exports the user-facing
+//! items of this crate by name (its `public-api/oslo-rpc.txt` lists them).
 //! The wire protocol and its semantics are specified in `oslo-rabbit-wire.md`; comments
 //! cite its sections as "spec §N". The facade's documentation is the guide; this crate's
 //! is the reference.
