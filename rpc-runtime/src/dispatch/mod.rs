@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 pub use dynamic::{DynamicEndpoint, DynamicEndpointBuilder};
 pub use kwargs::{Kwargs, Param};
-pub use panics::{PANIC_CLASS, PANIC_MODULE, panic_failure};
+pub use panics::{PANIC_CLASS, PANIC_MODULE};
 
 use crate::context::Context;
 use crate::error::{RemoteError, RemoteException, RpcError};
@@ -153,7 +153,7 @@ impl Dispatcher {
 
 /// A `builtins.TypeError` failure: what Python raises for missing, unexpected or
 /// ill-typed keyword arguments.
-pub fn type_error(message: impl Into<String>) -> Failure {
+pub(crate) fn type_error(message: impl Into<String>) -> Failure {
     Box::new(RemoteError::new("TypeError", "builtins", message))
 }
 
@@ -163,7 +163,7 @@ pub fn value_error(message: impl Into<String>) -> Failure {
 }
 
 /// Encodes a method's return value as the reply's `result`.
-pub fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, Failure> {
+pub(crate) fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, Failure> {
     RawJson::from_serialize(value)
         .map_err(|error| value_error(format!("the result could not be encoded: {error}")))
 }

@@ -33,7 +33,7 @@ pub const PANIC_MODULE: &str = "builtins";
 
 /// The failure a caught panic is answered with: its message only (no location, no
 /// backtrace: the caller may be another organisation's service).
-pub fn panic_failure(message: &str) -> Failure {
+pub(crate) fn panic_failure(message: &str) -> Failure {
     Box::new(RemoteError::new(PANIC_CLASS, PANIC_MODULE, message))
 }
 

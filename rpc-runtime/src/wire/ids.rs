@@ -1,7 +1,7 @@
 //! Message ids: `_msg_id` and `_unique_id` are uuid4 hex strings (spec §8.6).
 
 /// A fresh uuid4 as 32 lower-case hex characters, the form oslo uses for every id.
-pub fn new_id() -> String {
+pub(crate) fn new_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 

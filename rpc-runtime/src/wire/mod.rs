@@ -18,7 +18,7 @@ mod request;
 pub(crate) use buffers::recycle;
 pub use envelope::{ENVELOPE_VERSION, open_envelope, seal_envelope};
 pub use failure::{RemoteError, decode_failure, encode_failure};
-pub use ids::new_id;
+pub(crate) use ids::new_id;
 pub use json::{JsonError, RawJson};
 pub use reply::{FailureField, Reply, decode_reply, encode_reply};
 pub use request::{Args, CallHeader, Request, RequestHeader, decode_request, encode_request};
@@ -57,7 +57,7 @@ impl CodecError {
 }
 
 /// Checks the AMQP content type of an incoming message (spec §3.1).
-pub fn check_content_type(content_type: Option<&str>) -> Result<(), CodecError> {
+pub(crate) fn check_content_type(content_type: Option<&str>) -> Result<(), CodecError> {
     match content_type {
         Some(CONTENT_TYPE) => Ok(()),
         other => Err(CodecError::ContentType(other.map(str::to_owned))),
