@@ -688,13 +688,16 @@ fn ty(t: &Value) -> String {
         "qualified_path" => {
             let name = body["name"].as_str().unwrap_or("_");
             let self_type = ty(&body["self_type"]);
-            match body["trait"].is_null() {
-                true => format!("{self_type}::{name}"),
-                false => match path_ty(&body["trait"]) {
-                    // `D::Error`, written without the trait.
-                    t if t.is_empty() => format!("{self_type}::{name}"),
-                    t => format!("<{self_type} as {t}>::{name}"),
-                },
+            let trait_ = if body["trait"].is_null() {
+                String::new()
+            } else {
+                path_ty(&body["trait"])
+            };
+            if trait_.is_empty() {
+                // `D::Error`, written without the trait.
+                format!("{self_type}::{name}")
+            } else {
+                format!("<{self_type} as {trait_}>::{name}")
             }
         }
         "function_pointer" => {
