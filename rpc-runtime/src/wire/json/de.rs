@@ -21,6 +21,10 @@ pub(super) struct Deserializer<'de> {
     pos: usize,
     depth: usize,
     scratch: String,
+    /// The whole input is one string literal without escapes, as an earlier pass found
+    /// (a captured [`RawJson`](super::RawJson)): its contents are taken without scanning
+    /// them again.
+    plain_string: bool,
 }
 
 /// A decoded string: borrowed from the input when it had no escapes.
@@ -57,6 +61,16 @@ impl<'de> Deserializer<'de> {
             pos: 0,
             depth: 0,
             scratch: String::new(),
+            plain_string: false,
+        }
+    }
+
+    /// A deserializer of `input`, which an earlier pass found to be one string literal
+    /// without escapes (and nothing else).
+    pub(super) fn new_plain_string(input: &'de str) -> Self {
+        Deserializer {
+            plain_string: true,
+            ..Deserializer::new(input)
         }
     }
 
@@ -140,6 +154,12 @@ impl<'de> Deserializer<'de> {
 
     /// Parses the string literal starting at the current `"`.
     pub(super) fn parse_str(&mut self) -> Result<Str<'de, '_>> {
+        if self.plain_string && self.pos == 0 {
+            // The literal is the whole input, and its contents need no decoding.
+            let end = self.input.len();
+            self.pos = end;
+            return Ok(Str::Borrowed(self.slice(1, end.saturating_sub(1).max(1))?));
+        }
         self.pos += 1;
         let bytes = self.input.as_bytes();
         let start = self.pos;
@@ -276,17 +296,20 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Validates the string literal starting at the current `"` without decoding it.
-    fn skip_str(&mut self) -> Result<()> {
+    /// Returns whether it had no escapes.
+    fn skip_str(&mut self) -> Result<bool> {
         self.pos += 1;
         let bytes = self.input.as_bytes();
+        let mut plain = true;
         loop {
             self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
             match bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(plain);
                 }
                 Some(b'\\') => {
+                    plain = false;
                     self.pos += 1;
                     match self.peek() {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
@@ -483,7 +506,7 @@ impl<'de> Deserializer<'de> {
             b'f' => self.literal(b"false"),
             b'N' => self.literal(b"NaN"),
             b'I' => self.literal(b"Infinity"),
-            b'"' => self.skip_str(),
+            b'"' => self.skip_str().map(drop),
             b'-' | b'0'..=b'9' => self.parse_number().map(drop),
             b'[' => {
                 self.enter()?;
@@ -515,10 +538,21 @@ impl<'de> Deserializer<'de> {
 
     /// Validates one value and returns its exact text, without surrounding whitespace.
     pub(super) fn raw_value(&mut self) -> Result<&'de str> {
-        self.peek_value()?;
+        self.raw_value_kind().map(|(text, _)| text)
+    }
+
+    /// [`raw_value`](Self::raw_value), and whether the value is a string literal without
+    /// escapes (found by the same pass).
+    pub(super) fn raw_value_kind(&mut self) -> Result<(&'de str, bool)> {
+        let first = self.peek_value()?;
         let start = self.pos;
-        self.skip_value()?;
-        self.slice(start, self.pos)
+        let plain_string = if first == b'"' {
+            self.skip_str()?
+        } else {
+            self.skip_value()?;
+            false
+        };
+        Ok((self.slice(start, self.pos)?, plain_string))
     }
 }
 
@@ -602,8 +636,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value> {
         if name == raw::TOKEN {
-            let text = self.raw_value()?;
-            return visitor.visit_map(raw::RawAccess::new(text));
+            let (text, plain_string) = self.raw_value_kind()?;
+            return visitor.visit_map(raw::RawAccess::new(text, plain_string));
         }
         visitor.visit_newtype_struct(self)
     }

@@ -87,7 +87,19 @@ pub(crate) fn to_writer_escaped<T: ?Sized + Serialize>(
 
 /// Decodes one JSON value in Python's dialect; only whitespace may follow it.
 pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
-    let mut de = de::Deserializer::new(s);
+    decode(de::Deserializer::new(s), s)
+}
+
+/// [`from_str`] of a text an earlier pass found to be one string literal without escapes
+/// (a captured [`RawJson`]): a string is then taken without scanning it again.
+fn from_plain_string<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
+    decode(de::Deserializer::new_plain_string(s), s)
+}
+
+fn decode<'de, T: Deserialize<'de>>(
+    mut de: de::Deserializer<'de>,
+    s: &'de str,
+) -> Result<T, JsonError> {
     let result = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
     result.map_err(|mut error| {
         // Errors raised by `Deserialize` impls ("missing field") carry no position yet.
