@@ -46,6 +46,11 @@ fn any_text() -> impl Strategy<Value = String> {
             0..12,
         )
         .prop_map(|chars| chars.into_iter().collect()),
+        // Long plain runs around anything: the decoder takes runs it found plain while it
+        // unescaped the envelope without scanning them again (issue 16).
+        1 => (0usize..1_600, any::<String>(), 0usize..1_600).prop_map(|(before, middle, after)| {
+            format!("{}{middle}{}", "plain ".repeat(before / 6), "text.".repeat(after / 5))
+        }),
     ]
 }
 

@@ -149,8 +149,11 @@ pub enum FailureField {
 /// Decodes a reply body (enveloped or legacy).
 pub fn decode_reply(body: &[u8]) -> Result<Reply, CodecError> {
     // An envelope's message is decoded into a text of its own, which the result shares.
-    match envelope::open_envelope(body)? {
-        Cow::Owned(text) => Ok(json::from_shared::<Reply>(&json::SharedText::new(text))?),
+    let (text, runs) = envelope::open_message(body)?;
+    match text {
+        Cow::Owned(text) => Ok(json::from_shared::<Reply>(
+            &json::SharedText::with_plain_runs(text, runs),
+        )?),
         Cow::Borrowed(text) => Ok(json::from_str::<Reply>(text)?),
     }
 }

@@ -111,18 +111,37 @@ fn decode<'de, T: Deserialize<'de>>(
 /// Decodes the string literal that starts at byte `at` of `text` into an owned string, and
 /// returns it with what follows its closing quote. Reserves for the rest of `text` at once:
 /// meant for a string that is most of the text, like an envelope's message.
-pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, &str), JsonError> {
+///
+/// Also returns the long runs of the string that need no work when it is parsed in turn
+/// (see [`SharedText::with_plain_runs`]).
+pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, PlainRuns, &str), JsonError> {
     let mut de = de::Deserializer::new(text);
-    let value = de.owned_str_at(at)?;
-    Ok((value, text.get(de.offset()..).unwrap_or("")))
+    let (value, runs) = de.owned_str_at(at)?;
+    Ok((
+        value,
+        PlainRuns(runs),
+        text.get(de.offset()..).unwrap_or(""),
+    ))
 }
+
+/// Runs of a text that hold no `"`, `\` or control character, as offsets into it: what
+/// [`owned_str_at`] found while it decoded the text, so that parsing it does not scan its
+/// long strings a second time.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct PlainRuns(pub(crate) Vec<(usize, usize)>);
 
 /// Decodes one JSON value from `source` as [`from_str`] does, the [`RawJson`] values
 /// captured from it sharing its text instead of copying it.
 pub(crate) fn from_shared<T: for<'de> Deserialize<'de>>(
     source: &std::sync::Arc<SharedText>,
 ) -> Result<T, JsonError> {
-    raw::with_source(source, || from_str(source.as_str()))
+    raw::with_source(source, || {
+        let text = source.as_str();
+        decode(
+            de::Deserializer::with_plain_runs(text, source.plain_runs()),
+            text,
+        )
+    })
 }
 
 /// An object key, borrowed from the text when it has no escapes. (serde's own

@@ -104,28 +104,57 @@ fn unescape(escaped: &[u8]) -> String {
     quoted.push_str(&String::from_utf8_lossy(escaped));
     quoted.push('"');
     match super::owned_str_at(&quoted, 0) {
-        Ok((plain, _)) => plain,
+        Ok((plain, _, _)) => plain,
         Err(_) => quoted[1..quoted.len() - 1].to_owned(),
     }
 }
 
 /// The text of a decoded message, shared by the values captured from it. Large texts go
 /// back to the buffer pool when the last of them is dropped.
-pub(crate) struct SharedText(String);
+pub(crate) struct SharedText {
+    text: String,
+    /// Runs of `text` known to hold no `"`, `\` or control character.
+    plain_runs: Vec<(usize, usize)>,
+}
 
 impl SharedText {
+    #[cfg(test)]
     pub(crate) fn new(text: String) -> Arc<SharedText> {
-        Arc::new(SharedText(text))
+        SharedText::with_plain_runs(text, super::PlainRuns::default())
+    }
+
+    /// A text whose `plain_runs` hold no `"`, `\` or control character, as
+    /// [`owned_str_at`](super::owned_str_at) found them while decoding it: its parse
+    /// takes them without scanning them again. Runs that are not within the text, on
+    /// character boundaries and in increasing order are dropped.
+    pub(crate) fn with_plain_runs(text: String, plain_runs: super::PlainRuns) -> Arc<SharedText> {
+        let mut plain_runs = plain_runs.0;
+        let mut last_end = 0;
+        plain_runs.retain(|&(start, end)| {
+            let keep = last_end <= start
+                && start <= end
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end);
+            if keep {
+                last_end = end;
+            }
+            keep
+        });
+        Arc::new(SharedText { text, plain_runs })
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    pub(crate) fn plain_runs(&self) -> &[(usize, usize)] {
+        &self.plain_runs
     }
 }
 
 impl Drop for SharedText {
     fn drop(&mut self) {
-        crate::wire::recycle(std::mem::take(&mut self.0).into_bytes());
+        crate::wire::recycle(std::mem::take(&mut self.text).into_bytes());
     }
 }
 
