@@ -84,7 +84,7 @@ impl<'de> Deserializer<'de> {
 
     /// A deserializer of `input` whose `plain_runs` (increasing `(start, end)` offsets)
     /// are known to hold no byte a string scan stops at, as
-    /// [`owned_str_at_with_runs`](Self::owned_str_at_with_runs) found them.
+    /// [`owned_str_at`](Self::owned_str_at) found them.
     pub(super) fn with_plain_runs(input: &'de str, plain_runs: &'de [(usize, usize)]) -> Self {
         Deserializer {
             plain_runs,

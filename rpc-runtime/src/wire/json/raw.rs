@@ -272,7 +272,7 @@ impl RawJson {
     /// reply writes into its envelope, after `reply_start` (the reply's first bytes, up to
     /// its result): one pass where encoding and then escaping took two, plus a UTF-8 check
     /// of the encoding, and a reply that owns the value continues its buffer
-    /// ([`take_reply_start`](Self::take_reply_start)) instead of copying it.
+    /// ([`into_reply_buffer`](Self::into_reply_buffer)) instead of copying it.
     /// [`as_str`](Self::as_str) unescapes the text on first use.
     pub(crate) fn from_serialize_escaped<T: ?Sized + Serialize>(
         value: &T,
