@@ -16,7 +16,7 @@ pub use rpc_runtime as runtime;
 pub use serde;
 pub use serde_json;
 
-use rpc_runtime::dispatch::{DispatchFuture, Failure, failure_of, value_error};
+use rpc_runtime::dispatch::{DispatchFuture, Failure, encode_result, failure_of};
 use rpc_runtime::error::{RemoteException, RpcError};
 use rpc_runtime::schema::EndpointSchema;
 use rpc_runtime::wire::{Args, CodecError, JsonError, RawJson};
@@ -27,6 +27,9 @@ pub struct Wire<T> {
     pub encode: fn(&T) -> Result<RawJson, JsonError>,
     /// Decodes a value.
     pub decode: fn(&RawJson) -> Result<T, JsonError>,
+    /// Encodes a method's result for its reply (written once, already escaped as the
+    /// reply's envelope carries it).
+    pub reply: fn(&T) -> Result<RawJson, Failure>,
 }
 
 /// How to turn an `E` into the failure a peer sees.
@@ -49,6 +52,7 @@ pub const fn argument_type<T: Serialize + DeserializeOwned + Send + 'static>() -
     Wire {
         encode: encode::<T>,
         decode: decode::<T>,
+        reply: encode_result::<T>,
     }
 }
 
@@ -57,6 +61,7 @@ pub const fn result_type<T: Serialize + DeserializeOwned + Send + 'static>() -> 
     Wire {
         encode: encode::<T>,
         decode: decode::<T>,
+        reply: encode_result::<T>,
     }
 }
 
@@ -106,8 +111,7 @@ pub fn reply<T, E>(
     error_type: &ErrorType<E>,
 ) -> Result<RawJson, Failure> {
     match result {
-        Ok(value) => (wire.encode)(&value)
-            .map_err(|error| value_error(format!("the result could not be encoded: {error}"))),
+        Ok(value) => (wire.reply)(&value),
         Err(error) => Err((error_type.failure)(&error)),
     }
 }

@@ -46,6 +46,11 @@ fn any_text() -> impl Strategy<Value = String> {
             0..12,
         )
         .prop_map(|chars| chars.into_iter().collect()),
+        // Long plain runs around anything: the decoder takes runs it found plain while it
+        // unescaped the envelope without scanning them again (issue 16).
+        1 => (0usize..1_600, any::<String>(), 0usize..1_600).prop_map(|(before, middle, after)| {
+            format!("{}{middle}{}", "plain ".repeat(before / 6), "text.".repeat(after / 5))
+        }),
     ]
 }
 
@@ -302,6 +307,75 @@ proptest! {
             String::from_utf8(body).unwrap(),
             String::from_utf8(wire::seal_envelope(&inner)).unwrap()
         );
+    }
+
+    /// A method's result as the server writes it (once, already escaped for the reply's
+    /// envelope: `dispatch::encode_result`) gives the reply the plain encoding gives, for
+    /// any value, raw text from another encoder included, and reads as that encoding.
+    #[test]
+    fn results_written_escaped_make_the_same_replies(
+        result in any_value(),
+        theirs in any_value(),
+        failure in prop::option::of(any_text()),
+        ending in any::<bool>(),
+        msg_id in any_text(),
+    ) {
+        let theirs = RawJson::from_string(serde_json::to_string_pretty(&theirs).unwrap()).unwrap();
+        let value = (&result, &theirs);
+        let plain = RawJson::from_serialize(&value).unwrap();
+        let escaped = rpc_runtime::dispatch::encode_result(&value).unwrap();
+        let body = encode_reply(Some(&escaped), failure.as_deref(), ending, &msg_id, "u");
+        prop_assert_eq!(
+            String::from_utf8(body).unwrap(),
+            String::from_utf8(encode_reply(Some(&plain), failure.as_deref(), ending, &msg_id, "u"))
+                .unwrap()
+        );
+        prop_assert_eq!(escaped.as_str(), plain.as_str());
+        prop_assert_eq!(
+            escaped.deserialize_into::<Value>().unwrap(),
+            plain.deserialize_into::<Value>().unwrap()
+        );
+    }
+
+    /// Arguments captured from a request decode as their text does, strings without
+    /// escapes (which decoding takes without scanning them again) as any other; the
+    /// strings come written by us and as Python may write them (lone surrogates).
+    #[test]
+    fn captured_arguments_decode_as_their_text(
+        text in any_text(),
+        value in any_value(),
+        lone in 0xD800u32..0xE000,
+    ) {
+        let python = format!("\"{}\\u{lone:04x}\"", text.replace(['"', '\\'], ""));
+        let python = python.chars().filter(|c| !c.is_control()).collect::<String>();
+        let inner = format!(
+            "{{\"method\": \"m\", \"args\": {{\"s\": {}, \"v\": {}, \"p\": {}, \"q\": {}}}}}",
+            json::to_string(&text).unwrap(),
+            json::to_string(&value).unwrap(),
+            python,
+            json::to_string(&text.replace(['"', '\\'], "")).unwrap(),
+        );
+        let request = decode_request(&wire::seal_envelope(inner.as_bytes())).unwrap();
+        prop_assert_eq!(request.args.len(), 4);
+        for (name, raw) in request.args.iter() {
+            let fresh = RawJson::from_string(raw.as_str().to_owned()).unwrap();
+            prop_assert_eq!(
+                raw.deserialize_into::<Value>().map_err(|e| e.to_string()),
+                fresh.deserialize_into::<Value>().map_err(|e| e.to_string()),
+                "{}", name
+            );
+            prop_assert_eq!(
+                raw.deserialize_into::<String>().map_err(|e| e.to_string()),
+                fresh.deserialize_into::<String>().map_err(|e| e.to_string()),
+                "{}", name
+            );
+            prop_assert_eq!(
+                raw.deserialize_into::<Option<String>>().map_err(|e| e.to_string()),
+                fresh.deserialize_into::<Option<String>>().map_err(|e| e.to_string()),
+                "{}", name
+            );
+        }
+        prop_assert_eq!(request.args.get("s").unwrap().deserialize_into::<String>().unwrap(), text);
     }
 
     /// A reply is read back as written: result, failure text, ending, ids.

@@ -163,8 +163,12 @@ pub fn value_error(message: impl Into<String>) -> Failure {
 }
 
 /// Encodes a method's return value as the reply's `result`.
-pub(crate) fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, Failure> {
-    RawJson::from_serialize(value)
+///
+/// The value is written once, already escaped as the reply's envelope carries it and
+/// after the reply's first bytes, so the reply goes on in the same buffer; its plain text
+/// ([`RawJson::as_str`]) is made only if asked for.
+pub fn encode_result<T: serde::Serialize + ?Sized>(value: &T) -> Result<RawJson, Failure> {
+    RawJson::from_serialize_escaped(value, crate::wire::REPLY_START)
         .map_err(|error| value_error(format!("the result could not be encoded: {error}")))
 }
 

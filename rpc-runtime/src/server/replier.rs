@@ -73,13 +73,7 @@ impl Replier {
             Ok(result) => (Some(result), None),
             Err(remote) => (None, Some(failure_text(*remote, method))),
         };
-        let body = wire::encode_reply(
-            result.as_ref(),
-            failure.as_deref(),
-            true,
-            msg_id,
-            &wire::new_id(),
-        );
+        let body = wire::encode_owned_reply(result, failure.as_deref(), msg_id, &wire::new_id());
         self.send_with_retry(reply_q, msg_id, &body).await;
         wire::recycle(body);
     }

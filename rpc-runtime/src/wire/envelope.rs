@@ -55,9 +55,15 @@ pub(crate) fn close_body(out: &mut Vec<u8>) {
 /// Returns the inner message text of a body: the `oslo.message` string of an envelope
 /// whose version is compatible with 2.0, or the body itself when it is a legacy dict.
 pub fn open_envelope(body: &[u8]) -> Result<Cow<'_, str>, CodecError> {
+    open_message(body).map(|(text, _)| text)
+}
+
+/// [`open_envelope`], with the long runs of a decoded message that hold no `"`, `\` or
+/// control character (found while decoding it), for its parse to take as they are.
+pub(crate) fn open_message(body: &[u8]) -> Result<(Cow<'_, str>, json::PlainRuns), CodecError> {
     let text = std::str::from_utf8(body).map_err(|_| CodecError::NotUtf8)?;
-    if let Some(message) = canonical_message(text) {
-        return Ok(Cow::Owned(message));
+    if let Some((message, runs)) = canonical_message(text) {
+        return Ok((Cow::Owned(message), runs));
     }
     let outer: Outer = json::from_str(text)?;
     match outer {
@@ -68,22 +74,22 @@ pub fn open_envelope(body: &[u8]) -> Result<Cow<'_, str>, CodecError> {
             if !compatible {
                 return Err(CodecError::EnvelopeVersion(version));
             }
-            Ok(Cow::Owned(message))
+            Ok((Cow::Owned(message), json::PlainRuns::default()))
         }
-        Outer::Legacy => Ok(Cow::Borrowed(text)),
+        Outer::Legacy => Ok((Cow::Borrowed(text), json::PlainRuns::default())),
     }
 }
 
 /// The message of an envelope written exactly as oslo writes it, decoded straight into a
 /// string of the right capacity; `None` for any other body, which the general parser then
 /// reads with the same outcome (any key order, other versions, errors).
-fn canonical_message(text: &str) -> Option<String> {
+fn canonical_message(text: &str) -> Option<(String, json::PlainRuns)> {
     if !text.starts_with(CANONICAL_START) {
         return None;
     }
-    let (message, rest) = json::owned_str_at(text, CANONICAL_START.len()).ok()?;
+    let (message, runs, rest) = json::owned_str_at(text, CANONICAL_START.len()).ok()?;
     let end = rest.trim_matches(|c| matches!(c, ' ' | '\t' | '\n' | '\r'));
-    (end == "}").then_some(message)
+    (end == "}").then_some((message, runs))
 }
 
 /// What the outer JSON object turned out to be.

@@ -21,6 +21,7 @@ pub use failure::{RemoteError, decode_failure, encode_failure};
 pub(crate) use ids::new_id;
 pub use json::{JsonError, RawJson};
 pub use reply::{FailureField, Reply, decode_reply, encode_reply};
+pub(crate) use reply::{REPLY_START, encode_owned_reply};
 pub use request::{Args, CallHeader, Request, RequestHeader, decode_request, encode_request};
 
 /// The only content type oslo accepts (spec §3.1 receiving side, §3.4).

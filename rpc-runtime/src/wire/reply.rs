@@ -25,22 +25,72 @@ pub fn encode_reply(
     msg_id: &str,
     unique_id: &str,
 ) -> Vec<u8> {
-    let result_len = result.map_or(4, |raw| raw.as_str().len());
-    let failure_len = failure.map_or(4, |text| text.len() + text.len() / 2);
-    let mut out = envelope::open_body(
-        result_len + result_len / 16 + failure_len + msg_id.len() + unique_id.len() + 112,
-    );
+    let result_len = result.map_or(4, RawJson::written_len);
+    let mut out =
+        envelope::open_body(result_len + result_len / 16 + rest_len(failure, msg_id, unique_id));
     // Each fragment below is the escaped form of the text the comment shows.
     // `{"result": `
-    out.extend_from_slice(br#"{\"result\": "#);
+    out.extend_from_slice(RESULT_KEY);
     match result {
-        Some(raw) => json::write_str_contents(&mut out, raw.as_str()),
+        // A method's result comes escaped already (`dispatch::encode_result`).
+        Some(raw) => match raw.escaped() {
+            Some(escaped) => out.extend_from_slice(escaped),
+            None => json::write_str_contents(&mut out, raw.as_str()),
+        },
         None => out.extend_from_slice(b"null"),
     }
+    write_rest(&mut out, failure, ending, msg_id, unique_id);
+    out
+}
+
+/// `{"result": ` as a reply's message begins, escaped in the envelope's string.
+const RESULT_KEY: &[u8] = br#"{\"result\": "#;
+
+/// A reply body's bytes up to its result: the envelope's opening (as
+/// `envelope::open_body` writes it), then [`RESULT_KEY`]. `dispatch::encode_result`
+/// writes a method's result after them, so that [`encode_owned_reply`] goes on in the
+/// same buffer instead of copying the result.
+pub(crate) const REPLY_START: &[u8] = br#"{"oslo.version": "2.0", "oslo.message": "{\"result\": "#;
+
+/// [`encode_reply`] of a final reply that owns its result: a result made by
+/// `dispatch::encode_result` is not copied, the reply is written on after it in its
+/// buffer. The same bytes as [`encode_reply`].
+pub(crate) fn encode_owned_reply(
+    result: Option<RawJson>,
+    failure: Option<&str>,
+    msg_id: &str,
+    unique_id: &str,
+) -> Vec<u8> {
+    let result = match result.map(|raw| raw.into_reply_buffer(REPLY_START)) {
+        Some(Ok(mut out)) => {
+            out.reserve(rest_len(failure, msg_id, unique_id));
+            write_rest(&mut out, failure, true, msg_id, unique_id);
+            return out;
+        }
+        Some(Err(raw)) => Some(raw),
+        None => None,
+    };
+    encode_reply(result.as_ref(), failure, true, msg_id, unique_id)
+}
+
+/// Room for what follows a reply's result, escaped.
+fn rest_len(failure: Option<&str>, msg_id: &str, unique_id: &str) -> usize {
+    let failure_len = failure.map_or(4, |text| text.len() + text.len() / 2);
+    failure_len + msg_id.len() + unique_id.len() + 112
+}
+
+/// Writes what follows a reply's result, escaped, and closes the envelope.
+fn write_rest(
+    out: &mut Vec<u8>,
+    failure: Option<&str>,
+    ending: bool,
+    msg_id: &str,
+    unique_id: &str,
+) {
     // `, "failure": `
     out.extend_from_slice(br#", \"failure\": "#);
     match failure {
-        Some(text) => json::write_str_escaped(&mut out, text),
+        Some(text) => json::write_str_escaped(out, text),
         None => out.extend_from_slice(b"null"),
     }
     // `, "ending": true, "_msg_id": `
@@ -49,13 +99,12 @@ pub fn encode_reply(
     } else {
         br#", \"ending\": false, \"_msg_id\": "#
     });
-    json::write_str_escaped(&mut out, msg_id);
+    json::write_str_escaped(out, msg_id);
     // `, "_unique_id": `
     out.extend_from_slice(br#", \"_unique_id\": "#);
-    json::write_str_escaped(&mut out, unique_id);
+    json::write_str_escaped(out, unique_id);
     out.push(b'}');
-    envelope::close_body(&mut out);
-    out
+    envelope::close_body(out);
 }
 
 /// A reply as a client receives it.
@@ -100,8 +149,11 @@ pub enum FailureField {
 /// Decodes a reply body (enveloped or legacy).
 pub fn decode_reply(body: &[u8]) -> Result<Reply, CodecError> {
     // An envelope's message is decoded into a text of its own, which the result shares.
-    match envelope::open_envelope(body)? {
-        Cow::Owned(text) => Ok(json::from_shared::<Reply>(&json::SharedText::new(text))?),
+    let (text, runs) = envelope::open_message(body)?;
+    match text {
+        Cow::Owned(text) => Ok(json::from_shared::<Reply>(
+            &json::SharedText::with_plain_runs(text, runs),
+        )?),
         Cow::Borrowed(text) => Ok(json::from_str::<Reply>(text)?),
     }
 }
@@ -234,6 +286,65 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn results_written_for_the_reply_give_the_same_bytes_without_a_copy() {
+        assert_eq!(REPLY_START, {
+            let mut start = envelope::open_body(0);
+            start.extend_from_slice(RESULT_KEY);
+            start
+        });
+        let long = "x".repeat(70_000);
+        let mut texts: Vec<&str> = crate::wire::request::tests::TRICKY.to_vec();
+        texts.push(&long);
+        for text in texts {
+            let value = serde_json::json!({ text: [text, 1.5, null] });
+            // The plain encoding, as the reply wrote it before.
+            let plain = RawJson::from_serialize(&value).unwrap();
+            let expected =
+                |failure: Option<&str>| encode_reply(Some(&plain), failure, true, text, "u");
+            let ours = || crate::dispatch::encode_result(&value).unwrap();
+            assert_eq!(ours().as_str(), plain.as_str(), "{text:?}");
+            assert_eq!(
+                encode_reply(Some(&ours()), None, true, text, "u"),
+                expected(None)
+            );
+            for failure in [None, Some(text)] {
+                // Owned and alone: the reply goes on in the result's buffer.
+                let result = ours();
+                let address = result.escaped().unwrap().as_ptr() as usize - REPLY_START.len();
+                let body = encode_owned_reply(Some(result), failure, text, "u");
+                assert_eq!(body, expected(failure), "{text:?}");
+                if text.len() > 1000 {
+                    // Room for the rest was left (small results may grow once).
+                    assert_eq!(body.as_ptr() as usize, address, "{text:?}: copied");
+                }
+                // Shared with a clone, or read as plain text first: the same bytes.
+                let result = ours();
+                let clone = result.clone();
+                assert_eq!(
+                    encode_owned_reply(Some(result), failure, text, "u"),
+                    expected(failure)
+                );
+                assert_eq!(clone.as_str(), plain.as_str());
+                let result = ours();
+                assert_eq!(result.as_str(), plain.as_str());
+                assert_eq!(
+                    encode_owned_reply(Some(result), failure, text, "u"),
+                    expected(failure)
+                );
+                // Results made otherwise, and none.
+                assert_eq!(
+                    encode_owned_reply(Some(plain.clone()), failure, text, "u"),
+                    expected(failure)
+                );
+                assert_eq!(
+                    encode_owned_reply(None, failure, text, "u"),
+                    encode_reply(None, failure, true, text, "u")
+                );
             }
         }
     }

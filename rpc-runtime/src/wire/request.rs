@@ -188,8 +188,11 @@ impl Request {
 /// Decodes a request body (enveloped or legacy).
 pub fn decode_request(body: &[u8]) -> Result<Request, CodecError> {
     // An envelope's message is decoded into a text of its own, which the arguments share.
-    let fields = match envelope::open_envelope(body)? {
-        Cow::Owned(text) => json::from_shared::<RequestFields>(&json::SharedText::new(text))?,
+    let (text, runs) = envelope::open_message(body)?;
+    let fields = match text {
+        Cow::Owned(text) => {
+            json::from_shared::<RequestFields>(&json::SharedText::with_plain_runs(text, runs))?
+        }
         Cow::Borrowed(text) => json::from_str::<RequestFields>(text)?,
     };
     Ok(fields.into_request())

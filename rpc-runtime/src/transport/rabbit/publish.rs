@@ -326,7 +326,9 @@ async fn attempt(
 }
 
 /// A publish on the shared channel whose confirm goes to the `Confirms` queue once lapin
-/// has the message. The body is copied into the publish, which outlives this call.
+/// has the message. The body is copied into the publish, which outlives this call, in a
+/// buffer from the pool that it goes back to (a fresh allocation of a large body had its
+/// pages faulted in on every call, issue 16).
 async fn shared_handover(
     inner: &Arc<RabbitInner>,
     session: &Arc<Session>,
@@ -339,7 +341,11 @@ async fn shared_handover(
         .shared(session)
         .await
         .map_err(|e| classify_shared(e, route))?;
-    let body = body.to_vec();
+    let body = {
+        let mut copy = crate::wire::take_buffer(body.len());
+        copy.extend_from_slice(body);
+        copy
+    };
     let (session, route) = (session.clone(), route.clone());
     let mut publish: PendingConfirm = Box::pin(async move {
         let confirmed = async {

@@ -21,7 +21,25 @@ pub(super) struct Deserializer<'de> {
     pos: usize,
     depth: usize,
     scratch: String,
+    /// The whole input is one string literal without escapes, as an earlier pass found
+    /// (a captured [`RawJson`](super::RawJson)): its contents are taken without scanning
+    /// them again.
+    plain_string: bool,
+    /// Runs of the input known to hold no byte a string scan stops at, as `(start, end)`
+    /// offsets in increasing order: found while the input was unescaped from an envelope
+    /// ([`owned_str_at`](Self::owned_str_at)), so that its long strings are not scanned
+    /// a second time.
+    plain_runs: &'de [(usize, usize)],
+    /// The first of `plain_runs` that may still lie ahead.
+    next_run: usize,
+    /// While [`owned_str_at`](Self::owned_str_at) decodes: the long plain runs of the
+    /// decoded text, as `plain_runs` for its parse.
+    recording: Option<Vec<(usize, usize)>>,
 }
+
+/// The shortest plain run [`Deserializer::owned_str_at`] records: shorter ones are scanned
+/// again faster than they would be looked up.
+const RECORDED_RUN: usize = 256;
 
 /// A decoded string: borrowed from the input when it had no escapes.
 pub(super) enum Str<'de, 's> {
@@ -57,6 +75,56 @@ impl<'de> Deserializer<'de> {
             pos: 0,
             depth: 0,
             scratch: String::new(),
+            plain_string: false,
+            plain_runs: &[],
+            next_run: 0,
+            recording: None,
+        }
+    }
+
+    /// A deserializer of `input` whose `plain_runs` (increasing `(start, end)` offsets)
+    /// are known to hold no byte a string scan stops at, as
+    /// [`owned_str_at`](Self::owned_str_at) found them.
+    pub(super) fn with_plain_runs(input: &'de str, plain_runs: &'de [(usize, usize)]) -> Self {
+        Deserializer {
+            plain_runs,
+            ..Deserializer::new(input)
+        }
+    }
+
+    /// Moves past the bytes a string scan takes as they are, from the current position,
+    /// jumping over a known plain run.
+    fn skip_plain(&mut self) {
+        while let Some(&(start, end)) = self.plain_runs.get(self.next_run) {
+            if end <= self.pos {
+                self.next_run += 1;
+                continue;
+            }
+            if start <= self.pos {
+                self.pos = end;
+            }
+            break;
+        }
+        self.pos += scan::plain_for_decoder(&self.input.as_bytes()[self.pos..]);
+    }
+
+    /// Notes that `self.input[scanned..self.pos]`, the plain part of the run from `run`
+    /// about to be copied to the scratch buffer, lands there at the matching offset.
+    fn record_run(&mut self, run: usize, scanned: usize) {
+        if let Some(runs) = &mut self.recording
+            && self.pos - scanned >= RECORDED_RUN
+        {
+            let start = self.scratch.len() + (scanned - run);
+            runs.push((start, start + (self.pos - scanned)));
+        }
+    }
+
+    /// A deserializer of `input`, which an earlier pass found to be one string literal
+    /// without escapes (and nothing else).
+    pub(super) fn new_plain_string(input: &'de str) -> Self {
+        Deserializer {
+            plain_string: true,
+            ..Deserializer::new(input)
         }
     }
 
@@ -140,18 +208,23 @@ impl<'de> Deserializer<'de> {
 
     /// Parses the string literal starting at the current `"`.
     pub(super) fn parse_str(&mut self) -> Result<Str<'de, '_>> {
+        if self.plain_string && self.pos == 0 {
+            // The literal is the whole input, and its contents need no decoding.
+            let end = self.input.len();
+            self.pos = end;
+            return Ok(Str::Borrowed(self.slice(1, end.saturating_sub(1).max(1))?));
+        }
         self.pos += 1;
-        let bytes = self.input.as_bytes();
         let start = self.pos;
-        self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
-        match bytes.get(self.pos) {
+        self.skip_plain();
+        match self.peek() {
             Some(b'"') => {
                 self.pos += 1;
                 Ok(Str::Borrowed(self.slice(start, self.pos - 1)?))
             }
             Some(b'\\') => {
                 self.scratch.clear();
-                self.unescape_rest(start)?;
+                self.unescape_rest(start, start)?;
                 Ok(Str::Scratch(&self.scratch))
             }
             Some(_) => Err(self.error("control character in string")),
@@ -165,10 +238,12 @@ impl<'de> Deserializer<'de> {
     ///
     /// `\"`, `\\` and `\/` stand for the byte after the backslash, so that byte simply starts
     /// the next run: an enveloped message escapes every quote of its inner JSON, and this
-    /// keeps each of them down to one copy of the run before it.
-    fn unescape_rest(&mut self, mut run: usize) -> Result<()> {
+    /// keeps each of them down to one copy of the run before it. `scanned` is where the
+    /// last scan for plain bytes began.
+    fn unescape_rest(&mut self, mut run: usize, mut scanned: usize) -> Result<()> {
         let bytes = self.input.as_bytes();
         loop {
+            self.record_run(run, scanned);
             match bytes.get(self.pos) {
                 Some(b'"') => {
                     let text = self.slice(run, self.pos)?;
@@ -191,14 +266,25 @@ impl<'de> Deserializer<'de> {
                 Some(_) => return Err(self.error("control character in string")),
                 None => return Err(self.error("EOF while parsing a string")),
             }
-            self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
+            scanned = self.pos;
+            self.skip_plain();
         }
     }
 
     /// Decodes the string literal at byte `at` into an owned string, reserving for the rest
     /// of the input up front (for a string that is most of it, like an envelope's
     /// message). The position is left after the closing quote.
-    pub(super) fn owned_str_at(&mut self, at: usize) -> Result<String> {
+    ///
+    /// Also returns the long runs of the string that a string scan takes as they are (no
+    /// `"`, `\` or control character), as offsets in it: its parse
+    /// ([`with_plain_runs`](Self::with_plain_runs)) then need not scan them again.
+    pub(super) fn owned_str_at(&mut self, at: usize) -> Result<(String, Vec<(usize, usize)>)> {
+        self.recording = Some(Vec::new());
+        let text = self.owned_str_at_recording(at)?;
+        Ok((text, self.recording.take().unwrap_or_default()))
+    }
+
+    fn owned_str_at_recording(&mut self, at: usize) -> Result<String> {
         self.pos = at;
         if self.peek() != Some(b'"') {
             return Err(self.error("expected a string"));
@@ -276,17 +362,20 @@ impl<'de> Deserializer<'de> {
     }
 
     /// Validates the string literal starting at the current `"` without decoding it.
-    fn skip_str(&mut self) -> Result<()> {
+    /// Returns whether it had no escapes.
+    fn skip_str(&mut self) -> Result<bool> {
         self.pos += 1;
         let bytes = self.input.as_bytes();
+        let mut plain = true;
         loop {
-            self.pos += scan::plain_for_decoder(&bytes[self.pos..]);
+            self.skip_plain();
             match bytes.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(plain);
                 }
                 Some(b'\\') => {
+                    plain = false;
                     self.pos += 1;
                     match self.peek() {
                         Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
@@ -483,7 +572,7 @@ impl<'de> Deserializer<'de> {
             b'f' => self.literal(b"false"),
             b'N' => self.literal(b"NaN"),
             b'I' => self.literal(b"Infinity"),
-            b'"' => self.skip_str(),
+            b'"' => self.skip_str().map(drop),
             b'-' | b'0'..=b'9' => self.parse_number().map(drop),
             b'[' => {
                 self.enter()?;
@@ -515,10 +604,21 @@ impl<'de> Deserializer<'de> {
 
     /// Validates one value and returns its exact text, without surrounding whitespace.
     pub(super) fn raw_value(&mut self) -> Result<&'de str> {
-        self.peek_value()?;
+        self.raw_value_kind().map(|(text, _)| text)
+    }
+
+    /// [`raw_value`](Self::raw_value), and whether the value is a string literal without
+    /// escapes (found by the same pass).
+    pub(super) fn raw_value_kind(&mut self) -> Result<(&'de str, bool)> {
+        let first = self.peek_value()?;
         let start = self.pos;
-        self.skip_value()?;
-        self.slice(start, self.pos)
+        let plain_string = if first == b'"' {
+            self.skip_str()?
+        } else {
+            self.skip_value()?;
+            false
+        };
+        Ok((self.slice(start, self.pos)?, plain_string))
     }
 }
 
@@ -602,8 +702,8 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
         visitor: V,
     ) -> Result<V::Value> {
         if name == raw::TOKEN {
-            let text = self.raw_value()?;
-            return visitor.visit_map(raw::RawAccess::new(text));
+            let (text, plain_string) = self.raw_value_kind()?;
+            return visitor.visit_map(raw::RawAccess::new(text, plain_string));
         }
         visitor.visit_newtype_struct(self)
     }

@@ -87,7 +87,19 @@ pub(crate) fn to_writer_escaped<T: ?Sized + Serialize>(
 
 /// Decodes one JSON value in Python's dialect; only whitespace may follow it.
 pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
-    let mut de = de::Deserializer::new(s);
+    decode(de::Deserializer::new(s), s)
+}
+
+/// [`from_str`] of a text an earlier pass found to be one string literal without escapes
+/// (a captured [`RawJson`]): a string is then taken without scanning it again.
+fn from_plain_string<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
+    decode(de::Deserializer::new_plain_string(s), s)
+}
+
+fn decode<'de, T: Deserialize<'de>>(
+    mut de: de::Deserializer<'de>,
+    s: &'de str,
+) -> Result<T, JsonError> {
     let result = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
     result.map_err(|mut error| {
         // Errors raised by `Deserialize` impls ("missing field") carry no position yet.
@@ -99,18 +111,37 @@ pub fn from_str<'de, T: Deserialize<'de>>(s: &'de str) -> Result<T, JsonError> {
 /// Decodes the string literal that starts at byte `at` of `text` into an owned string, and
 /// returns it with what follows its closing quote. Reserves for the rest of `text` at once:
 /// meant for a string that is most of the text, like an envelope's message.
-pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, &str), JsonError> {
+///
+/// Also returns the long runs of the string that need no work when it is parsed in turn
+/// (see [`SharedText::with_plain_runs`]).
+pub(crate) fn owned_str_at(text: &str, at: usize) -> Result<(String, PlainRuns, &str), JsonError> {
     let mut de = de::Deserializer::new(text);
-    let value = de.owned_str_at(at)?;
-    Ok((value, text.get(de.offset()..).unwrap_or("")))
+    let (value, runs) = de.owned_str_at(at)?;
+    Ok((
+        value,
+        PlainRuns(runs),
+        text.get(de.offset()..).unwrap_or(""),
+    ))
 }
+
+/// Runs of a text that hold no `"`, `\` or control character, as offsets into it: what
+/// [`owned_str_at`] found while it decoded the text, so that parsing it does not scan its
+/// long strings a second time.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct PlainRuns(pub(crate) Vec<(usize, usize)>);
 
 /// Decodes one JSON value from `source` as [`from_str`] does, the [`RawJson`] values
 /// captured from it sharing its text instead of copying it.
 pub(crate) fn from_shared<T: for<'de> Deserialize<'de>>(
     source: &std::sync::Arc<SharedText>,
 ) -> Result<T, JsonError> {
-    raw::with_source(source, || from_str(source.as_str()))
+    raw::with_source(source, || {
+        let text = source.as_str();
+        decode(
+            de::Deserializer::with_plain_runs(text, source.plain_runs()),
+            text,
+        )
+    })
 }
 
 /// An object key, borrowed from the text when it has no escapes. (serde's own

@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, DeserializeSeed, Visitor};
@@ -17,6 +17,10 @@ use super::error::JsonError;
 /// The newtype-struct name by which [`RawJson`] recognises this module's serializer and
 /// deserializer (the mechanism serde_json's `RawValue` uses).
 pub(super) const TOKEN: &str = "$oslo_rpc::wire::json::private::RawJson";
+
+/// The key this module's deserializer hands over instead of [`TOKEN`] when the captured
+/// text is a string literal without escapes.
+const PLAIN_STRING_TOKEN: &str = "$oslo_rpc::wire::json::private::RawJson::plain_string";
 
 /// The exact text of one JSON value in Python's dialect (so `NaN` and `Infinity` are
 /// allowed).
@@ -52,27 +56,127 @@ enum Text {
         source: Arc<SharedText>,
         start: usize,
         end: usize,
+        /// The text is a string literal without escapes (the capture's scan found it):
+        /// decoding it takes its contents without scanning them again.
+        plain_string: bool,
     },
+    /// Written escaped once more, as the contents of a JSON string: how a reply carries
+    /// its result inside its envelope's `oslo.message` string, so a method's result is
+    /// written once (issue 16). The plain text is unescaped only if someone asks for it.
+    Escaped(Arc<EscapedText>),
+}
+
+/// The escaped text of a [`Text::Escaped`] value (printable ASCII, as
+/// [`super::escape::write_str_contents`] writes it) and its plain text once needed.
+/// Large texts go back to the buffer pool when dropped.
+pub(crate) struct EscapedText {
+    /// `buffer[start..]` is the escaped text; `buffer[..start]` the beginning of the reply
+    /// it is meant for, which then takes over the buffer instead of copying the text.
+    buffer: Vec<u8>,
+    start: usize,
+    plain: OnceLock<String>,
+}
+
+impl EscapedText {
+    fn escaped(&self) -> &[u8] {
+        self.buffer.get(self.start..).unwrap_or_default()
+    }
+
+    /// The plain JSON text: the escaped text read back as the contents of a JSON string.
+    fn plain(&self) -> &str {
+        self.plain.get_or_init(|| unescape(self.escaped()))
+    }
+}
+
+impl Drop for EscapedText {
+    fn drop(&mut self) {
+        crate::wire::recycle(std::mem::take(&mut self.buffer));
+    }
+}
+
+/// Reads `escaped`, the contents of a JSON string as this module's encoder writes them,
+/// back into the text they escape. Only ever given such contents; anything else (which
+/// would be a bug of ours) reads as the text it spells after Python's lenient decoding,
+/// never a panic.
+fn unescape(escaped: &[u8]) -> String {
+    let mut quoted = String::with_capacity(escaped.len() + 2);
+    quoted.push('"');
+    quoted.push_str(&String::from_utf8_lossy(escaped));
+    quoted.push('"');
+    match super::owned_str_at(&quoted, 0) {
+        Ok((plain, _, _)) => plain,
+        Err(_) => quoted[1..quoted.len() - 1].to_owned(),
+    }
 }
 
 /// The text of a decoded message, shared by the values captured from it. Large texts go
 /// back to the buffer pool when the last of them is dropped.
-pub(crate) struct SharedText(String);
+pub(crate) struct SharedText {
+    text: String,
+    /// Runs of `text` known to hold no `"`, `\` or control character.
+    plain_runs: Vec<(usize, usize)>,
+}
 
 impl SharedText {
+    #[cfg(test)]
     pub(crate) fn new(text: String) -> Arc<SharedText> {
-        Arc::new(SharedText(text))
+        SharedText::with_plain_runs(text, super::PlainRuns::default())
+    }
+
+    /// A text whose `plain_runs` hold no `"`, `\` or control character, as
+    /// [`owned_str_at`](super::owned_str_at) found them while decoding it: its parse
+    /// takes them without scanning them again. Runs that are not within the text, on
+    /// character boundaries and in increasing order are dropped.
+    pub(crate) fn with_plain_runs(text: String, plain_runs: super::PlainRuns) -> Arc<SharedText> {
+        let mut plain_runs = plain_runs.0;
+        let mut last_end = 0;
+        plain_runs.retain(|&(start, end)| {
+            let keep = last_end <= start
+                && start <= end
+                && text.is_char_boundary(start)
+                && text.is_char_boundary(end);
+            if keep {
+                last_end = end;
+            }
+            keep
+        });
+        Arc::new(SharedText { text, plain_runs })
     }
 
     pub(crate) fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    pub(crate) fn plain_runs(&self) -> &[(usize, usize)] {
+        &self.plain_runs
     }
 }
 
 impl Drop for SharedText {
     fn drop(&mut self) {
-        crate::wire::recycle(std::mem::take(&mut self.0).into_bytes());
+        crate::wire::recycle(std::mem::take(&mut self.text).into_bytes());
     }
+}
+
+thread_local! {
+    /// The length of the last result this thread encoded escaped: the next one is given
+    /// room for as much, so a large result is not regrown (and copied) step by step.
+    static LAST_RESULT_LEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// The most a result reserves after a huge one.
+const RESULT_HINT_MAX: usize = 256 * 1024;
+
+fn result_capacity() -> usize {
+    LAST_RESULT_LEN
+        .try_with(std::cell::Cell::get)
+        .unwrap_or(0)
+        .clamp(64, RESULT_HINT_MAX)
+}
+
+fn remember_result_len(len: usize) {
+    // With room for the rest of the reply (its ids, 2 × 32 bytes, and about 100 more).
+    let _ = LAST_RESULT_LEN.try_with(|last| last.set(len + len / 16 + 192));
 }
 
 thread_local! {
@@ -100,7 +204,7 @@ pub(crate) fn with_source<R>(source: &Arc<SharedText>, decode: impl FnOnce() -> 
 
 /// A captured value: shared with the source being decoded when it lies within it, else
 /// copied.
-fn captured(text: &str) -> RawJson {
+fn captured(text: &str, plain_string: bool) -> RawJson {
     let shared = SOURCE
         .try_with(|current| {
             let current = current.borrow();
@@ -116,6 +220,7 @@ fn captured(text: &str) -> RawJson {
                     source: source.clone(),
                     start,
                     end,
+                    plain_string,
                 })
         })
         .ok()
@@ -163,6 +268,60 @@ impl RawJson {
         })
     }
 
+    /// Encodes `value` with this module's serializer straight into the escaped form a
+    /// reply writes into its envelope, after `reply_start` (the reply's first bytes, up to
+    /// its result): one pass where encoding and then escaping took two, plus a UTF-8 check
+    /// of the encoding, and a reply that owns the value continues its buffer
+    /// ([`into_reply_buffer`](Self::into_reply_buffer)) instead of copying it.
+    /// [`as_str`](Self::as_str) unescapes the text on first use.
+    pub(crate) fn from_serialize_escaped<T: ?Sized + Serialize>(
+        value: &T,
+        reply_start: &[u8],
+    ) -> Result<RawJson, JsonError> {
+        let mut buffer = crate::wire::take_buffer(result_capacity());
+        buffer.extend_from_slice(reply_start);
+        super::to_writer_escaped(&mut buffer, value)?;
+        remember_result_len(buffer.len());
+        Ok(RawJson {
+            text: Text::Escaped(Arc::new(EscapedText {
+                buffer,
+                start: reply_start.len(),
+                plain: OnceLock::new(),
+            })),
+        })
+    }
+
+    /// The text escaped as the contents of a JSON string, when the value was made by
+    /// [`from_serialize_escaped`](Self::from_serialize_escaped).
+    pub(crate) fn escaped(&self) -> Option<&[u8]> {
+        match &self.text {
+            Text::Escaped(text) => Some(text.escaped()),
+            _ => None,
+        }
+    }
+
+    /// The buffer of a value made by [`from_serialize_escaped`](Self::from_serialize_escaped)
+    /// with `reply_start`, which holds `reply_start` and then the escaped text, for the
+    /// reply to go on writing; the value back when it was made otherwise or is shared with
+    /// a clone.
+    pub(crate) fn into_reply_buffer(mut self, reply_start: &[u8]) -> Result<Vec<u8>, RawJson> {
+        if let Text::Escaped(text) = &mut self.text
+            && let Some(text) = Arc::get_mut(text)
+            && text.buffer.get(..text.start) == Some(reply_start)
+        {
+            return Ok(std::mem::take(&mut text.buffer));
+        }
+        Err(self)
+    }
+
+    /// The length of the text as a reply writes it (escaped, or about as long as plain).
+    pub(crate) fn written_len(&self) -> usize {
+        match &self.text {
+            Text::Escaped(text) => text.escaped().len(),
+            _ => self.as_str().len(),
+        }
+    }
+
     /// JSON `null`.
     pub fn null() -> RawJson {
         RawJson {
@@ -179,7 +338,10 @@ impl RawJson {
     pub fn as_str(&self) -> &str {
         match &self.text {
             Text::Owned(text) => text,
-            Text::Shared { source, start, end } => &source.as_str()[*start..*end],
+            Text::Shared {
+                source, start, end, ..
+            } => &source.as_str()[*start..*end],
+            Text::Escaped(text) => text.plain(),
         }
     }
 
@@ -189,17 +351,34 @@ impl RawJson {
         matches!(self.text, Text::Shared { .. })
     }
 
+    /// Whether the capture found a string literal without escapes.
+    #[cfg(test)]
+    pub(crate) fn is_plain_string(&self) -> bool {
+        matches!(
+            self.text,
+            Text::Shared {
+                plain_string: true,
+                ..
+            }
+        )
+    }
+
     /// The JSON text, by value.
     pub fn into_string(self) -> String {
         match self.text {
             Text::Owned(text) => text,
-            Text::Shared { .. } => self.as_str().to_owned(),
+            Text::Shared { .. } | Text::Escaped(_) => self.as_str().to_owned(),
         }
     }
 
     /// Decodes the value with this module's deserializer. `T` may borrow from `self`.
     pub fn deserialize_into<'a, T: Deserialize<'a>>(&'a self) -> Result<T, JsonError> {
-        super::from_str(self.as_str())
+        match self.text {
+            Text::Shared {
+                plain_string: true, ..
+            } => super::from_plain_string(self.as_str()),
+            _ => super::from_str(self.as_str()),
+        }
     }
 }
 
@@ -430,34 +609,38 @@ impl<'de> Visitor<'de> for RawVisitor {
 
     /// This module's deserializer: a one-entry map from `TOKEN` to the captured text.
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawJson, A::Error> {
-        map.next_key_seed(TokenKey)?
+        let plain_string = map
+            .next_key_seed(TokenKey)?
             .ok_or_else(|| de::Error::custom("expected raw JSON text"))?;
         let text = map.next_value::<&'de str>()?;
-        Ok(captured(text))
+        Ok(captured(text, plain_string))
     }
 }
 
-/// Accepts only the `TOKEN` key, so a real object is never mistaken for captured text.
+/// Accepts only the `TOKEN` key (or `PLAIN_STRING_TOKEN`: the value is true then), so a
+/// real object is never mistaken for captured text.
 struct TokenKey;
 
 impl<'de> DeserializeSeed<'de> for TokenKey {
-    type Value = ();
+    type Value = bool;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
         deserializer.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for TokenKey {
-    type Value = ();
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("raw JSON text")
     }
 
-    fn visit_str<E: de::Error>(self, key: &str) -> Result<(), E> {
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<bool, E> {
         if key == TOKEN {
-            Ok(())
+            Ok(false)
+        } else if key == PLAIN_STRING_TOKEN {
+            Ok(true)
         } else {
             Err(E::custom(
                 "RawJson needs a deserializer that supports newtype structs",
@@ -469,13 +652,16 @@ impl Visitor<'_> for TokenKey {
 /// Hands the captured text to [`RawVisitor::visit_map`].
 pub(super) struct RawAccess<'de> {
     text: &'de str,
+    /// The text is a string literal without escapes.
+    plain_string: bool,
     key_given: bool,
 }
 
 impl<'de> RawAccess<'de> {
-    pub(super) fn new(text: &'de str) -> Self {
+    pub(super) fn new(text: &'de str, plain_string: bool) -> Self {
         RawAccess {
             text,
+            plain_string,
             key_given: false,
         }
     }
@@ -492,7 +678,12 @@ impl<'de> de::MapAccess<'de> for RawAccess<'de> {
             return Ok(None);
         }
         self.key_given = true;
-        seed.deserialize(BorrowedStrDeserializer::new(TOKEN))
+        let key = if self.plain_string {
+            PLAIN_STRING_TOKEN
+        } else {
+            TOKEN
+        };
+        seed.deserialize(BorrowedStrDeserializer::new(key))
             .map(Some)
     }
 

@@ -347,3 +347,50 @@ fn sequences_must_be_fully_consumed() {
     assert_eq!(from_str::<(u8, u8)>("[1, 2]").unwrap(), (1, 2));
     assert!(from_str::<(u8, u8)>("[1]").is_err());
 }
+
+#[test]
+fn long_plain_runs_of_a_decoded_string_are_recorded_for_its_parse() {
+    use super::super::{RawJson, SharedText, from_shared, owned_str_at, to_string};
+    let long = "x".repeat(1_000);
+    let message = format!(
+        r#"{{"a": "{long}", "b": "{long}\"{long}\\{long}\u00e9{long}\n", "c": ["{long}", 1], "d": "short"}}"#
+    );
+    // The message as an envelope carries it: a string literal.
+    let literal = to_string(&message).unwrap();
+    let (decoded, runs, rest) = owned_str_at(&literal, 0).unwrap();
+    assert_eq!(decoded, message);
+    assert_eq!(rest, "");
+    // Every long run of the x's, and only plain text.
+    assert_eq!(runs.0.len(), 6, "{:?}", runs.0);
+    let mut last = 0;
+    for &(start, end) in &runs.0 {
+        assert!(last <= start && end - start >= 256, "{:?}", runs.0);
+        assert!(
+            decoded.as_bytes()[start..end]
+                .iter()
+                .all(|&b| b >= 0x20 && b != b'"' && b != b'\\')
+        );
+        last = end;
+    }
+    // Parsing with the runs reads what parsing without them reads.
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Message {
+        a: String,
+        b: String,
+        c: (String, u8),
+        d: String,
+        #[serde(default)]
+        e: Option<RawJson>,
+    }
+    let with_runs: Message =
+        from_shared(&SharedText::with_plain_runs(decoded.clone(), runs)).unwrap();
+    let without: Message = from_str(&decoded).unwrap();
+    assert_eq!(with_runs, without);
+    assert_eq!(with_runs.a, long);
+
+    // Runs out of order, past the end or off character boundaries are dropped, not trusted.
+    let text = "[\"é\", \"abc\"]".to_owned();
+    let odd = super::super::PlainRuns(vec![(3, 4), (2, 3), (8, 100)]);
+    let parsed: Vec<String> = from_shared(&SharedText::with_plain_runs(text, odd)).unwrap();
+    assert_eq!(parsed, ["é", "abc"]);
+}

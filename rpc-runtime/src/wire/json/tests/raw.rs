@@ -115,3 +115,92 @@ fn raw_in_map_value_position_and_as_top_level() {
     assert_eq!(map["a"].as_str(), "[ 1 ]");
     assert_eq!(enc(&map), r#"{"a": [ 1 ], "b": {"c" : 2}}"#);
 }
+
+#[test]
+fn results_written_escaped_read_as_their_plain_encoding() {
+    use super::super::write_str_contents;
+    // Raw text with non-ASCII and spacing, as another encoder writes it.
+    let theirs = RawJson::from_string("[\"\u{e9}\u{1f600}\", {\"k\" : 1}]".to_owned()).unwrap();
+    for value in [
+        json!(null),
+        json!("q\"uote \\ / \u{0}\u{1f}\u{7f} \u{e9} \u{2028} \u{ffff} \u{1f600}"),
+        json!({"a": [1.5, 1e16, -0.0, "x".repeat(70_000)], "\n": {}}),
+    ] {
+        for start in [&b""[..], b"{\"result\": "] {
+            let plain = RawJson::from_serialize(&(&value, &theirs)).unwrap();
+            let escaped = RawJson::from_serialize_escaped(&(&value, &theirs), start).unwrap();
+            let mut expected = Vec::new();
+            write_str_contents(&mut expected, plain.as_str());
+            assert_eq!(escaped.escaped(), Some(&expected[..]));
+            assert!(expected.is_ascii());
+            assert_eq!(escaped.written_len(), expected.len());
+            assert_eq!(plain.escaped(), None);
+            // Everything else sees the plain text.
+            assert_eq!(escaped.as_str(), plain.as_str());
+            assert_eq!(escaped, plain);
+            assert_eq!(format!("{escaped:?}"), format!("{plain:?}"));
+            assert_eq!(enc(&escaped), enc(&plain));
+            assert_eq!(escaped.clone().into_string(), plain.as_str());
+            let back: serde_json::Value = escaped.deserialize_into().unwrap();
+            assert_eq!(back, plain.deserialize_into::<serde_json::Value>().unwrap());
+            // Its buffer goes to a reply only when alone and begun as the reply expects.
+            let clone = escaped.clone();
+            let escaped = escaped.into_reply_buffer(start).unwrap_err();
+            drop(clone);
+            let escaped = escaped.into_reply_buffer(b"other").unwrap_err();
+            let mut whole = start.to_vec();
+            whole.extend_from_slice(&expected);
+            assert_eq!(escaped.into_reply_buffer(start).unwrap(), whole);
+            assert!(plain.into_reply_buffer(b"").is_err());
+        }
+    }
+}
+
+#[test]
+fn captured_strings_without_escapes_decode_as_any_text() {
+    use super::super::{SharedText, from_shared};
+    use std::collections::BTreeMap;
+
+    #[derive(Debug, PartialEq, Deserialize)]
+    enum Unit {
+        Variant,
+    }
+
+    let text = r#"{"a": "plain text", "b": "esc\"aped \u00e9 \ud800 \/", "c": "", "d": ["x"],
+        "e": "12", "f": "Variant", "g": 12, "h": "tab	not allowed", "i": "\u0041"}"#
+        .replace("tab\tnot allowed", "no tab");
+    let captured: BTreeMap<String, RawJson> = from_shared(&SharedText::new(text)).unwrap();
+    let plain: Vec<&str> = captured
+        .iter()
+        .filter(|(_, raw)| raw.is_plain_string())
+        .map(|(key, _)| key.as_str())
+        .collect();
+    assert_eq!(plain, ["a", "c", "e", "f", "h"]);
+    for (key, raw) in &captured {
+        assert!(raw.is_shared(), "{key}");
+        // The same text, not known to be a plain string.
+        let fresh = RawJson::from_string(raw.as_str().to_owned()).unwrap();
+        fn same<'a, T>(raw: &'a RawJson, fresh: &'a RawJson)
+        where
+            T: Deserialize<'a> + PartialEq + std::fmt::Debug,
+        {
+            let ours = raw.deserialize_into::<T>().map_err(|e| e.to_string());
+            let theirs = fresh.deserialize_into::<T>().map_err(|e| e.to_string());
+            assert_eq!(ours, theirs, "{raw:?} as {}", std::any::type_name::<T>());
+        }
+        same::<serde_json::Value>(raw, &fresh);
+        same::<String>(raw, &fresh);
+        same::<&str>(raw, &fresh);
+        same::<Option<String>>(raw, &fresh);
+        same::<std::borrow::Cow<'_, str>>(raw, &fresh);
+        same::<Vec<String>>(raw, &fresh);
+        same::<i64>(raw, &fresh);
+        same::<Unit>(raw, &fresh);
+        same::<char>(raw, &fresh);
+        same::<RawJson>(raw, &fresh);
+    }
+    assert_eq!(
+        captured["a"].deserialize_into::<&str>().unwrap(),
+        "plain text"
+    );
+}
