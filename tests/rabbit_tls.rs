@@ -296,9 +296,12 @@ async fn bad_tls_peers_fail_fast_with_the_host_and_the_cause() {
                 "rabbit://guest:guest@localhost:{}/?ssl=1&ssl_ca_file={ca}",
                 node.amqp_port
             ),
+            // The broker answers the ClientHello with AMQP's protocol header and closes; the
+            // client reads that header, or only a reset when the close raced the unread rest
+            // of the ClientHello.
             vec![
-                format!("localhost:{}: TLS handshake failed", node.amqp_port),
-                "did not answer in TLS".into(),
+                format!("localhost:{}: ", node.amqp_port),
+                "is this a plain AMQP port?".into(),
             ],
         ),
         (

@@ -472,12 +472,12 @@ pub(super) fn describe_connect_error(
             Some(cert) => format!(
                 "{host}: the connection closed during or right after the TLS handshake \
                  ({error}); either the broker does not accept the client certificate {} or \
-                 this port does not speak TLS",
+                 this is a plain AMQP port",
                 cert.display()
             ),
             None => format!(
-                "{host}: the connection closed during the TLS handshake ({error}); does this \
-                 port speak TLS?"
+                "{host}: the connection closed during the TLS handshake ({error}); is this a \
+                 plain AMQP port?"
             ),
         },
         // A TLS port answers an AMQP protocol header with a TLS alert, which does not parse

@@ -353,7 +353,7 @@ fn connection_errors_name_the_host_and_the_cause() {
         "{text}"
     );
     let text = describe_connect_error(&reset, "h1:5671", Some(&with_ca));
-    assert!(text.contains("does this port speak TLS?"), "{text}");
+    assert!(text.contains("is this a plain AMQP port?"), "{text}");
     let refused = lapin::Error::from(io::Error::from(io::ErrorKind::ConnectionRefused));
     let text = describe_connect_error(&refused, "h1:5672", None);
     assert!(text.starts_with("h1:5672: IO error"), "{text}");
