@@ -94,6 +94,13 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         }
     };
     eprintln!("soak: node {} at {}", node.name, node.url);
+    // The runtime's warnings (connections lost and regained, declarations that failed)
+    // go to stderr with their times, so that a failed soak explains itself.
+    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "oslo_rpc_runtime=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::builder().parse_lossy(directives))
+        .with_writer(std::io::stderr)
+        .try_init();
     let runtime = crate::measure::runtime(2).map_err(|e| e.to_string())?;
     let report = runtime.block_on(soak(&args, &node))?;
     drop(runtime);
@@ -526,6 +533,24 @@ async fn chaos_loop(
 
 /// Deletes the soak's durable queues (the server deletes its fanout queue itself).
 fn delete_queues(node: &Node, topic: &str) {
+    // What the broker has of the soak's queues at the end: a soak that lost its server
+    // shows here whether the queues were gone or only their consumers.
+    match node.ctl(&[
+        "list_queues",
+        "--quiet",
+        "--no-table-headers",
+        "name",
+        "durable",
+        "consumers",
+        "messages",
+    ]) {
+        Ok(queues) => {
+            for line in queues.lines().filter(|line| line.contains(topic)) {
+                eprintln!("soak: queue at the end (name, durable, consumers, messages): {line}");
+            }
+        }
+        Err(error) => eprintln!("soak: {error}"),
+    }
     for queue in [topic.to_owned(), format!("{topic}.soak")] {
         if let Err(error) = node.ctl(&["delete_queue", &queue]) {
             eprintln!("soak: {error}");
