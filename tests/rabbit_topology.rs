@@ -474,6 +474,75 @@ async fn quorum_against_a_non_durable_control_exchange_fails_as_in_oslo() {
     rabbit::close_connection(&connection).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_fell_back_to_non_durable_returns_to_durable() {
+    // oslo's fallback after "inequivalent arg 'durable'" declares non-durable and never
+    // goes back (spec §10.2). After a broker restart the non-durable exchange and queues
+    // are gone, a durable peer declares the exchange durable first, and such a listener
+    // fails to declare for ever (seen in the chaos soak: no call answered after a
+    // restart). Here a broker restart's effect is made by hand.
+    let deployment = Deployment::with_options("amqp_durable_queues=true").await;
+    let topic = unique("durfb");
+    let connection = rabbit::raw_connection().await;
+    let channel = connection.create_channel().await.unwrap();
+    let declare_control_exchange = |durable: bool| {
+        channel.exchange_declare(
+            deployment.exchange.as_str().into(),
+            lapin::ExchangeKind::Topic,
+            lapin::options::ExchangeDeclareOptions {
+                durable,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+    };
+    // A non-durable control exchange, as a peer with default options leaves it.
+    declare_control_exchange(false).await.unwrap();
+    let recorder = Recorder::default();
+    let (transport, _cleanup, server) = serve(&deployment, &topic, "s1", &recorder).await;
+    let client = calc(&transport, &topic);
+    let ctx = Context::new();
+    let add = |a: i64| client.call(&ctx, "add", json!({"a": a, "b": 1}));
+    assert_eq!(add(1).await.unwrap(), json!(2));
+    assert_eq!(queue(&topic).expect("topic queue")["durable"], json!(false));
+
+    // The restart: the non-durable entities go, a durable peer declares the exchange.
+    let server_queue = format!("{topic}.s1");
+    for name in [topic.as_str(), server_queue.as_str()] {
+        channel
+            .queue_delete(name.into(), Default::default())
+            .await
+            .unwrap();
+    }
+    channel
+        .exchange_delete(deployment.exchange.as_str().into(), Default::default())
+        .await
+        .unwrap();
+    declare_control_exchange(true).await.unwrap();
+
+    // The server's consumers were cancelled with their queues: it declares again, meets
+    // the durable exchange, and declares durable this time.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let topic_queue = queue(&topic);
+        let ready = topic_queue
+            .as_ref()
+            .is_some_and(|q| q["durable"] == json!(true) && q["consumers"] != json!(0));
+        if ready {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not declare its queues durable within 20 s: {topic_queue:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(add(2).await.unwrap(), json!(3));
+    server.stop().await.expect("stop");
+    transport.shutdown().await;
+    rabbit::close_connection(&connection).await;
+}
+
 #[tokio::test]
 async fn options_oslo_refuses_are_refused_before_connecting() {
     // impl_rabbit.Connection.__init__ and _get_queue_arguments raise RuntimeError for these.

@@ -292,6 +292,7 @@ struct GroupTask {
 impl GroupTask {
     async fn run(mut self) {
         let mut non_durable = false;
+        let mut mismatches = 0u32;
         let mut consumed = false;
         let mut failures = 0u32;
         loop {
@@ -311,6 +312,7 @@ impl GroupTask {
                 Ok((channel, consumers)) => {
                     consumed = true;
                     failures = 0;
+                    mismatches = 0;
                     let _ = self.status.send(GroupStatus::Consuming);
                     match self.pump(&channel, consumers, session.generation).await {
                         PumpEnd::Stopped => {
@@ -345,12 +347,23 @@ impl GroupTask {
                 }
                 Err(error) => {
                     let text = error.to_string();
-                    if is_durable_mismatch(&error)
-                        && !non_durable
-                        && plan.iter().any(|c| c.queue.durable)
-                    {
-                        tracing::warn!(%text, "durable mismatch; declaring non-durable (oslo's fallback)");
-                        non_durable = true;
+                    // oslo's fallback declares non-durable after `inequivalent arg
+                    // 'durable'` and never goes back (spec §10.2): after a broker restart
+                    // the non-durable entities are gone, a durable peer declares them
+                    // durable, and such a listener fails to declare for ever. Here each
+                    // mismatch tries the other durability.
+                    if is_durable_mismatch(&error) && self.plan.iter().any(|c| c.queue.durable) {
+                        non_durable = !non_durable;
+                        mismatches = mismatches.saturating_add(1);
+                        tracing::warn!(
+                            %text,
+                            non_durable,
+                            "durable mismatch; declaring with the other durability"
+                        );
+                        // Two mismatches in a row mean peers keep redeclaring: back off.
+                        if mismatches > 1 && self.pause(self.backoff.interval(mismatches)).await {
+                            break;
+                        }
                         continue;
                     }
                     if !is_channel_error(&error) {
