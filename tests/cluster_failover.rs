@@ -439,6 +439,26 @@ async fn rust_server(
     (transport, driver, cleanup, server)
 }
 
+/// A Rust `calc` client of the deployment on the cluster, with its driver (for the
+/// connection names) and the guard that deletes what it declared.
+async fn rust_client(
+    cluster: &'static TestCluster,
+    deployment: &Deployment,
+    topic: &str,
+) -> (Transport, Arc<RabbitDriver>, ClusterCleanup, RpcClient) {
+    let driver = deployment.driver();
+    let cleanup = ClusterCleanup {
+        cluster,
+        driver: driver.clone(),
+    };
+    let transport = deployment.transport(&driver).await;
+    let client = RpcClient::new(
+        transport.clone(),
+        Target::topic(topic).with_namespace("calc"),
+    );
+    (transport, driver, cleanup, client)
+}
+
 /// 32 Rust callers of `add` until `stop` is set or 120 s passed.
 fn rust_load(
     client: &RpcClient,
@@ -573,17 +593,9 @@ async fn rust_failover(
     let recorder = Recorder::default();
     let (_server_transport, server_driver, _server_cleanup, server) =
         rust_server(cluster, &deployment, &topic, &recorder).await;
-    let client_driver = deployment.driver();
-    let _client_cleanup = ClusterCleanup {
-        cluster,
-        driver: client_driver.clone(),
-    };
-    let client_transport = deployment.transport(&client_driver).await;
-    let client = RpcClient::new(
-        client_transport.clone(),
-        Target::topic(&topic).with_namespace("calc"),
-    )
-    .timeout(TIMEOUT);
+    let (client_transport, client_driver, _client_cleanup, client) =
+        rust_client(cluster, &deployment, &topic).await;
+    let client = client.timeout(TIMEOUT);
     client
         .call(&Context::new(), "add", json!({"a": 1, "b": 1}))
         .await
@@ -749,17 +761,6 @@ async fn with_classic_queues_a_server_node_stop_costs_one_timeout_per_caller_at_
     );
 }
 
-/// The next `count` tags recorded, sorted (the server dispatches concurrently).
-async fn recorded(recorder: &Recorder, count: usize) -> Vec<String> {
-    let mut tags = Vec::new();
-    for _ in 0..count {
-        let value = recorder.next().await.value;
-        tags.push(value.as_str().unwrap_or_default().to_owned());
-    }
-    tags.sort();
-    tags
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_fanout_consumer_resumes_across_a_node_stop_without_duplicates_or_gaps() {
     // The server's stream consumer loses its connection with the node, reconnects to
@@ -774,18 +775,9 @@ async fn a_stream_fanout_consumer_resumes_across_a_node_stop_without_duplicates_
     let recorder = Recorder::default();
     let (_server_transport, server_driver, _server_cleanup, server) =
         rust_server(cluster, &deployment, &topic, &recorder).await;
-    let client_driver = deployment.driver();
-    let _client_cleanup = ClusterCleanup {
-        cluster,
-        driver: client_driver.clone(),
-    };
-    let client_transport = deployment.transport(&client_driver).await;
-    let fanout = RpcClient::new(
-        client_transport.clone(),
-        Target::topic(&topic).with_namespace("calc"),
-    )
-    .fanout(true)
-    .timeout(Duration::from_secs(30));
+    let (client_transport, _client_driver, _client_cleanup, client) =
+        rust_client(cluster, &deployment, &topic).await;
+    let fanout = client.fanout(true).timeout(Duration::from_secs(30));
     let cast = |tag: String| {
         let fanout = fanout.clone();
         async move {
@@ -800,7 +792,7 @@ async fn a_stream_fanout_consumer_resumes_across_a_node_stop_without_duplicates_
     for tag in tags("a") {
         cast(tag).await;
     }
-    assert_eq!(recorded(&recorder, 5).await, tags("a"));
+    assert_eq!(recorder.next_values_sorted(5).await, tags("a"));
 
     let node = find_consuming_node(cluster, || rust_needles(&server_driver)).await;
     let guard = stop_node(cluster, node).await;
@@ -811,7 +803,7 @@ async fn a_stream_fanout_consumer_resumes_across_a_node_stop_without_duplicates_
         cast(tag).await;
     }
     assert_eq!(
-        recorded(&recorder, 5).await,
+        recorder.next_values_sorted(5).await,
         tags("b"),
         "no duplicates, no gaps"
     );
@@ -824,7 +816,7 @@ async fn a_stream_fanout_consumer_resumes_across_a_node_stop_without_duplicates_
     for tag in tags("c") {
         cast(tag).await;
     }
-    assert_eq!(recorded(&recorder, 5).await, tags("c"));
+    assert_eq!(recorder.next_values_sorted(5).await, tags("c"));
     assert!(
         recorder.quiet_for(Duration::from_millis(500)).await,
         "nothing more"

@@ -210,17 +210,10 @@ impl Drop for Leftovers {
         let queues = self.names("list_queues");
         let exchanges = self.names("list_exchanges");
         let uri = self.cluster.amqp_uri();
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let delete = support::rabbit::delete_entities_at(&uri, &queues, &exchanges);
-                let _ = tokio::time::timeout(Duration::from_secs(30), delete).await;
-            });
+        support::rabbit::block_on_own_thread(async move {
+            let delete = support::rabbit::delete_entities_at(&uri, &queues, &exchanges);
+            let _ = tokio::time::timeout(Duration::from_secs(30), delete).await;
         });
-        let _ = cleanup.join();
         let left = self.names("list_queues");
         if !left.is_empty() {
             eprintln!("cleanup: queues still on the cluster: {left:?}");
@@ -239,19 +232,11 @@ impl Drop for ShutdownOnDrop {
         if transports.is_empty() {
             return;
         }
-        let shutdown = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("shutdown runtime");
-            runtime.block_on(async {
-                for transport in transports {
-                    let _ =
-                        tokio::time::timeout(Duration::from_secs(10), transport.shutdown()).await;
-                }
-            });
+        support::rabbit::block_on_own_thread(async move {
+            for transport in transports {
+                let _ = tokio::time::timeout(Duration::from_secs(10), transport.shutdown()).await;
+            }
         });
-        let _ = shutdown.join();
     }
 }
 

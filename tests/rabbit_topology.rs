@@ -294,18 +294,6 @@ async fn cancel_on_failover_is_a_consumer_argument_quorum_queues_refuse() {
     quorum_transport.shutdown().await;
 }
 
-/// The next `count` tags the server recorded, sorted: the stream delivers in order, but
-/// the server dispatches concurrently, so handlers may record in another order.
-async fn recorded(recorder: &Recorder, count: usize) -> Vec<String> {
-    let mut tags = Vec::new();
-    for _ in 0..count {
-        let value = recorder.next().await.value;
-        tags.push(value.as_str().unwrap_or_default().to_owned());
-    }
-    tags.sort();
-    tags
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_cancel() {
     // spec-production-topology §3: after its connection is closed, the consumer asks for
@@ -365,7 +353,7 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
         cast(format!("a{i}")).await;
     }
     let expected: Vec<String> = (0..5).map(|i| format!("a{i}")).collect();
-    assert_eq!(recorded(&recorder, 5).await, expected);
+    assert_eq!(recorder.next_values_sorted(5).await, expected);
 
     let pids = single.connections_named(node, &server_driver.connection_names());
     assert_eq!(pids.len(), 1, "a server without replies has one connection");
@@ -383,7 +371,7 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     }
     let expected: Vec<String> = (0..5).map(|i| format!("b{i}")).collect();
     assert_eq!(
-        recorded(&recorder, 5).await,
+        recorder.next_values_sorted(5).await,
         expected,
         "no duplicates, no gaps"
     );

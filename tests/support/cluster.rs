@@ -266,18 +266,11 @@ pub struct ClusterCleanup {
 impl Drop for ClusterCleanup {
     fn drop(&mut self) {
         let (cluster, driver) = (self.cluster, self.driver.clone());
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
-                let cleanup = cluster.delete_declared(&driver);
-                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
-            });
+        super::rabbit::block_on_own_thread(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
+            let cleanup = cluster.delete_declared(&driver);
+            let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
         });
-        let _ = cleanup.join();
     }
 }
 
@@ -460,17 +453,10 @@ impl Drop for DeleteOnDropAt {
         let uri = self.uri.clone();
         let queues = std::mem::take(&mut self.queues);
         let exchanges = std::mem::take(&mut self.exchanges);
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let cleanup = super::rabbit::delete_entities_at(&uri, &queues, &exchanges);
-                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
-            });
+        super::rabbit::block_on_own_thread(async move {
+            let cleanup = super::rabbit::delete_entities_at(&uri, &queues, &exchanges);
+            let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
         });
-        let _ = cleanup.join();
     }
 }
 

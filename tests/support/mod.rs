@@ -60,6 +60,18 @@ impl Recorder {
             .expect("recorder closed")
     }
 
+    /// The string values of the next `count` events, sorted: a server dispatches
+    /// concurrently, so its handlers may record in another order than messages arrived.
+    pub async fn next_values_sorted(&self, count: usize) -> Vec<String> {
+        let mut values = Vec::with_capacity(count);
+        for _ in 0..count {
+            let value = self.next().await.value;
+            values.push(value.as_str().unwrap_or_default().to_owned());
+        }
+        values.sort();
+        values
+    }
+
     /// The next event, or `None` when none arrives within `wait`.
     pub async fn next_within(&self, wait: Duration) -> Option<Event> {
         let mut rx = self.rx.lock().await;

@@ -187,22 +187,28 @@ pub fn declared_by(driver: &RabbitDriver, keep: &[&str]) -> (Vec<String>, Vec<St
     (queues, exchanges)
 }
 
-/// [`delete_declared`] from synchronous code (a `Drop`), on a thread of its own.
-pub fn delete_declared_blocking(driver: Arc<RabbitDriver>, keep: String) {
-    let cleanup = std::thread::spawn(move || {
+/// Runs `work` to its end from synchronous code (a `Drop`, possibly inside a runtime that
+/// must not be blocked), on a thread of its own with a runtime of its own.
+pub fn block_on_own_thread(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let thread = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("cleanup runtime");
-        runtime.block_on(async {
-            // Stop the driver first, or its consumers would declare the queues again.
-            let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
-            let keep = [keep.as_str()];
-            let cleanup = delete_declared(&driver, &keep);
-            let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
-        });
+        runtime.block_on(work);
     });
-    let _ = cleanup.join();
+    let _ = thread.join();
+}
+
+/// [`delete_declared`] from synchronous code (a `Drop`), on a thread of its own.
+pub fn delete_declared_blocking(driver: Arc<RabbitDriver>, keep: String) {
+    block_on_own_thread(async move {
+        // Stop the driver first, or its consumers would declare the queues again.
+        let _ = tokio::time::timeout(Duration::from_secs(10), driver.shutdown()).await;
+        let keep = [keep.as_str()];
+        let cleanup = delete_declared(&driver, &keep);
+        let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
+    });
 }
 
 /// Deletes these queues and exchanges when dropped (from synchronous code, on a thread of
@@ -216,17 +222,10 @@ impl Drop for DeleteOnDrop {
     fn drop(&mut self) {
         let queues = std::mem::take(&mut *self.queues.lock().unwrap_or_else(|e| e.into_inner()));
         let exchanges = std::mem::take(&mut self.exchanges);
-        let cleanup = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("cleanup runtime");
-            runtime.block_on(async {
-                let cleanup = delete_entities(&queues, &exchanges);
-                let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
-            });
+        block_on_own_thread(async move {
+            let cleanup = delete_entities(&queues, &exchanges);
+            let _ = tokio::time::timeout(Duration::from_secs(20), cleanup).await;
         });
-        let _ = cleanup.join();
     }
 }
 
