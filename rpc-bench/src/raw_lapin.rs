@@ -18,7 +18,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
-    QueueDeclareOptions, QueueDeleteOptions,
+    ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
 };
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::{AMQPValue, FieldTable};
@@ -259,6 +259,11 @@ const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 /// Deletes queues (best effort, bounded), for the benchmarks' cleanup. A queue that cannot
 /// be deleted is reported and the others are still tried.
 pub(crate) async fn delete_queues(url: &str, queues: &[String]) {
+    delete_entities(url, queues, &[]).await;
+}
+
+/// Deletes these queues, then these exchanges, on the broker of `url` (best effort, bounded).
+pub(crate) async fn delete_entities(url: &str, queues: &[String], exchanges: &[String]) {
     let Ok(target) = RawTarget::of(url) else {
         return;
     };
@@ -273,15 +278,23 @@ pub(crate) async fn delete_queues(url: &str, queues: &[String]) {
                     eprintln!("rpc-bench: deleting queue {queue}: {error}");
                 }
             }
+            for exchange in exchanges {
+                if let Err(error) = channel
+                    .exchange_delete(exchange.as_str().into(), ExchangeDeleteOptions::default())
+                    .await
+                {
+                    eprintln!("rpc-bench: deleting exchange {exchange}: {error}");
+                }
+            }
         }
         close(&connection).await;
         Ok::<_, lapin::Error>(())
     };
     match timeout(CLOSE_LIMIT * 2, delete).await {
         Ok(Ok(())) => {}
-        Ok(Err(error)) => eprintln!("rpc-bench: deleting {queues:?}: {error}"),
+        Ok(Err(error)) => eprintln!("rpc-bench: deleting {queues:?} {exchanges:?}: {error}"),
         Err(_) => eprintln!(
-            "rpc-bench: deleting {queues:?} took over {} s; they expire unused",
+            "rpc-bench: deleting {queues:?} {exchanges:?} took over {} s; they expire unused",
             (CLOSE_LIMIT * 2).as_secs()
         ),
     }

@@ -214,7 +214,17 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         node.url
     );
     let received = Arc::new(Received::default());
-    let server_transport = Transport::new(&url).map_err(|e| e.to_string())?;
+    // A control exchange of its own: the node's `openstack` may have been left
+    // non-durable by earlier tests, and oslo's durable fallback would then make the soak's
+    // queues non-durable too, so a restart would lose confirmed casts.
+    let exchange = format!("{topic}-control");
+    let transport = || {
+        Transport::builder(&url)
+            .control_exchange(&exchange)
+            .build()
+            .map_err(|e| e.to_string())
+    };
+    let server_transport = transport()?;
     let server = RpcServer::builder(server_transport.clone(), Target::server(&topic, "soak"))
         .endpoint(endpoint(received.clone()))
         .build()
@@ -222,7 +232,7 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    let client_transport = Transport::new(&url).map_err(|e| e.to_string())?;
+    let client_transport = transport()?;
     let timeout = Duration::from_secs(args.call_timeout);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -309,6 +319,7 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     client_transport.shutdown().await;
     server_transport.shutdown().await;
     delete_queues(node, &topic);
+    crate::raw_lapin::delete_entities(&node.url, &[], std::slice::from_ref(&exchange)).await;
     Ok(Report {
         seconds: args.seconds,
         in_flight: args.in_flight,
