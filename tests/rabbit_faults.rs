@@ -499,3 +499,108 @@ async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
     );
     f.finish().await;
 }
+
+/// Polls `check` every 100 ms until it holds, for `limit` at most; whether it did.
+async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let give_up = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() > give_up {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() {
+    // spec §9.3: oslo consumes on connections that never publish, so a resource alarm,
+    // which blocks every connection that publishes (the broker stops reading it,
+    // acknowledgements included), never stops a server draining its queues. The default
+    // layout publishes and consumes on one connection; while the broker blocks it, the
+    // server consumes on a relief connection too, and stops once it is unblocked.
+    let _serial = SERIAL.lock().await;
+    let (cluster, node, url) = node();
+    let (mut f, driver, _cleanup) = fixture(&format!("{url}?rabbit_qos_prefetch_count=2")).await;
+    f.serve_with("s1", |server| server.max_concurrency(1)).await;
+    let topic_consumers = |topic: &str| -> Option<(String, String, String)> {
+        list(
+            "list_queues",
+            &[
+                "name",
+                "messages_ready",
+                "messages_unacknowledged",
+                "consumers",
+            ],
+        )
+        .into_iter()
+        .find(|row| row[0] == topic)
+        .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
+    };
+    // A backlog the server works through one request at a time, 200 ms each.
+    let backlog = 30;
+    let client = f.calc();
+    for _ in 0..backlog {
+        client
+            .cast(&Context::new(), "sleep", json!({"seconds": 0.2}))
+            .await
+            .unwrap();
+    }
+    f.recorder.next().await;
+    let alarm = cluster.memory_alarm(node);
+    // A publish during the alarm gets the transport's one connection blocked (whether the
+    // broker took this cast before it stopped reading does not matter here).
+    let _ = f
+        .calc()
+        .timeout(Duration::from_secs(1))
+        .cast(&Context::new(), "record", json!({"tag": "blocked"}))
+        .await;
+    assert!(
+        eventually(Duration::from_secs(10), || driver.connection_names().len()
+            == 2)
+        .await,
+        "no relief connection: {:?}",
+        driver.connection_names()
+    );
+    let blocked = Instant::now();
+    // The rest of the backlog is consumed and acknowledged while the alarm lasts; without
+    // the relief the server would stop at its prefetch (2) until the alarm clears.
+    let mut started = 1;
+    while started < backlog {
+        let event = f.recorder.next().await;
+        if event.what == "sleep" {
+            started += 1;
+        }
+    }
+    assert!(
+        eventually(Duration::from_secs(10), || topic_consumers(&f.topic)
+            .is_some_and(
+                |(ready, _, consumers)| ready == "0" && consumers == "2"
+            ))
+        .await,
+        "{:?}",
+        topic_consumers(&f.topic)
+    );
+    eprintln!(
+        "drained the backlog in {:?} while blocked",
+        blocked.elapsed()
+    );
+    drop(alarm);
+    // Unblocked, the relief's consumers are cancelled; calls work again.
+    assert!(
+        eventually(Duration::from_secs(20), || topic_consumers(&f.topic)
+            .is_some_and(|(_, _, consumers)| consumers == "1"))
+        .await,
+        "{:?}",
+        topic_consumers(&f.topic)
+    );
+    let sum = f
+        .calc()
+        .call(&Context::new(), "add", json!({"a": 2, "b": 2}))
+        .await
+        .unwrap();
+    assert_eq!(sum, json!(4));
+    f.finish().await;
+}

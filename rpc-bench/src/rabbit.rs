@@ -21,6 +21,9 @@ pub(crate) enum Layout {
     /// The driver's default.
     #[default]
     Default,
+    /// One connection per transport, and a consuming one for server listeners while the
+    /// broker blocks it.
+    Adaptive,
     /// A publishing and a consuming connection per transport.
     Separate,
     /// One connection per transport.
@@ -34,6 +37,7 @@ impl Layout {
     fn connections(self) -> Connections {
         match self {
             Layout::Default => Connections::default(),
+            Layout::Adaptive => Connections::Adaptive,
             Layout::Separate => Connections::Separate,
             Layout::Shared => Connections::Shared,
             Layout::SeparateListeners => Connections::SeparateListeners,

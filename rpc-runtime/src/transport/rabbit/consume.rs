@@ -39,6 +39,7 @@ const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
 const RESETUP_PAUSE: Duration = Duration::from_secs(1);
 
 /// Where a group's deliveries go.
+#[derive(Clone)]
 pub(super) enum Deliver {
     /// A client's replies: handed to the sink and acknowledged on receipt (spec §4.4).
     Replies(Arc<dyn ReplySink>),
@@ -61,6 +62,14 @@ pub(super) struct ConsumerSet {
 }
 
 impl ConsumerSet {
+    /// The next delivery of any of the set's consumers (see [`next_delivery`]).
+    fn poll_delivery(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<Option<lapin::Result<Delivery>>> {
+        poll_consumers(&mut self.consumers, &mut self.next, cx)
+    }
+
     fn lost(&mut self, reason: Ended) {
         if let Some(lost) = self.lost.take() {
             let _ = lost.send(reason);
@@ -110,10 +119,29 @@ pub(super) struct ConsumerGroup {
     /// in-flight acknowledgements until this is set.
     release: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<()>>,
+    /// The task that consumes the same queues on the relief connection while the group's
+    /// own connection is blocked (see [`Relief`]).
+    relief_task: Option<JoinHandle<()>>,
+}
+
+/// Where a server's queues are also consumed while the broker blocks the connection the
+/// group consumes on ([`super::Connections::Adaptive`]).
+///
+/// A connection that publishes and consumes is blocked as a whole once it publishes during
+/// a resource alarm: the broker stops reading it, acknowledgements included, so its
+/// consumers stop at their prefetch and the queues they would drain grow. While it is
+/// blocked, the group also consumes its queues on a connection that never publishes, which
+/// the broker keeps reading; once it is unblocked, those consumers are cancelled and every
+/// delivery they received before the cancel is still handed out once.
+pub(super) struct Relief {
+    /// The connection that never publishes.
+    pub(super) link: Arc<Link>,
+    /// Whether the broker blocks the group's own connection.
+    pub(super) blocked: watch::Receiver<bool>,
 }
 
 /// How a consumer group consumes, beyond its plan.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct GroupOptions {
     /// `basic.qos` prefetch of the channel; 0 sends none.
     pub(super) prefetch: u16,
@@ -123,6 +151,9 @@ pub(super) struct GroupOptions {
     /// [`ConsumerGroup::cancel`] stops the deliveries while the channel stays open for
     /// settling the ones in flight, until [`ConsumerGroup::stop`] closes it.
     pub(super) settle_after_stop: bool,
+    /// Where to consume too while the group's connection is blocked (server and
+    /// notification listeners of an adaptive transport).
+    pub(super) relief: Option<Relief>,
 }
 
 impl ConsumerGroup {
@@ -140,8 +171,10 @@ impl ConsumerGroup {
             prefetch,
             stream,
             settle_after_stop,
+            relief,
         } = options;
         let (status_tx, status) = watch::channel(GroupStatus::Starting);
+        let status_tx = Arc::new(status_tx);
         let (stop, stop_rx) = watch::channel(false);
         let (release, release_rx) = if settle_after_stop {
             let (tx, rx) = watch::channel(false);
@@ -149,6 +182,28 @@ impl ConsumerGroup {
         } else {
             (None, None)
         };
+        let relief_task = relief
+            .filter(|_| matches!(deliver, Deliver::Requests(_)))
+            .and_then(|relief| {
+                let plan = relief_plan(&plan)?;
+                let task = GroupTask {
+                    link: relief.link,
+                    declared: declared.clone(),
+                    backoff,
+                    plan,
+                    prefetch,
+                    deliver: deliver.clone(),
+                    stream: None,
+                    // A group started while its connection is blocked consumes on the
+                    // relief first.
+                    status: status_tx.clone(),
+                    stop: stop_rx.clone(),
+                    release: release_rx.clone(),
+                    active: Some(relief.blocked),
+                    retired: None,
+                };
+                Some(tasks.spawn(task.run()))
+            });
         let task = GroupTask {
             link: link.clone(),
             declared,
@@ -160,6 +215,8 @@ impl ConsumerGroup {
             status: status_tx,
             stop: stop_rx,
             release: release_rx,
+            active: None,
+            retired: None,
         };
         ConsumerGroup {
             link,
@@ -167,6 +224,7 @@ impl ConsumerGroup {
             stop,
             release,
             task: Some(tasks.spawn(task.run())),
+            relief_task,
         }
     }
 
@@ -251,9 +309,13 @@ impl ConsumerGroup {
         if let Some(release) = &self.release {
             let _ = release.send(true);
         }
-        if let Some(task) = self.task.take()
-            && timeout(SETTLE_TIMEOUT, task).await.is_err()
-        {
+        let tasks = [self.task.take(), self.relief_task.take()];
+        let all = async {
+            for task in tasks.into_iter().flatten() {
+                let _ = task.await;
+            }
+        };
+        if timeout(SETTLE_TIMEOUT, all).await.is_err() {
             tracing::warn!("a consumer did not stop in time");
         }
     }
@@ -273,6 +335,27 @@ impl Drop for ConsumerGroup {
 enum PumpEnd {
     Stopped,
     Lost(Ended),
+    /// A relief's consumers were cancelled because the group's own connection is no longer
+    /// blocked.
+    Retired,
+}
+
+/// The part of a plan a relief consumes: every queue acknowledged by the listener, but not
+/// a stream (a second consumer would read it again from its own offset, and a stream does
+/// not hold the broker's memory anyway) nor a tap's auto-acknowledged queue (the broker
+/// sends those whether the connection is read or not). `None` when nothing is left.
+fn relief_plan(plan: &[ConsumeSpec]) -> Option<Vec<ConsumeSpec>> {
+    let relief: Vec<ConsumeSpec> = plan
+        .iter()
+        .filter(|spec| {
+            spec.consumer_args != ConsumerArgs::StreamOffset && spec.mode != ConsumeMode::AutoAck
+        })
+        .cloned()
+        .collect();
+    relief
+        .iter()
+        .any(|spec| spec.mode != ConsumeMode::BindOnly)
+        .then_some(relief)
 }
 
 struct GroupTask {
@@ -283,10 +366,16 @@ struct GroupTask {
     prefetch: u16,
     deliver: Deliver,
     stream: Option<Arc<StreamOffset>>,
-    status: watch::Sender<GroupStatus>,
+    /// Shared with the group's relief.
+    status: Arc<watch::Sender<GroupStatus>>,
     stop: watch::Receiver<bool>,
     /// See [`ConsumerGroup::release`].
     release: Option<watch::Receiver<bool>>,
+    /// A relief's condition: it consumes only while this is true (see [`Relief`]).
+    active: Option<watch::Receiver<bool>>,
+    /// A retired relief channel of a group that settles after handling: it stays open for
+    /// the deliveries in flight until the next relief, or the group, ends.
+    retired: Option<Channel>,
 }
 
 impl GroupTask {
@@ -296,12 +385,20 @@ impl GroupTask {
         let mut consumed = false;
         let mut failures = 0u32;
         loop {
+            if let Some(active) = &mut self.active {
+                tokio::select! {
+                    set = until(active, true) => if !set { break },
+                    _ = stopped(&mut self.stop) => break,
+                }
+            }
             let session = tokio::select! {
                 session = self.link.session(None) => match session {
                     Ok(session) => session,
                     Err(_) => break,
                 },
                 _ = stopped(&mut self.stop) => break,
+                // A relief no longer needed before its connection came up.
+                _ = until_some(self.active.as_mut(), false) => continue,
             };
             let plan: Vec<ConsumeSpec> = if non_durable {
                 self.plan.iter().map(ConsumeSpec::non_durable).collect()
@@ -327,6 +424,18 @@ impl GroupTask {
                             }
                             self.cancel_and_close(&channel, &plan).await;
                             break;
+                        }
+                        PumpEnd::Retired => {
+                            tracing::info!(
+                                "the blocked connection is free again; relief consumers cancelled"
+                            );
+                            if self.release.is_some() {
+                                if let Some(previous) = self.retired.replace(channel) {
+                                    close_channel(&previous).await;
+                                }
+                            } else {
+                                close_channel(&channel).await;
+                            }
                         }
                         PumpEnd::Lost(reason) => {
                             self.link.report(&session);
@@ -388,6 +497,9 @@ impl GroupTask {
                     }
                 }
             }
+        }
+        if let Some(retired) = self.retired.take() {
+            close_channel(&retired).await;
         }
         let _ = self.status.send(GroupStatus::Stopped);
     }
@@ -504,6 +616,14 @@ impl GroupTask {
                         Err(_) => PumpEnd::Stopped,
                     },
                     _ = self.link.lost(generation) => PumpEnd::Lost(Ended::Failed("connection lost".to_owned())),
+                    _ = until_some(self.active.as_mut(), false) => {
+                        // The listener hands out what arrived before the cancel-ok, then
+                        // reports the end of the consumers; the channel closes after that,
+                        // giving back whatever it never handed out.
+                        cancel_consumers(channel, &self.plan).await;
+                        let _ = timeout(SETTLE_TIMEOUT, &mut lost_rx).await;
+                        PumpEnd::Retired
+                    }
                 }
             }
         }
@@ -570,6 +690,34 @@ impl GroupTask {
         if timeout(SETTLE_TIMEOUT, settle).await.is_err() {
             tracing::warn!("cancelling consumers timed out");
         }
+    }
+}
+
+/// Closes a channel, bounded by [`SETTLE_TIMEOUT`]; what it delivered and nobody
+/// acknowledged goes back to its queues.
+async fn close_channel(channel: &Channel) {
+    if timeout(SETTLE_TIMEOUT, channel.close(200, "OK".into()))
+        .await
+        .is_err()
+    {
+        tracing::warn!("closing a channel timed out");
+    }
+}
+
+/// Resolves once `watch` holds `value` (true), or its sender is gone (false).
+async fn until(watch: &mut watch::Receiver<bool>, value: bool) -> bool {
+    watch.wait_for(|current| *current == value).await.is_ok()
+}
+
+/// [`until`] on an optional watch; never resolves without one.
+async fn until_some(watch: Option<&mut watch::Receiver<bool>>, value: bool) {
+    match watch {
+        Some(watch) => {
+            if !until(watch, value).await {
+                std::future::pending::<()>().await;
+            }
+        }
+        None => std::future::pending().await,
     }
 }
 
@@ -642,21 +790,23 @@ async fn next_delivery(
     consumers: &mut [Consumer],
     start: &mut usize,
 ) -> Option<lapin::Result<Delivery>> {
-    poll_fn(|cx| {
-        let count = consumers.len();
-        for offset in 0..count {
-            let index = (*start + offset) % count;
-            match Pin::new(&mut consumers[index]).poll_next(cx) {
-                Poll::Ready(item) => {
-                    *start = index + 1;
-                    return Poll::Ready(item);
-                }
-                Poll::Pending => {}
-            }
+    poll_fn(|cx| poll_consumers(consumers, start, cx)).await
+}
+
+fn poll_consumers(
+    consumers: &mut [Consumer],
+    start: &mut usize,
+    cx: &mut std::task::Context<'_>,
+) -> Poll<Option<lapin::Result<Delivery>>> {
+    let count = consumers.len();
+    for offset in 0..count {
+        let index = (*start + offset) % count;
+        if let Poll::Ready(item) = Pin::new(&mut consumers[index]).poll_next(cx) {
+            *start = index + 1;
+            return Poll::Ready(item);
         }
-        Poll::Pending
-    })
-    .await
+    }
+    Poll::Pending
 }
 
 fn soft_error(error: &lapin::Error) -> Option<(AMQPSoftError, &str)> {
@@ -712,9 +862,13 @@ pub(super) struct RabbitListener {
     pub(super) link: Arc<Link>,
     pub(super) declared: Arc<Declared>,
     pub(super) group: ConsumerGroup,
-    /// Each session's consumers, from the group's task.
+    /// Each session's consumers, from the group's task (and its relief's).
     pub(super) sessions: mpsc::UnboundedReceiver<ConsumerSet>,
-    pub(super) current: Option<ConsumerSet>,
+    /// The sets delivering now: the session's, and a relief's while the session's
+    /// connection is blocked.
+    pub(super) current: Vec<ConsumerSet>,
+    /// The set to look at first, so that neither starves the other.
+    pub(super) next_set: usize,
     /// The queue the listener declared for itself and deletes on close: a server's
     /// fanout queue (spec §2.1 "Lifetimes"), or a tap's queue. `None` for a shared stream
     /// and for queue-manager names, which oslo leaves for the next start (or to expire);
@@ -736,7 +890,7 @@ impl RabbitListener {
             return self.stop_consuming().await;
         }
         self.group.cancel();
-        self.current = None;
+        self.current.clear();
         self.sessions.close();
         while self.sessions.try_recv().is_ok() {}
     }
@@ -749,46 +903,55 @@ impl RabbitListener {
         // The group cancels the consumers and closes the channel: what was delivered here
         // but never accepted goes back to the queues.
         self.group.stop().await;
-        self.current = None;
+        self.current.clear();
         self.sessions.close();
         while self.sessions.try_recv().is_ok() {}
     }
 
-    /// The next delivery of the current session's consumers, waiting for the next session
-    /// when they end.
+    /// The next delivery of the current sets' consumers, taking up new sets as they come
+    /// and dropping each set whose consumers end.
     async fn next_delivery(&mut self) -> Option<(Delivery, Channel)> {
         loop {
             if self.stopped {
                 return None;
             }
-            let set = match &mut self.current {
-                Some(set) => set,
-                None => {
-                    let set = self.sessions.recv().await?;
-                    self.current.insert(set)
+            let polled = poll_fn(|cx| {
+                while let Poll::Ready(set) = self.sessions.poll_recv(cx) {
+                    match set {
+                        Some(set) => self.current.push(set),
+                        // The group is gone, and with it every set's channel.
+                        None if self.current.is_empty() => return Poll::Ready(None),
+                        None => break,
+                    }
                 }
-            };
-            let ConsumerSet {
-                channel,
-                consumers,
-                next,
-                stream,
-                ..
-            } = set;
-            match next_delivery(consumers, next).await {
+                let count = self.current.len();
+                for offset in 0..count {
+                    let index = (self.next_set + offset) % count;
+                    let set = &mut self.current[index];
+                    if let Poll::Ready(item) = set.poll_delivery(cx) {
+                        self.next_set = index + 1;
+                        return Poll::Ready(Some((index, item)));
+                    }
+                }
+                Poll::Pending
+            })
+            .await;
+            let (index, item) = polled?;
+            let set = &mut self.current[index];
+            match item {
                 Some(Ok(delivery)) => {
                     // `next` is one past the consumer that delivered.
-                    if let Some((index, offset)) = stream
-                        && *next == *index + 1
+                    if let Some((stream_index, offset)) = &set.stream
+                        && set.next == *stream_index + 1
                     {
                         offset.record(&delivery);
                     }
-                    return Some((delivery, channel.clone()));
+                    return Some((delivery, set.channel.clone()));
                 }
                 Some(Err(error)) => set.lost(Ended::Failed(error.to_string())),
                 None => set.lost(Ended::Cancelled),
             }
-            self.current = None;
+            self.current.swap_remove(index);
         }
     }
 }

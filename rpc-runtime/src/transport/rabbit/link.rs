@@ -40,6 +40,9 @@ pub(super) enum Role {
     Publish,
     /// Consumes: the reply queue and server listeners.
     Consume,
+    /// Consumes server listeners' queues while the broker blocks a connection that both
+    /// publishes and consumes ([`super::Connections::Adaptive`]).
+    Relief,
 }
 
 impl Role {
@@ -47,6 +50,7 @@ impl Role {
         match self {
             Role::Publish => "publish",
             Role::Consume => "consume",
+            Role::Relief => "relief",
         }
     }
 }
@@ -131,6 +135,9 @@ pub(super) struct Link {
     config: Arc<RabbitConfig>,
     state_tx: watch::Sender<LinkState>,
     state: watch::Receiver<LinkState>,
+    /// Whether the broker blocks the current connection (`connection.blocked`: a resource
+    /// alarm met a publish on it). False while down.
+    blocked: Arc<watch::Sender<bool>>,
     /// Wakes the supervisor to check the connection now (a user saw an error).
     check: Arc<Notify>,
     shutdown: watch::Sender<bool>,
@@ -152,6 +159,7 @@ impl Link {
             config,
             state_tx,
             state,
+            blocked: Arc::new(watch::channel(false).0),
             check: Arc::new(Notify::new()),
             shutdown: watch::channel(false).0,
             started: AtomicBool::new(false),
@@ -172,6 +180,7 @@ impl Link {
             role: self.role,
             config: self.config.clone(),
             state: self.state_tx.clone(),
+            blocked: self.blocked.clone(),
             check: self.check.clone(),
             shutdown: self.shutdown.subscribe(),
         };
@@ -183,6 +192,12 @@ impl Link {
     pub(super) fn watch(&self) -> watch::Receiver<LinkState> {
         self.ensure_started();
         self.state.clone()
+    }
+
+    /// A receiver of the broker's blocking of the current connection (starts the link).
+    pub(super) fn blocked(&self) -> watch::Receiver<bool> {
+        self.ensure_started();
+        self.blocked.subscribe()
     }
 
     /// The current session, if connected.
@@ -346,6 +361,7 @@ struct Supervisor {
     role: Role,
     config: Arc<RabbitConfig>,
     state: watch::Sender<LinkState>,
+    blocked: Arc<watch::Sender<bool>>,
     check: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
 }
@@ -462,6 +478,7 @@ impl Supervisor {
             previous_host = Some(session.host.clone());
             let _ = self.state.send(LinkState::Up(session.clone()));
             let lost = self.watch_session(&session).await;
+            self.blocked.send_replace(false);
             match lost {
                 None => {
                     close_session(&session).await;
@@ -579,22 +596,31 @@ impl Supervisor {
             if self.stopping() {
                 return None;
             }
+            // lapin sets the status before it sends the event; a block that came before
+            // the listener did is only in the status.
+            let blocked = session.connection.status().blocked();
+            self.blocked
+                .send_if_modified(|current| std::mem::replace(current, blocked) != blocked);
             if !session.is_alive() {
                 return Some(format!("{:?}", session.connection.status()));
             }
             tokio::select! {
                 event = next(&mut events) => match event {
                     Some(Event::Error(error)) => return Some(error.to_string()),
-                    Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
-                        messaging.system = "rabbitmq",
-                        role = self.role.name(), host = %session.host, %reason,
-                        "the broker blocked the connection; publishes stall until it unblocks"
-                    ),
-                    Some(Event::ConnectionUnblocked) => tracing::info!(
-                        messaging.system = "rabbitmq",
-                        role = self.role.name(), host = %session.host,
-                        "the broker unblocked the connection"
-                    ),
+                    Some(Event::ConnectionBlocked(reason)) => {
+                        tracing::warn!(
+                            messaging.system = "rabbitmq",
+                            role = self.role.name(), host = %session.host, %reason,
+                            "the broker blocked the connection; publishes stall until it unblocks"
+                        );
+                    }
+                    Some(Event::ConnectionUnblocked) => {
+                        tracing::info!(
+                            messaging.system = "rabbitmq",
+                            role = self.role.name(), host = %session.host,
+                            "the broker unblocked the connection"
+                        );
+                    }
                     Some(_) => {}
                     None => return Some("connection events ended".to_owned()),
                 },

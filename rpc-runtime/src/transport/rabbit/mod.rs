@@ -2,9 +2,10 @@
 //!
 //! # Design
 //!
-//! A transport owns two supervised AMQP connections (`link.rs`), both opened at first use:
+//! A transport's traffic goes over supervised AMQP connections (`link.rs`), each opened at
+//! first use. Two roles:
 //!
-//! * the **publish** connection carries requests, fanout casts, replies and call-monitor
+//! * **publishing** carries requests, fanout casts, replies and call-monitor
 //!   heartbeats (`publish.rs`), every one in confirm mode. Most go through one shared
 //!   channel with any number in flight, so concurrent publishes never wait behind each
 //!   other's confirm and the broker confirms them in batches; a returned mandatory message
@@ -16,13 +17,17 @@
 //!   publish to an exchange, which declares it; fanout casts; auto-delete exchanges) use
 //!   pooled channels, one publish each at a time, at most `rpc_conn_pool_size`, idle ones
 //!   closed after `conn_pool_ttl` down to `conn_pool_min_size` (`pool.rs`, spec §9.1).
-//! * the **consume** connection carries one channel per consumer group (`consume.rs`): the
-//!   client's reply queue (one queue, one consumer per transport) and each server's three
-//!   queues, with `basic.qos` on server channels. Publishing and consuming stay on separate
-//!   connections, as in oslo (spec §9.3), so a broker that blocks publishers (resource
-//!   alarm) never stalls the consumers that would drain its queues. [`Connections::Shared`]
-//!   trades that for speed; [`Connections::SeparateListeners`] keeps it for servers only
-//!   and puts the reply consumer on the publish connection.
+//! * **consuming** carries one channel per consumer group (`consume.rs`): the client's
+//!   reply queue (one queue, one consumer per transport) and each server's three queues,
+//!   with `basic.qos` on server channels.
+//!
+//! Where they run is the [`Connections`] layout. The default, [`Connections::Adaptive`],
+//! runs both on one connection, and only while the broker blocks it (a resource alarm met
+//! a publish on it: the broker then stops reading the whole connection, acknowledgements
+//! included) do server listeners also consume on a **relief** connection that never
+//! publishes, so their queues keep draining as in oslo's layout (spec §9.3). oslo's layout
+//! itself, a publishing and a consuming connection, is [`Connections::Separate`]: it
+//! drains too, at the price of a second lapin I/O thread on every message's path.
 //!
 //! Each connection has its own supervisor task. When a connection is lost it waits
 //! `kombu_reconnect_delay`, then reconnects through the URL's hosts with oslo's backoff
@@ -85,11 +90,22 @@ pub struct RabbitDriver {
 /// How a transport's traffic is spread over AMQP connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Connections {
-    /// One connection publishes, another consumes (oslo's layout, spec §9.3; the
-    /// default): consumers keep draining queues while the broker blocks publishers.
+    /// One connection publishes and consumes; while the broker blocks it (a resource alarm
+    /// met a publish on it, which stops the broker reading it, acknowledgements included),
+    /// server and notification listeners also consume their queues on a second connection
+    /// that never publishes, so the queues keep draining as in oslo's layout (spec §9.3).
+    /// Once the broker unblocks the first connection, the second one's consumers are
+    /// cancelled; every delivery either connection received is handed out once. The
+    /// default: one connection (one lapin I/O thread) carries the traffic, which on a
+    /// 2-core machine costs 25-30 % less CPU per call than [`Connections::Separate`]
+    /// (BENCHMARKS.md).
     #[default]
+    Adaptive,
+    /// One connection publishes, another consumes (oslo's layout, spec §9.3): consumers
+    /// keep draining queues while the broker blocks publishers.
     Separate,
-    /// One connection does both.
+    /// One connection does both, also while the broker blocks it: its consumers then stop
+    /// at their prefetch until it unblocks.
     Shared,
     /// The client's reply consumer shares the publish connection; server listeners
     /// (topic, server and fanout queues) and taps keep a connection of their own that
@@ -109,6 +125,9 @@ pub(crate) struct RabbitInner {
     publish: Arc<Link>,
     /// Server listeners and taps.
     consume: Arc<Link>,
+    /// With [`Connections::Adaptive`]: where server and notification listeners also
+    /// consume while the broker blocks `consume` (connected at the first block).
+    relief: Option<Arc<Link>>,
     /// The client's reply consumer: `consume`, or `publish` with
     /// [`Connections::SeparateListeners`].
     replies: Arc<Link>,
@@ -161,6 +180,15 @@ impl RabbitDriver {
             .any(|spec| spec.consumer_args == declare::ConsumerArgs::StreamOffset)
             .then(Default::default);
         let settle_after_stop = kind == ListenerKind::Notifications;
+        let relief = match (&inner.relief, kind) {
+            (Some(link), ListenerKind::Server | ListenerKind::Notifications) => {
+                Some(consume::Relief {
+                    link: link.clone(),
+                    blocked: inner.consume.blocked(),
+                })
+            }
+            _ => None,
+        };
         let mut group = ConsumerGroup::start(
             inner.consume.clone(),
             inner.declared.clone(),
@@ -171,6 +199,7 @@ impl RabbitDriver {
                 prefetch,
                 stream,
                 settle_after_stop,
+                relief,
             },
             &inner.tasks,
         );
@@ -180,7 +209,8 @@ impl RabbitDriver {
             declared: inner.declared.clone(),
             group,
             sessions,
-            current: None,
+            current: Vec::new(),
+            next_set: 0,
             own_queue,
             tap: kind == ListenerKind::Tap,
             settle_after_stop,
@@ -194,7 +224,7 @@ impl RabbitDriver {
     /// ([`TlsOptions`]). With `use_queue_manager`, oslo.concurrency's lock directory must
     /// be in `OSLO_LOCK_PATH`, as a Python service needs it.
     pub fn new(url: &TransportUrl) -> Result<RabbitDriver, RpcError> {
-        RabbitDriver::with_connections(url, Connections::Separate)
+        RabbitDriver::builder(url).build()
     }
 
     /// A driver that connects over TLS with these settings, whatever the URL's `ssl*`
@@ -210,10 +240,7 @@ impl RabbitDriver {
             .build()
     }
 
-    /// A driver whose publishing and consuming share one connection. Faster on few cores
-    /// (lapin runs one I/O thread per connection), but when the broker blocks publishers
-    /// (a memory or disk alarm) it stops reading the whole connection, acknowledgements
-    /// included, so this transport's consumers stall too and cannot help drain the queues.
+    /// A driver with this connection layout (see [`Connections`]).
     pub fn with_connections(
         url: &TransportUrl,
         connections: Connections,
@@ -225,7 +252,7 @@ impl RabbitDriver {
     pub fn builder(url: &TransportUrl) -> RabbitDriverBuilder<'_> {
         RabbitDriverBuilder {
             url,
-            connections: Connections::Separate,
+            connections: Connections::default(),
             lock_path: None,
             tls: None,
         }
@@ -244,16 +271,24 @@ impl RabbitDriver {
             Connections::Separate | Connections::SeparateListeners => {
                 Arc::new(Link::new(Role::Consume, config.clone(), tasks.clone()))
             }
-            Connections::Shared => publish.clone(),
+            Connections::Shared | Connections::Adaptive => publish.clone(),
         };
         let replies = match connections {
             Connections::Separate => consume.clone(),
-            Connections::Shared | Connections::SeparateListeners => publish.clone(),
+            Connections::Shared | Connections::SeparateListeners | Connections::Adaptive => {
+                publish.clone()
+            }
         };
+        // A client's reply consumer needs no relief: it has no prefetch, so the broker
+        // keeps sending replies to a blocked connection (and a client whose publishes are
+        // blocked sends no new calls).
+        let relief = (connections == Connections::Adaptive)
+            .then(|| Arc::new(Link::new(Role::Relief, config.clone(), tasks.clone())));
         Ok(RabbitDriver {
             inner: Arc::new(RabbitInner {
                 publish,
                 consume,
+                relief,
                 replies,
                 pool: ChannelPool::new(config.pool),
                 declared: Arc::new(Declared::default()),
@@ -278,6 +313,7 @@ impl RabbitDriver {
     pub fn connection_names(&self) -> Vec<String> {
         let mut names: Vec<String> = [&self.inner.publish, &self.inner.consume]
             .into_iter()
+            .chain(&self.inner.relief)
             .filter_map(|link| link.current().map(|session| session.name.clone()))
             .collect();
         names.dedup();
@@ -300,7 +336,7 @@ pub struct RabbitDriverBuilder<'a> {
 }
 
 impl RabbitDriverBuilder<'_> {
-    /// How traffic is spread over connections (default [`Connections::Separate`]).
+    /// How traffic is spread over connections (default [`Connections::Adaptive`]).
     pub fn connections(mut self, connections: Connections) -> Self {
         self.connections = connections;
         self
@@ -465,7 +501,12 @@ impl Driver for RabbitDriver {
                 }
             }
             inner.pool.clear();
-            tokio::join!(inner.publish.close(), inner.consume.close());
+            let relief = async {
+                if let Some(relief) = &inner.relief {
+                    relief.close().await;
+                }
+            };
+            tokio::join!(inner.publish.close(), inner.consume.close(), relief);
             // Consumer groups of listeners dropped without close, republished returns,
             // abandoned confirms, the confirm settler: all end once the connections are
             // closed.
@@ -491,5 +532,8 @@ impl Drop for RabbitDriver {
         // Without shutdown(): the supervisors close their connections in the background.
         self.inner.publish.abandon();
         self.inner.consume.abandon();
+        if let Some(relief) = &self.inner.relief {
+            relief.abandon();
+        }
     }
 }
