@@ -268,10 +268,12 @@ async fn topology_matches_spec_2_1_field_by_field() {
     expected.sort();
     assert_eq!(consumers, expected);
 
-    // Connections: oslo-style names, heartbeat 60 (spec §1.2, §7.5); the publish
-    // connection's channels are all in confirm mode, the consume connection's are not.
+    // Connections: oslo-style names, heartbeat 60 (spec §1.2, §7.5). The default layout
+    // publishes and consumes on one connection (a relief connection joins it only while
+    // the broker blocks it): publish channels are in confirm mode, consume channels
+    // (the server's group and the reply consumer) are not.
     let names = driver_of(&f).connection_names();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names.len(), 1, "{names:?}");
     let program = std::env::args()
         .next()
         .map(|arg0| arg0.rsplit('/').next().unwrap_or_default().to_owned())
@@ -288,10 +290,16 @@ async fn topology_matches_spec_2_1_field_by_field() {
         let (broker_name, heartbeat) = broker_connection(name);
         assert_eq!(heartbeat, "60");
         let channels = channels_of(&broker_name);
-        let confirming = channels.iter().filter(|c| c.0 == "true").count();
+        for (confirm, _, consumers) in &channels {
+            assert_eq!(
+                confirm == "true",
+                consumers == "0",
+                "publish channels confirm, consume channels do not: {channels:?}"
+            );
+        }
         assert!(
-            confirming == 0 || confirming == channels.len(),
-            "publish channels confirm, consume channels do not: {channels:?}"
+            channels.iter().filter(|c| c.0 == "false").count() == 2,
+            "the server's consumers and the reply consumer: {channels:?}"
         );
     }
     f.finish().await;

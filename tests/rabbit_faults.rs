@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use oslo_rpc::prelude::*;
-use rpc_runtime::transport::rabbit::RabbitDriver;
+use rpc_runtime::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::json;
 
 use support::cluster::{ClusterCleanup, ClusterNode, TestCluster, single};
@@ -160,8 +160,12 @@ async fn closed_connections_reconnect_and_calls_resume() {
         .collect();
     let mut closed = broker_names(&server_driver);
     closed.extend(broker_names(&client_driver));
-    assert_eq!(closed.len(), 4, "server and client: publish + consume each");
-    // All four at once, as a broker-side failure would do it.
+    assert_eq!(
+        closed.len(),
+        2,
+        "server and client: one connection each (the default layout)"
+    );
+    // All at once, as a broker-side failure would do it.
     let asked = Instant::now();
     let mut closers: Vec<_> = closed
         .iter()
@@ -370,11 +374,31 @@ async fn no_call_fails_when_the_publish_connection_drops() {
     // publishing wait for the new connection, and a request whose confirm is lost with the
     // connection is published again (spec §7.3; that window is short, so the client's
     // unit tests pin it: `a_request_lost_before_its_confirm_is_published_again`).
+    publish_connection_drop(Connections::Separate).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_call_fails_when_the_only_connection_drops() {
+    // The default layout: the connection that drops carries the reply consumer too. The
+    // reply queue keeps its name and is declared again on the new connection, and the
+    // replies the broker routed meanwhile wait in it (it is not exclusive, and a reply
+    // that meets it briefly gone is returned and sent again, spec §4.5).
+    publish_connection_drop(Connections::Adaptive).await;
+}
+
+async fn publish_connection_drop(layout: Connections) {
     let _serial = SERIAL.lock().await;
     let (cluster, node, url) = node();
     let (mut f, _server_driver, _server_cleanup) = fixture(&url).await;
     f.serve("s1").await;
-    let (client_transport, client_driver) = client_transport(&url).await;
+    let client_driver = Arc::new(
+        RabbitDriver::with_connections(&oslo_rpc::TransportUrl::parse(&url).unwrap(), layout)
+            .unwrap(),
+    );
+    let client_transport = Transport::builder(&url)
+        .driver(client_driver.clone())
+        .build()
+        .unwrap();
     let _cleanup = cleanup(&client_driver);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -382,7 +406,7 @@ async fn no_call_fails_when_the_publish_connection_drops() {
     )
     .timeout(Duration::from_secs(10));
     assert!(timed_call(&client, 0).await.ok);
-    // connection_names(): the publish connection first, then the consume connection.
+    // connection_names(): the publish connection first.
     let publish = client_driver.connection_names()[0].clone();
     let (pid, _) = cluster
         .connections_named(node, std::slice::from_ref(&publish))
