@@ -611,11 +611,24 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
         "drained the backlog in {:?} while blocked",
         blocked.elapsed()
     );
+    // A server started now consumes on the relief connection until the blocked one is
+    // free: its start does not wait for the alarm to clear.
+    tokio::time::timeout(Duration::from_secs(10), f.serve("s2"))
+        .await
+        .expect("a server starts while its transport's connection is blocked");
+    assert!(
+        eventually(Duration::from_secs(10), || topic_consumers(&f.topic)
+            .is_some_and(|(_, _, consumers)| consumers == "3"))
+        .await,
+        "{:?}",
+        topic_consumers(&f.topic)
+    );
     drop(alarm);
-    // Unblocked, the relief's consumers are cancelled; calls work again.
+    // Unblocked, the relief's consumers are cancelled and s2 consumes on the transport's
+    // connection; calls work again.
     assert!(
         eventually(Duration::from_secs(20), || topic_consumers(&f.topic)
-            .is_some_and(|(_, _, consumers)| consumers == "1"))
+            .is_some_and(|(_, _, consumers)| consumers == "2"))
         .await,
         "{:?}",
         topic_consumers(&f.topic)
