@@ -320,7 +320,7 @@ pub(crate) fn run(mut args: Args) -> Result<(), String> {
                     )
                 })?;
                 eprintln!(
-                    "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<10} {}",
+                    "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<15} {}",
                     case.key,
                     system.label(),
                     one_line(&figures)
@@ -976,7 +976,7 @@ fn print_table(
         if tls { " over TLS" } else { "" }
     );
     println!(
-        "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
+        "{:<12} {:<15} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
         "workload",
         "system",
         "p50",
@@ -1000,7 +1000,7 @@ fn print_table(
                 get(field).map_or("-".to_owned(), |kib| format!("{:.1}", kib / 1024.0))
             };
             println!(
-                "{:<12} {:<10} {} {} {} {} {} {} {} {:>12}",
+                "{:<12} {:<15} {} {} {} {} {} {} {} {:>12}",
                 case.key,
                 system.label(),
                 show(get("p50_us"), 9),
