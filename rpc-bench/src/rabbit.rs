@@ -89,6 +89,21 @@ pub(crate) struct OursServer {
 /// The server name the benchmark's oslo-rpc servers use.
 const SERVER: &str = "bench";
 
+/// The echo server's method that returns its `payload`.
+pub(crate) const ECHO: &str = "echo";
+/// The echo server's method that counts a cast.
+pub(crate) const SINK: &str = "sink";
+
+/// The context of the benchmark's requests (their `_context_request_id`).
+pub(crate) fn bench_context() -> Context {
+    Context::new().with_request_id("req-bench")
+}
+
+/// The arguments of the benchmark's requests.
+pub(crate) fn bench_args(payload: &str) -> Value {
+    json!({ "payload": payload })
+}
+
 impl OursServer {
     pub(crate) async fn start(
         transport: Transport,
@@ -97,11 +112,11 @@ impl OursServer {
     ) -> Result<Self, String> {
         let sinks = counters.clone();
         let endpoint = DynamicEndpoint::builder()
-            .method("echo", move |_ctx, mut args| {
+            .method(ECHO, move |_ctx, mut args| {
                 counters.echoed();
                 async move { Ok::<_, RpcError>(args.remove("payload").unwrap_or_default()) }
             })
-            .method("sink", move |_ctx, _args| {
+            .method(SINK, move |_ctx, _args| {
                 sinks.processed();
                 async move { Ok::<_, RpcError>(Value::Null) }
             })
@@ -140,7 +155,7 @@ impl OursClient {
     pub(crate) fn new(transport: Transport, topic: &str) -> Self {
         OursClient {
             client: Arc::new(RpcClient::new(transport, Target::topic(topic))),
-            ctx: Arc::new(Context::new().with_request_id("req-bench")),
+            ctx: Arc::new(bench_context()),
         }
     }
 }
@@ -149,7 +164,7 @@ impl EchoClient for OursClient {
     async fn call(&self, payload: &str) -> Result<(), String> {
         let echoed = self
             .client
-            .call(&self.ctx, "echo", json!({ "payload": payload }))
+            .call(&self.ctx, ECHO, bench_args(payload))
             .await
             .map_err(|e| e.to_string())?;
         if echoed.as_str() != Some(payload) {
@@ -160,7 +175,7 @@ impl EchoClient for OursClient {
 
     async fn cast(&self, payload: &str) -> Result<(), String> {
         self.client
-            .cast(&self.ctx, "sink", json!({ "payload": payload }))
+            .cast(&self.ctx, SINK, bench_args(payload))
             .await
             .map_err(|e| e.to_string())
     }

@@ -7,7 +7,13 @@
 //! fastest round trip lapin can do. `--minimal` is the suite's third reference (issue 16):
 //! no confirms, auto-ack, and an exclusive reply queue, run on current-thread runtimes.
 //! A request without `reply_to` is a cast: the server only counts it.
+//!
+//! `--oslo-wire` publishes requests as oslo does (spec §2.2, §3.1, §3.4): through a topic
+//! exchange with the queue's name as routing key, as oslo envelopes of the fields oslo-rpc
+//! sends, with oslo's properties. The broker then does what it does for oslo-rpc's
+//! requests, and the rest of the loop stays raw lapin's.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::poll_fn;
 use std::pin::Pin;
@@ -18,17 +24,20 @@ use std::time::Duration;
 use futures_core::Stream;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, ConfirmSelectOptions,
-    ExchangeDeleteOptions, QueueDeclareOptions, QueueDeleteOptions,
+    ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+    QueueDeleteOptions,
 };
 use lapin::tcp::{OwnedIdentity, OwnedTLSConfig};
 use lapin::types::{AMQPValue, FieldTable};
-use lapin::{BasicProperties, Channel, Connection, ConnectionProperties};
+use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
+use rpc_runtime::wire::{self, CallHeader, RequestHeader};
 use tokio::sync::oneshot;
 use tokio::time::timeout;
 
 use crate::measure;
 use crate::measure::EchoClient;
 use crate::peer::ServerCounters;
+use crate::rabbit;
 
 /// How the raw loop uses lapin.
 #[derive(clap::Args, Clone, Copy, Debug, Default)]
@@ -48,6 +57,12 @@ pub(crate) struct RawLayout {
     /// goes with the client's connection). The suite runs it with `--workers 1`.
     #[arg(long)]
     pub(crate) minimal: bool,
+    /// Requests as oslo publishes them: to a topic exchange of the loop's own (declared
+    /// as oslo's control exchange, deleted at the end) with the queue's name as routing
+    /// key, as oslo envelopes of the fields oslo-rpc sends, with oslo's properties.
+    /// Replies still go to the default exchange with the raw loop's correlation id.
+    #[arg(long)]
+    pub(crate) oslo_wire: bool,
 }
 
 impl RawLayout {
@@ -64,7 +79,7 @@ impl RawLayout {
 
     /// A phrase for table titles.
     pub(crate) fn describe(&self) -> String {
-        format!(
+        let mut phrase = format!(
             "{}; {}; {}",
             if self.confirms() {
                 "publisher confirms, manual acks"
@@ -83,8 +98,96 @@ impl RawLayout {
             } else {
                 "one publish channel"
             }
-        )
+        );
+        if self.oslo_wire {
+            phrase.push_str("; requests on oslo's wire (topic exchange, envelope, properties)");
+        }
+        phrase
     }
+}
+
+/// The topic exchange of an `--oslo-wire` loop whose request queue is `queue`: the
+/// queue's name (which ends in a uuid) with a prefix, so both peers derive it.
+fn topic_exchange(queue: &str) -> String {
+    format!("exchange-{queue}")
+}
+
+/// Declares `exchange` as oslo declares its control exchange by default (spec §2.1: topic,
+/// not durable, not auto-delete) and binds `queue` to it with its name as routing key.
+async fn declare_topic(
+    connection: &Connection,
+    exchange: &str,
+    queue: Option<&str>,
+) -> Result<(), String> {
+    let channel = connection.create_channel().await.map_err(lapin_error)?;
+    channel
+        .exchange_declare(
+            exchange.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .map_err(lapin_error)?;
+    if let Some(queue) = queue {
+        channel
+            .queue_bind(
+                queue.into(),
+                exchange.into(),
+                queue.into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(lapin_error)?;
+    }
+    let _ = channel.close(200, "OK".into()).await;
+    Ok(())
+}
+
+/// The properties oslo gives every request (spec §3.4); a call's also carry its timeout
+/// (oslo's default 60 s) as `expiration`.
+fn oslo_properties(call: bool) -> BasicProperties {
+    let properties = BasicProperties::default()
+        .with_content_type(wire::CONTENT_TYPE.into())
+        .with_content_encoding(wire::CONTENT_ENCODING.into())
+        .with_headers(FieldTable::default())
+        .with_delivery_mode(2)
+        .with_priority(0);
+    if call {
+        properties.with_expiration("60000".into())
+    } else {
+        properties
+    }
+}
+
+/// The body oslo-rpc's benchmark client sends for `payload` (spec §3.1, §3.2): the echo
+/// server's method, its arguments, a fresh `_unique_id` and the benchmark's context. A
+/// call (`Some((id, reply queue))`) also carries `_msg_id` (the id as 32 hex digits, the
+/// length of oslo's), `_reply_q` and `_timeout`.
+fn oslo_body(payload: &str, call: Option<(u64, &str)>) -> Result<Vec<u8>, String> {
+    let msg_id = call.map(|(id, _)| format!("{id:032x}"));
+    let unique_id = uuid::Uuid::new_v4().simple().to_string();
+    let context = rabbit::bench_context();
+    let header = RequestHeader {
+        method: if call.is_some() {
+            rabbit::ECHO
+        } else {
+            rabbit::SINK
+        },
+        namespace: None,
+        version: None,
+        call: call
+            .zip(msg_id.as_deref())
+            .map(|((_, reply_q), msg_id)| CallHeader {
+                msg_id,
+                reply_q,
+                call_monitor_timeout: None,
+            }),
+        unique_id: &unique_id,
+        context: &context,
+    };
+    wire::encode_request(&header, &rabbit::bench_args(payload)).map_err(|e| e.to_string())
 }
 
 /// Options of the raw lapin benchmark.
@@ -146,19 +249,36 @@ impl Publisher {
 
     async fn publish(
         &self,
+        exchange: &str,
         routing_key: &str,
         body: &[u8],
         properties: BasicProperties,
     ) -> Result<(), String> {
         if let Some(channel) = &self.shared {
-            return publish(channel, routing_key, body, properties, self.confirms).await;
+            return publish(
+                channel,
+                exchange,
+                routing_key,
+                body,
+                properties,
+                self.confirms,
+            )
+            .await;
         }
         let idle = self.idle.lock().unwrap().pop();
         let channel = match idle {
             Some(channel) => channel,
             None => Self::open(&self.connection, self.confirms).await?,
         };
-        publish(&channel, routing_key, body, properties, self.confirms).await?;
+        publish(
+            &channel,
+            exchange,
+            routing_key,
+            body,
+            properties,
+            self.confirms,
+        )
+        .await?;
         self.idle.lock().unwrap().push(channel);
         Ok(())
     }
@@ -166,6 +286,7 @@ impl Publisher {
 
 async fn publish(
     channel: &Channel,
+    exchange: &str,
     routing_key: &str,
     body: &[u8],
     properties: BasicProperties,
@@ -173,7 +294,7 @@ async fn publish(
 ) -> Result<(), String> {
     let confirm = channel
         .basic_publish(
-            "".into(),
+            exchange.into(),
             routing_key.into(),
             BasicPublishOptions::default(),
             body,
@@ -394,6 +515,8 @@ pub(crate) struct RawServer {
     connections: Vec<Arc<Connection>>,
     task: tokio::task::JoinHandle<()>,
     queue: String,
+    /// The topic exchange (`--oslo-wire`).
+    exchange: Option<String>,
 }
 
 impl RawServer {
@@ -404,6 +527,13 @@ impl RawServer {
         counters: Arc<ServerCounters>,
     ) -> Result<Self, String> {
         let (connections, out, mut requests) = open_side(target, queue, false, layout).await?;
+        if layout.oslo_wire {
+            let exchange = topic_exchange(queue);
+            if let Err(error) = declare_topic(&connections[0], &exchange, Some(queue)).await {
+                close_all(&connections).await;
+                return Err(error);
+            }
+        }
         let confirms = layout.confirms();
         let task = tokio::spawn(async move {
             while let Some(Ok(delivery)) = next(&mut requests).await {
@@ -431,7 +561,7 @@ impl RawServer {
                             .unwrap_or_default(),
                     );
                     let _ = out
-                        .publish(reply_to.as_str(), &delivery.data, properties)
+                        .publish("", reply_to.as_str(), &delivery.data, properties)
                         .await;
                 });
             }
@@ -440,14 +570,17 @@ impl RawServer {
             connections,
             task,
             queue: queue.to_owned(),
+            exchange: layout.oslo_wire.then(|| topic_exchange(queue)),
         })
     }
 
-    /// Stops consuming, closes the connections and deletes the request queue.
+    /// Stops consuming, closes the connections and deletes the request queue (and the
+    /// topic exchange).
     pub(crate) async fn stop(self, url: &str) {
         self.task.abort();
         close_all(&self.connections).await;
-        delete_queues(url, &[self.queue]).await;
+        let exchanges: Vec<String> = self.exchange.into_iter().collect();
+        delete_entities(url, &[self.queue], &exchanges).await;
     }
 }
 
@@ -464,6 +597,9 @@ struct RawClientInner {
     pending: Pending,
     next_id: AtomicU64,
     request_queue: String,
+    /// Where requests go: the default exchange, or the topic exchange (`--oslo-wire`).
+    exchange: String,
+    oslo_wire: bool,
     reply_queue: String,
     /// The reply queue goes with the connection (`--minimal`).
     exclusive_reply: bool,
@@ -480,6 +616,17 @@ impl RawClient {
         let reply_queue = format!("{request_queue}-reply-{}", uuid::Uuid::new_v4().simple());
         let (connections, out, mut replies) =
             open_side(target, &reply_queue, layout.minimal, layout).await?;
+        let exchange = if layout.oslo_wire {
+            // oslo's client declares the exchange before it publishes (spec §2.1).
+            let exchange = topic_exchange(request_queue);
+            if let Err(error) = declare_topic(&connections[0], &exchange, None).await {
+                close_all(&connections).await;
+                return Err(error);
+            }
+            exchange
+        } else {
+            String::new()
+        };
         let pending: Pending = Arc::default();
         let confirms = layout.confirms();
         let reply_task = {
@@ -507,6 +654,8 @@ impl RawClient {
                 pending,
                 next_id: AtomicU64::new(0),
                 request_queue: request_queue.to_owned(),
+                exchange,
+                oslo_wire: layout.oslo_wire,
                 reply_queue,
                 exclusive_reply: layout.minimal,
                 connections,
@@ -529,21 +678,32 @@ impl EchoClient for RawClient {
     async fn call(&self, payload: &str) -> Result<(), String> {
         let inner = &self.inner;
         let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (request, properties) = if inner.oslo_wire {
+            (
+                Cow::Owned(oslo_body(payload, Some((id, &inner.reply_queue)))?),
+                oslo_properties(true),
+            )
+        } else {
+            (
+                Cow::Borrowed(payload.as_bytes()),
+                BasicProperties::default(),
+            )
+        };
         let (tx, rx) = oneshot::channel();
         inner.pending.lock().unwrap().insert(id, tx);
-        let properties = BasicProperties::default()
+        let properties = properties
             .with_correlation_id(id.to_string().into())
             .with_reply_to(inner.reply_queue.as_str().into());
         if let Err(error) = inner
             .out
-            .publish(&inner.request_queue, payload.as_bytes(), properties)
+            .publish(&inner.exchange, &inner.request_queue, &request, properties)
             .await
         {
             inner.pending.lock().unwrap().remove(&id);
             return Err(error);
         }
         let body = rx.await.map_err(|_| "reply lost".to_owned())?;
-        if body != payload.as_bytes() {
+        if body != *request {
             return Err("wrong reply".to_owned());
         }
         Ok(())
@@ -551,9 +711,22 @@ impl EchoClient for RawClient {
 
     async fn cast(&self, payload: &str) -> Result<(), String> {
         let inner = &self.inner;
+        if inner.oslo_wire {
+            let body = oslo_body(payload, None)?;
+            return inner
+                .out
+                .publish(
+                    &inner.exchange,
+                    &inner.request_queue,
+                    &body,
+                    oslo_properties(false),
+                )
+                .await;
+        }
         inner
             .out
             .publish(
+                "",
                 &inner.request_queue,
                 payload.as_bytes(),
                 BasicProperties::default(),
@@ -603,4 +776,66 @@ pub(crate) fn run(args: Args) -> Result<(), String> {
         );
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use rpc_runtime::transport::memory::{MemoryBroker, MemoryDriver};
+    use rpc_runtime::transport::{Driver, TapSpec};
+    use rpc_runtime::wire::decode_request;
+
+    use super::*;
+    use crate::rabbit::OursClient;
+
+    /// `--oslo-wire` casts are oslo-rpc's benchmark casts, but for their `_unique_id`:
+    /// the same fields and the same length (spec §3.1, §3.2).
+    #[tokio::test]
+    async fn oslo_wire_casts_are_the_bench_clients_casts() {
+        let broker = MemoryBroker::named("rpc-bench-raw-lapin-oslo-wire");
+        let driver = Arc::new(MemoryDriver::on(broker));
+        let spec = TapSpec {
+            exchange: "openstack".into(),
+            topic: "casts".into(),
+        };
+        let mut tap = driver.tap(&spec).await.unwrap();
+        let transport = oslo_rpc::Transport::builder("memory://rpc-bench-raw-lapin-oslo-wire")
+            .driver(driver.clone())
+            .build()
+            .unwrap();
+        let payload = measure::payload(16);
+        OursClient::new(transport, "casts")
+            .cast(&payload)
+            .await
+            .unwrap();
+        let ours = tap.recv().await.unwrap().body;
+        let raw = oslo_body(&payload, None).unwrap();
+        assert_eq!(raw.len(), ours.len());
+        let without_unique_id = |body: &[u8]| {
+            let mut request = decode_request(body).unwrap();
+            assert_eq!(request.unique_id.as_ref().map(String::len), Some(32));
+            request.unique_id = None;
+            request
+        };
+        assert_eq!(without_unique_id(&raw), without_unique_id(&ours));
+        println!("cast body: {} bytes", raw.len());
+    }
+
+    #[test]
+    fn oslo_wire_calls_carry_a_call_header() {
+        let body = oslo_body("xy", Some((7, "reply-q"))).unwrap();
+        let request = decode_request(&body).unwrap();
+        assert_eq!(request.method, rabbit::ECHO);
+        assert_eq!(
+            request.msg_id.as_deref(),
+            Some("00000000000000000000000000000007")
+        );
+        assert_eq!(request.reply_q.as_deref(), Some("reply-q"));
+        let cast = decode_request(&oslo_body("xy", None).unwrap()).unwrap();
+        assert_eq!((cast.method.as_str(), cast.msg_id), (rabbit::SINK, None));
+        assert!(oslo_properties(true).expiration().is_some());
+        assert!(oslo_properties(false).expiration().is_none());
+        assert_eq!(topic_exchange("q-1"), "exchange-q-1");
+    }
 }

@@ -30,6 +30,10 @@ pub(crate) enum SuiteSystem {
     OsloRpc,
     /// Python oslo.messaging 18.3.1 (threading executor, default options).
     Python,
+    /// Raw lapin with its requests on oslo's wire (`raw-lapin --oslo-wire`): a topic
+    /// exchange of its own, oslo's envelope and properties. Casts only: what the broker
+    /// does for oslo's casts, without oslo-rpc.
+    RawLapinTopic,
 }
 
 impl SuiteSystem {
@@ -39,13 +43,21 @@ impl SuiteSystem {
             SuiteSystem::LapinMinimal => "lapin-minimal",
             SuiteSystem::OsloRpc => System::Ours.label(),
             SuiteSystem::Python => "python",
+            SuiteSystem::RawLapinTopic => "raw-lapin-topic",
         }
+    }
+
+    /// Whether the system runs this workload.
+    fn runs(self, workload: Workload) -> bool {
+        self != SuiteSystem::RawLapinTopic || workload == Workload::Casts
     }
 
     /// The peer system of a Rust system.
     fn peer(self) -> Option<System> {
         match self {
-            SuiteSystem::RawLapin | SuiteSystem::LapinMinimal => Some(System::Raw),
+            SuiteSystem::RawLapin | SuiteSystem::LapinMinimal | SuiteSystem::RawLapinTopic => {
+                Some(System::Raw)
+            }
             SuiteSystem::OsloRpc => Some(System::Ours),
             SuiteSystem::Python => None,
         }
@@ -67,7 +79,8 @@ pub(crate) struct Args {
     /// Also write the runs, medians, ratios and targets here as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
-    /// The systems to run, in this order within each workload.
+    /// The systems to run, in this order within each workload (raw-lapin-topic runs the
+    /// casts only).
     #[arg(long, value_enum, value_delimiter = ',',
           default_values_t = [SuiteSystem::RawLapin, SuiteSystem::LapinMinimal,
                               SuiteSystem::OsloRpc, SuiteSystem::Python])]
@@ -286,6 +299,9 @@ pub(crate) fn run(mut args: Args) -> Result<(), String> {
     for repeat in 1..=repeats {
         for case in &cases {
             for &system in &args.systems {
+                if !system.runs(case.workload) {
+                    continue;
+                }
                 let busy = wait_for_idle(args.idle_cpus, idle_wait);
                 let count = match system {
                     SuiteSystem::Python => case.python_count,
@@ -304,7 +320,7 @@ pub(crate) fn run(mut args: Args) -> Result<(), String> {
                     )
                 })?;
                 eprintln!(
-                    "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<10} {}",
+                    "rpc-bench suite: [{repeat}/{repeats}] {:<12} {:<15} {}",
                     case.key,
                     system.label(),
                     one_line(&figures)
@@ -331,6 +347,7 @@ pub(crate) fn run(mut args: Args) -> Result<(), String> {
     let targets = targets(&medians);
     print_table(&cases, &args.systems, &medians, repeats, tls);
     print_targets(&targets, vm_speed(&medians));
+    print_wire_ratios(&medians);
     println!(
         "\n{} runs in {:.0} s",
         runs.len(),
@@ -554,6 +571,9 @@ fn peer_args(system: SuiteSystem, name: &str, args: &Args) -> Vec<String> {
             "--workers".to_owned(),
             "1".to_owned(),
         ]);
+    }
+    if system == SuiteSystem::RawLapinTopic {
+        peer.push("--oslo-wire".to_owned());
     }
     if system == SuiteSystem::OsloRpc {
         peer.extend(["--workers".to_owned(), args.ours_workers.to_string()]);
@@ -791,6 +811,7 @@ fn ratios(medians: &Medians) -> Value {
             (SuiteSystem::RawLapin, "raw_lapin"),
             (SuiteSystem::LapinMinimal, "lapin_minimal"),
             (SuiteSystem::Python, "python"),
+            (SuiteSystem::RawLapinTopic, "raw_lapin_topic"),
         ] {
             for field in ["p50_us", rate, "cpu_per_call_us"] {
                 if let Some(value) = ratio(medians, case, field, SuiteSystem::OsloRpc, other) {
@@ -798,9 +819,38 @@ fn ratios(medians: &Medians) -> Value {
                 }
             }
         }
+        for (key, value) in wire_ratios(medians, case, rate) {
+            entry.insert(key, json!(value));
+        }
         out.insert(case.clone(), Value::Object(entry));
     }
     Value::Object(out)
+}
+
+/// What oslo's wire costs (raw lapin on it over raw lapin) and what oslo-rpc adds to it
+/// (oslo-rpc over raw lapin on oslo's wire), in rate and broker CPU per operation: the
+/// ratios of the systems that publish the same messages the same way.
+fn wire_ratios(medians: &Medians, case: &str, rate: &str) -> Vec<(String, f64)> {
+    use SuiteSystem::{OsloRpc, RawLapin, RawLapinTopic};
+    let mut out = Vec::new();
+    for field in [rate, "broker_cpu_per_op_us"] {
+        if let Some(value) = ratio(medians, case, field, RawLapinTopic, RawLapin) {
+            out.push((format!("{field}_raw_lapin_topic_over_raw_lapin"), value));
+        }
+    }
+    if let Some(value) = ratio(
+        medians,
+        case,
+        "broker_cpu_per_op_us",
+        OsloRpc,
+        RawLapinTopic,
+    ) {
+        out.push((
+            "broker_cpu_per_op_us_ours_over_raw_lapin_topic".to_owned(),
+            value,
+        ));
+    }
+    out
 }
 
 #[derive(Serialize)]
@@ -926,7 +976,7 @@ fn print_table(
         if tls { " over TLS" } else { "" }
     );
     println!(
-        "{:<12} {:<10} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
+        "{:<12} {:<15} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8} {:>8} {:>12}",
         "workload",
         "system",
         "p50",
@@ -939,7 +989,7 @@ fn print_table(
         "RSS cli/srv"
     );
     for case in cases {
-        for &system in systems {
+        for &system in systems.iter().filter(|s| s.runs(case.workload)) {
             let get = |field: &str| figure(medians, &case.key, system, field);
             let show = |value: Option<f64>, width: usize| match value {
                 Some(v) => format!("{v:>width$.0}"),
@@ -950,7 +1000,7 @@ fn print_table(
                 get(field).map_or("-".to_owned(), |kib| format!("{:.1}", kib / 1024.0))
             };
             println!(
-                "{:<12} {:<10} {} {} {} {} {} {} {} {:>12}",
+                "{:<12} {:<15} {} {} {} {} {} {} {} {:>12}",
                 case.key,
                 system.label(),
                 show(get("p50_us"), 9),
@@ -981,6 +1031,27 @@ fn print_targets(targets: &[Target], vm_speed: Option<f64>) {
         println!(
             "  {:<50} {:>8} {} {:<6} {}",
             t.what, value, t.relation, t.bound, verdict
+        );
+    }
+}
+
+/// The casts on oslo's wire, when raw lapin ran them (not targets: the share of the casts
+/// gap that is the protocol's).
+fn print_wire_ratios(medians: &Medians) {
+    use SuiteSystem::{OsloRpc, RawLapin, RawLapinTopic};
+    if figure(medians, "casts", RawLapinTopic, "sent_per_s").is_none() {
+        return;
+    }
+    let show = |value: Option<f64>| value.map_or("-".to_owned(), |v| format!("{v:.2}"));
+    println!("\nconfirmed casts on oslo's wire (raw-lapin-topic; not targets)");
+    for (what, field) in [
+        ("sent/s", "sent_per_s"),
+        ("broker CPU per cast", "broker_cpu_per_op_us"),
+    ] {
+        println!(
+            "  {what:<20} oslo-rpc / raw-lapin-topic {:>6}   raw-lapin-topic / raw-lapin {:>6}",
+            show(ratio(medians, "casts", field, OsloRpc, RawLapinTopic)),
+            show(ratio(medians, "casts", field, RawLapinTopic, RawLapin)),
         );
     }
 }
@@ -1069,6 +1140,52 @@ mod tests {
             busy_cpus_before: 0.0,
             figures: figures.iter().map(|&(k, v)| (k.to_owned(), v)).collect(),
         }
+    }
+
+    #[test]
+    fn raw_lapin_on_oslo_wire_runs_casts_and_has_its_ratios() {
+        use SuiteSystem::{OsloRpc, RawLapin, RawLapinTopic};
+        assert!(RawLapinTopic.runs(Workload::Casts));
+        assert!(!RawLapinTopic.runs(Workload::Seq));
+        assert!(RawLapin.runs(Workload::Seq) && OsloRpc.runs(Workload::Echo));
+        let chosen = args(&["--systems", "raw-lapin,raw-lapin-topic,oslo-rpc"]);
+        assert_eq!(chosen.systems, [RawLapin, RawLapinTopic, OsloRpc]);
+        assert!(peer_args(RawLapinTopic, "q", &chosen).contains(&"--oslo-wire".to_owned()));
+        assert!(!peer_args(RawLapin, "q", &chosen).contains(&"--oslo-wire".to_owned()));
+        let casts = |system, rate, broker| {
+            run(
+                "casts",
+                system,
+                &[("sent_per_s", rate), ("broker_cpu_per_op_us", broker)],
+            )
+        };
+        let runs = [
+            casts(RawLapin, 10_000.0, 25.0),
+            casts(RawLapinTopic, 9_000.0, 30.0),
+            casts(OsloRpc, 8_100.0, 36.0),
+            run("seq", RawLapin, &[("p50_us", 100.0)]),
+        ];
+        let ratios = ratios(&medians(&runs));
+        let casts = &ratios["casts"];
+        assert_eq!(casts["sent_per_s_ours_over_raw_lapin"], 0.81);
+        assert_eq!(casts["sent_per_s_ours_over_raw_lapin_topic"], 0.9);
+        assert_eq!(casts["sent_per_s_raw_lapin_topic_over_raw_lapin"], 0.9);
+        assert_eq!(
+            casts["broker_cpu_per_op_us_raw_lapin_topic_over_raw_lapin"],
+            1.2
+        );
+        assert_eq!(casts["broker_cpu_per_op_us_ours_over_raw_lapin_topic"], 1.2);
+        // Other workloads have no such ratios, and the existing ones are unchanged.
+        assert!(
+            ratios["seq"]
+                .get("p50_us_ours_over_raw_lapin_topic")
+                .is_none()
+        );
+        assert!(
+            casts
+                .get("broker_cpu_per_op_us_ours_over_raw_lapin")
+                .is_none()
+        );
     }
 
     #[test]
