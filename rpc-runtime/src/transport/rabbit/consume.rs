@@ -482,7 +482,8 @@ impl GroupTask {
                         }
                         continue;
                     }
-                    if !consumed {
+                    // A relief retries instead: the group consumes on its own connection.
+                    if !consumed && self.active.is_none() {
                         tracing::error!(error = %text, "declaring the queues failed");
                         let _ = self
                             .status
