@@ -641,3 +641,107 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
     assert_eq!(sum, json!(4));
     f.finish().await;
 }
+
+/// The next event type a [`SlowNotifications`] reported, or a panic after 10 s.
+async fn next_seen(seen: &mut tokio::sync::mpsc::UnboundedReceiver<String>) -> String {
+    tokio::time::timeout(Duration::from_secs(10), seen.recv())
+        .await
+        .expect("a notification within 10 s")
+        .expect("the endpoint is alive")
+}
+
+/// Handles each `info` notification in 100 ms, then reports its event type.
+struct SlowNotifications(tokio::sync::mpsc::UnboundedSender<String>);
+
+#[notification_endpoint]
+impl SlowNotifications {
+    async fn info(&self, notification: Notification) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let _ = self.0.send(notification.event_type);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining() {
+    // As for servers, but a notification listener acknowledges after handling: the relief's
+    // channel stays open for the deliveries in flight when it is retired.
+    let _serial = SERIAL.lock().await;
+    let (cluster, node, url) = node();
+    let (f, driver, _cleanup) = fixture(&format!("{url}?rabbit_qos_prefetch_count=2")).await;
+    let queue = format!("{}.info", f.topic);
+    let queue_state = || -> Option<(String, String, String)> {
+        list(
+            "list_queues",
+            &[
+                "name",
+                "messages_ready",
+                "messages_unacknowledged",
+                "consumers",
+            ],
+        )
+        .into_iter()
+        .find(|row| row[0] == queue)
+        .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
+    };
+    let notifier = Notifier::new(f.transport.clone(), "compute.host1").topics([f.topic.as_str()]);
+    let backlog = 30;
+    for i in 0..backlog {
+        notifier
+            .info(&Context::new(), &format!("e{i:02}"), &json!({}))
+            .await
+            .unwrap();
+    }
+    let (seen_tx, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let mut listener = NotificationListener::builder(f.transport.clone())
+        .target(Target::topic(&f.topic))
+        .endpoint(SlowNotifications(seen_tx))
+        .max_concurrency(1)
+        .build()
+        .unwrap()
+        .start()
+        .await
+        .unwrap();
+    listener.consuming().await.unwrap();
+    next_seen(&mut seen).await;
+    let alarm = cluster.memory_alarm(node);
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        notifier.info(&Context::new(), "blocked", &json!({})),
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(10), || driver.connection_names().len()
+            == 2)
+        .await,
+        "no relief connection: {:?}",
+        driver.connection_names()
+    );
+    for _ in 1..backlog {
+        next_seen(&mut seen).await;
+    }
+    // Only the blocked connection's acknowledgements (at most its prefetch) wait.
+    assert!(
+        eventually(Duration::from_secs(10), || queue_state().is_some_and(
+            |(ready, unacked, consumers)| ready == "0"
+                && unacked.parse::<u32>().is_ok_and(|n| n <= 2)
+                && consumers == "2"
+        ))
+        .await,
+        "handled and acknowledged while blocked: {:?}",
+        queue_state()
+    );
+    drop(alarm);
+    assert!(
+        eventually(Duration::from_secs(20), || queue_state().is_some_and(
+            |(_, unacked, consumers)| unacked == "0" && consumers == "1"
+        ))
+        .await,
+        "{:?}",
+        queue_state()
+    );
+    tokio::time::timeout(Duration::from_secs(20), listener.stop())
+        .await
+        .expect("stopped in time")
+        .unwrap();
+    f.finish().await;
+}
