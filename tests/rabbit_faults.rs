@@ -524,6 +524,23 @@ async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
     f.finish().await;
 }
 
+/// A queue's `(messages_ready, messages_unacknowledged, consumers)` on the node, if it
+/// exists.
+fn queue_state(queue: &str) -> Option<(String, String, String)> {
+    list(
+        "list_queues",
+        &[
+            "name",
+            "messages_ready",
+            "messages_unacknowledged",
+            "consumers",
+        ],
+    )
+    .into_iter()
+    .find(|row| row[0] == queue)
+    .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
+}
+
 /// Polls `check` every 100 ms until it holds, for `limit` at most; whether it did.
 async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let give_up = Instant::now() + limit;
@@ -549,20 +566,6 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
     let (cluster, node, url) = node();
     let (mut f, driver, _cleanup) = fixture(&format!("{url}?rabbit_qos_prefetch_count=2")).await;
     f.serve_with("s1", |server| server.max_concurrency(1)).await;
-    let topic_consumers = |topic: &str| -> Option<(String, String, String)> {
-        list(
-            "list_queues",
-            &[
-                "name",
-                "messages_ready",
-                "messages_unacknowledged",
-                "consumers",
-            ],
-        )
-        .into_iter()
-        .find(|row| row[0] == topic)
-        .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
-    };
     // A backlog the server works through one request at a time, 200 ms each.
     let backlog = 30;
     let client = f.calc();
@@ -599,13 +602,13 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
         }
     }
     assert!(
-        eventually(Duration::from_secs(10), || topic_consumers(&f.topic)
+        eventually(Duration::from_secs(10), || queue_state(&f.topic)
             .is_some_and(
                 |(ready, _, consumers)| ready == "0" && consumers == "2"
             ))
         .await,
         "{:?}",
-        topic_consumers(&f.topic)
+        queue_state(&f.topic)
     );
     eprintln!(
         "drained the backlog in {:?} while blocked",
@@ -617,21 +620,21 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
         .await
         .expect("a server starts while its transport's connection is blocked");
     assert!(
-        eventually(Duration::from_secs(10), || topic_consumers(&f.topic)
+        eventually(Duration::from_secs(10), || queue_state(&f.topic)
             .is_some_and(|(_, _, consumers)| consumers == "3"))
         .await,
         "{:?}",
-        topic_consumers(&f.topic)
+        queue_state(&f.topic)
     );
     drop(alarm);
     // Unblocked, the relief's consumers are cancelled and s2 consumes on the transport's
     // connection; calls work again.
     assert!(
-        eventually(Duration::from_secs(20), || topic_consumers(&f.topic)
+        eventually(Duration::from_secs(20), || queue_state(&f.topic)
             .is_some_and(|(_, _, consumers)| consumers == "2"))
         .await,
         "{:?}",
-        topic_consumers(&f.topic)
+        queue_state(&f.topic)
     );
     let sum = f
         .calc()
@@ -669,20 +672,7 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
     let (cluster, node, url) = node();
     let (f, driver, _cleanup) = fixture(&format!("{url}?rabbit_qos_prefetch_count=2")).await;
     let queue = format!("{}.info", f.topic);
-    let queue_state = || -> Option<(String, String, String)> {
-        list(
-            "list_queues",
-            &[
-                "name",
-                "messages_ready",
-                "messages_unacknowledged",
-                "consumers",
-            ],
-        )
-        .into_iter()
-        .find(|row| row[0] == queue)
-        .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
-    };
+    let info_queue = || queue_state(&queue);
     let notifier = Notifier::new(f.transport.clone(), "compute.host1").topics([f.topic.as_str()]);
     let backlog = 30;
     for i in 0..backlog {
@@ -721,23 +711,23 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
     }
     // Only the blocked connection's acknowledgements (at most its prefetch) wait.
     assert!(
-        eventually(Duration::from_secs(10), || queue_state().is_some_and(
+        eventually(Duration::from_secs(10), || info_queue().is_some_and(
             |(ready, unacked, consumers)| ready == "0"
                 && unacked.parse::<u32>().is_ok_and(|n| n <= 2)
                 && consumers == "2"
         ))
         .await,
         "handled and acknowledged while blocked: {:?}",
-        queue_state()
+        info_queue()
     );
     drop(alarm);
     assert!(
-        eventually(Duration::from_secs(20), || queue_state().is_some_and(
+        eventually(Duration::from_secs(20), || info_queue().is_some_and(
             |(_, unacked, consumers)| unacked == "0" && consumers == "1"
         ))
         .await,
         "{:?}",
-        queue_state()
+        info_queue()
     );
     tokio::time::timeout(Duration::from_secs(20), listener.stop())
         .await
