@@ -38,6 +38,8 @@ const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
 pub(super) enum Role {
     /// Publishes requests, replies and heartbeats (pooled channels in confirm mode).
     Publish,
+    /// Publishes and consumes (`Connections::Adaptive` and `Connections::Shared`).
+    Both,
     /// Consumes: the reply queue and server listeners.
     Consume,
     /// Consumes server listeners' queues while the broker blocks a connection that both
@@ -49,6 +51,7 @@ impl Role {
     fn name(self) -> &'static str {
         match self {
             Role::Publish => "publish",
+            Role::Both => "publish+consume",
             Role::Consume => "consume",
             Role::Relief => "relief",
         }

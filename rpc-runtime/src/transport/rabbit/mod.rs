@@ -266,7 +266,11 @@ impl RabbitDriver {
     ) -> Result<RabbitDriver, RpcError> {
         let config = Arc::new(RabbitConfig::resolve(url, tls, lock_path)?);
         let tasks = Tasks::default();
-        let publish = Arc::new(Link::new(Role::Publish, config.clone(), tasks.clone()));
+        let role = match connections {
+            Connections::Shared | Connections::Adaptive => Role::Both,
+            Connections::Separate | Connections::SeparateListeners => Role::Publish,
+        };
+        let publish = Arc::new(Link::new(role, config.clone(), tasks.clone()));
         let consume = match connections {
             Connections::Separate | Connections::SeparateListeners => {
                 Arc::new(Link::new(Role::Consume, config.clone(), tasks.clone()))
