@@ -96,9 +96,10 @@ pub enum Connections {
     /// that never publishes, so the queues keep draining as in oslo's layout (spec §9.3).
     /// Once the broker unblocks the first connection, the second one's consumers are
     /// cancelled; every delivery either connection received is handed out once. The
-    /// default: one connection (one lapin I/O thread) carries the traffic, which on a
-    /// 2-core machine costs 25-30 % less CPU per call than [`Connections::Separate`]
-    /// (BENCHMARKS.md).
+    /// relief connection, once opened, stays open (idle) until the transport shuts down.
+    /// The default: one connection (one lapin I/O thread) carries the traffic, which on a
+    /// 2-core machine costs 23-29 % less client + server CPU per call at 32 in flight
+    /// than [`Connections::Separate`] (BENCHMARKS.md).
     #[default]
     Adaptive,
     /// One connection publishes, another consumes (oslo's layout, spec §9.3): consumers
