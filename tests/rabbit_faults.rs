@@ -541,6 +541,17 @@ fn queue_state(queue: &str) -> Option<(String, String, String)> {
     .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
 }
 
+/// Waits (10 s at most) for the driver's relief connection beside its blocked one.
+async fn relief_connection_opens(driver: &RabbitDriver) {
+    assert!(
+        eventually(Duration::from_secs(10), || driver.connection_names().len()
+            == 2)
+        .await,
+        "no relief connection: {:?}",
+        driver.connection_names()
+    );
+}
+
 /// Polls `check` every 100 ms until it holds, for `limit` at most; whether it did.
 async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let give_up = Instant::now() + limit;
@@ -584,13 +595,7 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
         .timeout(Duration::from_secs(1))
         .cast(&Context::new(), "record", json!({"tag": "blocked"}))
         .await;
-    assert!(
-        eventually(Duration::from_secs(10), || driver.connection_names().len()
-            == 2)
-        .await,
-        "no relief connection: {:?}",
-        driver.connection_names()
-    );
+    relief_connection_opens(&driver).await;
     let blocked = Instant::now();
     // The rest of the backlog is consumed and acknowledged while the alarm lasts; without
     // the relief the server would stop at its prefetch (2) until the alarm clears.
@@ -699,13 +704,7 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
         notifier.info(&Context::new(), "blocked", &json!({})),
     )
     .await;
-    assert!(
-        eventually(Duration::from_secs(10), || driver.connection_names().len()
-            == 2)
-        .await,
-        "no relief connection: {:?}",
-        driver.connection_names()
-    );
+    relief_connection_opens(&driver).await;
     for _ in 1..backlog {
         next_seen(&mut seen).await;
     }

@@ -34,7 +34,7 @@ pub(crate) enum Layout {
 }
 
 impl Layout {
-    fn connections(self) -> Connections {
+    pub(crate) fn connections(self) -> Connections {
         match self {
             Layout::Default => Connections::default(),
             Layout::Adaptive => Connections::Adaptive,

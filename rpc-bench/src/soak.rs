@@ -57,6 +57,9 @@ pub(crate) struct Args {
     /// sees the allocator's growth from its first reconnections, which a long one absorbs.
     #[arg(long, default_value_t = 10.0)]
     rss_tolerance: f64,
+    /// oslo-rpc's connection layout, for both peers.
+    #[arg(long, value_enum, default_value_t = crate::rabbit::Layout::Default)]
+    connections: crate::rabbit::Layout,
     /// Also write the figures to this file, as JSON.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -219,7 +222,14 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     // queues non-durable too, so a restart would lose confirmed casts.
     let exchange = format!("{topic}-control");
     let transport = || {
+        let parsed = oslo_rpc::TransportUrl::parse(&url).map_err(|e| e.to_string())?;
+        let driver = rpc_runtime::transport::rabbit::RabbitDriver::with_connections(
+            &parsed,
+            args.connections.connections(),
+        )
+        .map_err(|e| e.to_string())?;
         Transport::builder(&url)
+            .driver(Arc::new(driver))
             .control_exchange(&exchange)
             .build()
             .map_err(|e| e.to_string())
