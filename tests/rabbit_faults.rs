@@ -16,7 +16,7 @@ use rpc_runtime::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::json;
 
 use support::cluster::{ClusterCleanup, ClusterNode, TestCluster, single};
-use support::{Fixture, calc_endpoint, unique};
+use support::{Fixture, calc_endpoint, unique, wait_for};
 
 /// One fault test at a time (they share one node and disturb it).
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -524,9 +524,11 @@ async fn a_memory_alarm_stalls_publishes_but_never_past_the_callers_timeout() {
     f.finish().await;
 }
 
-/// A queue's `(messages_ready, messages_unacknowledged, consumers)` on the node, if it
-/// exists.
-fn queue_state(queue: &str) -> Option<(String, String, String)> {
+/// A queue's `(messages_ready, messages_unacknowledged, consumers)` on the node.
+type QueueState = (String, String, String);
+
+/// A queue's state on the node, if it exists.
+fn queue_state(queue: &str) -> Option<QueueState> {
     list(
         "list_queues",
         &[
@@ -541,29 +543,34 @@ fn queue_state(queue: &str) -> Option<(String, String, String)> {
     .map(|row| (row[1].clone(), row[2].clone(), row[3].clone()))
 }
 
-/// Waits (10 s at most) for the driver's relief connection beside its blocked one.
-async fn relief_connection_opens(driver: &RabbitDriver) {
+/// Waits (`limit` at most) until `queue`'s state on the node `holds`; panics with `what`
+/// and the state it has otherwise.
+async fn queue_becomes(
+    queue: &str,
+    limit: Duration,
+    what: &str,
+    holds: impl Fn(&QueueState) -> bool,
+) {
+    let reached = wait_for(limit, || {
+        queue_state(queue).is_some_and(|state| holds(&state))
+    });
     assert!(
-        eventually(Duration::from_secs(10), || driver.connection_names().len()
-            == 2)
-        .await,
-        "no relief connection: {:?}",
-        driver.connection_names()
+        reached.await.is_some(),
+        "{what}: {queue} is {:?}",
+        queue_state(queue)
     );
 }
 
-/// Polls `check` every 100 ms until it holds, for `limit` at most; whether it did.
-async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
-    let give_up = Instant::now() + limit;
-    loop {
-        if check() {
-            return true;
-        }
-        if Instant::now() > give_up {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+/// Waits (10 s at most) for the driver's relief connection beside its blocked one.
+async fn relief_connection_opens(driver: &RabbitDriver) {
+    let opened = wait_for(Duration::from_secs(10), || {
+        driver.connection_names().len() == 2
+    });
+    assert!(
+        opened.await.is_some(),
+        "no relief connection: {:?}",
+        driver.connection_names()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -606,15 +613,13 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
             started += 1;
         }
     }
-    assert!(
-        eventually(Duration::from_secs(10), || queue_state(&f.topic)
-            .is_some_and(
-                |(ready, _, consumers)| ready == "0" && consumers == "2"
-            ))
-        .await,
-        "{:?}",
-        queue_state(&f.topic)
-    );
+    queue_becomes(
+        &f.topic,
+        Duration::from_secs(10),
+        "drained while blocked",
+        |(ready, _, consumers)| ready == "0" && consumers == "2",
+    )
+    .await;
     eprintln!(
         "drained the backlog in {:?} while blocked",
         blocked.elapsed()
@@ -624,23 +629,23 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
     tokio::time::timeout(Duration::from_secs(10), f.serve("s2"))
         .await
         .expect("a server starts while its transport's connection is blocked");
-    assert!(
-        eventually(Duration::from_secs(10), || queue_state(&f.topic)
-            .is_some_and(|(_, _, consumers)| consumers == "3"))
-        .await,
-        "{:?}",
-        queue_state(&f.topic)
-    );
+    queue_becomes(
+        &f.topic,
+        Duration::from_secs(10),
+        "s2 consumes too",
+        |(_, _, consumers)| consumers == "3",
+    )
+    .await;
     drop(alarm);
     // Unblocked, the relief's consumers are cancelled and s2 consumes on the transport's
     // connection; calls work again.
-    assert!(
-        eventually(Duration::from_secs(20), || queue_state(&f.topic)
-            .is_some_and(|(_, _, consumers)| consumers == "2"))
-        .await,
-        "{:?}",
-        queue_state(&f.topic)
-    );
+    queue_becomes(
+        &f.topic,
+        Duration::from_secs(20),
+        "relief cancelled",
+        |(_, _, consumers)| consumers == "2",
+    )
+    .await;
     let sum = f
         .calc()
         .call(&Context::new(), "add", json!({"a": 2, "b": 2}))
@@ -677,7 +682,6 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
     let (cluster, node, url) = node();
     let (f, driver, _cleanup) = fixture(&format!("{url}?rabbit_qos_prefetch_count=2")).await;
     let queue = format!("{}.info", f.topic);
-    let info_queue = || queue_state(&queue);
     let notifier = Notifier::new(f.transport.clone(), "compute.host1").topics([f.topic.as_str()]);
     let backlog = 30;
     for i in 0..backlog {
@@ -709,25 +713,23 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
         next_seen(&mut seen).await;
     }
     // Only the blocked connection's acknowledgements (at most its prefetch) wait.
-    assert!(
-        eventually(Duration::from_secs(10), || info_queue().is_some_and(
-            |(ready, unacked, consumers)| ready == "0"
-                && unacked.parse::<u32>().is_ok_and(|n| n <= 2)
-                && consumers == "2"
-        ))
-        .await,
-        "handled and acknowledged while blocked: {:?}",
-        info_queue()
-    );
+    queue_becomes(
+        &queue,
+        Duration::from_secs(10),
+        "handled and acknowledged while blocked",
+        |(ready, unacked, consumers)| {
+            ready == "0" && unacked.parse::<u32>().is_ok_and(|n| n <= 2) && consumers == "2"
+        },
+    )
+    .await;
     drop(alarm);
-    assert!(
-        eventually(Duration::from_secs(20), || info_queue().is_some_and(
-            |(_, unacked, consumers)| unacked == "0" && consumers == "1"
-        ))
-        .await,
-        "{:?}",
-        info_queue()
-    );
+    queue_becomes(
+        &queue,
+        Duration::from_secs(20),
+        "relief cancelled, all acknowledged",
+        |(_, unacked, consumers)| unacked == "0" && consumers == "1",
+    )
+    .await;
     tokio::time::timeout(Duration::from_secs(20), listener.stop())
         .await
         .expect("stopped in time")

@@ -17,24 +17,12 @@ use oslo_rpc::prelude::*;
 use rpc_runtime::transport::rabbit::{Connections, RabbitDriver};
 use serde_json::json;
 
-use support::Fixture;
 use support::cluster::{ClusterCleanup, cluster};
 use support::proxy::Proxy;
+use support::{Fixture, wait_for};
 
 /// `heartbeat_timeout_threshold` of the partitioned client, in seconds.
 const HEARTBEAT: f64 = 2.0;
-
-/// Polls `done` every 20 ms for at most `limit`; the time it took, or `None`.
-async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if done() {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    None
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_partition_is_detected_by_heartbeats_and_the_client_fails_over() {

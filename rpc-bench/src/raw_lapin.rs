@@ -678,17 +678,7 @@ impl EchoClient for RawClient {
     async fn call(&self, payload: &str) -> Result<(), String> {
         let inner = &self.inner;
         let id = inner.next_id.fetch_add(1, Ordering::Relaxed);
-        let (request, properties) = if inner.oslo_wire {
-            (
-                Cow::Owned(oslo_body(payload, Some((id, &inner.reply_queue)))?),
-                oslo_properties(true),
-            )
-        } else {
-            (
-                Cow::Borrowed(payload.as_bytes()),
-                BasicProperties::default(),
-            )
-        };
+        let (request, properties) = inner.request(payload, Some(id))?;
         let (tx, rx) = oneshot::channel();
         inner.pending.lock().unwrap().insert(id, tx);
         let properties = properties
@@ -711,27 +701,33 @@ impl EchoClient for RawClient {
 
     async fn cast(&self, payload: &str) -> Result<(), String> {
         let inner = &self.inner;
-        if inner.oslo_wire {
-            let body = oslo_body(payload, None)?;
-            return inner
-                .out
-                .publish(
-                    &inner.exchange,
-                    &inner.request_queue,
-                    &body,
-                    oslo_properties(false),
-                )
-                .await;
-        }
+        let (request, properties) = inner.request(payload, None)?;
         inner
             .out
-            .publish(
-                "",
-                &inner.request_queue,
-                payload.as_bytes(),
-                BasicProperties::default(),
-            )
+            .publish(&inner.exchange, &inner.request_queue, &request, properties)
             .await
+    }
+}
+
+impl RawClientInner {
+    /// A request's body and properties: the payload itself, or with `--oslo-wire` oslo's
+    /// envelope and properties. `call` is the call's id (`None` for a cast).
+    fn request<'a>(
+        &self,
+        payload: &'a str,
+        call: Option<u64>,
+    ) -> Result<(Cow<'a, [u8]>, BasicProperties), String> {
+        if !self.oslo_wire {
+            return Ok((
+                Cow::Borrowed(payload.as_bytes()),
+                BasicProperties::default(),
+            ));
+        }
+        let call = call.map(|id| (id, self.reply_queue.as_str()));
+        Ok((
+            Cow::Owned(oslo_body(payload, call)?),
+            oslo_properties(call.is_some()),
+        ))
     }
 }
 

@@ -10,12 +10,24 @@ pub mod rabbit;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use oslo_rpc::ServerHandle;
 use oslo_rpc::prelude::*;
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc};
+
+/// Polls `done` every 20 ms for at most `limit`; the time it took, or `None`.
+pub async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if done() {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
 
 /// Something a server's endpoint observed, for tests to await instead of sleeping.
 #[derive(Debug, Clone, PartialEq)]

@@ -610,20 +610,16 @@ impl Supervisor {
             tokio::select! {
                 event = next(&mut events) => match event {
                     Some(Event::Error(error)) => return Some(error.to_string()),
-                    Some(Event::ConnectionBlocked(reason)) => {
-                        tracing::warn!(
-                            messaging.system = "rabbitmq",
-                            role = self.role.name(), host = %session.host, %reason,
-                            "the broker blocked the connection; publishes stall until it unblocks"
-                        );
-                    }
-                    Some(Event::ConnectionUnblocked) => {
-                        tracing::info!(
-                            messaging.system = "rabbitmq",
-                            role = self.role.name(), host = %session.host,
-                            "the broker unblocked the connection"
-                        );
-                    }
+                    Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host, %reason,
+                        "the broker blocked the connection; publishes stall until it unblocks"
+                    ),
+                    Some(Event::ConnectionUnblocked) => tracing::info!(
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(), host = %session.host,
+                        "the broker unblocked the connection"
+                    ),
                     Some(_) => {}
                     None => return Some("connection events ended".to_owned()),
                 },

@@ -153,6 +153,14 @@ impl RabbitInner {
         }
     }
 
+    /// Every connection the driver may open: publish, consume (the same one unless
+    /// separate) and relief.
+    fn links(&self) -> impl Iterator<Item = &Arc<Link>> {
+        [&self.publish, &self.consume]
+            .into_iter()
+            .chain(&self.relief)
+    }
+
     fn reply(&self) -> MutexGuard<'_, Option<(String, ConsumerGroup)>> {
         self.reply.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -316,9 +324,9 @@ impl RabbitDriver {
     /// The `connection_name` of each connection open now (`<program>:<pid>:<uuid>`, as
     /// oslo names them; spec §1.2), as the broker lists them.
     pub fn connection_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = [&self.inner.publish, &self.inner.consume]
-            .into_iter()
-            .chain(&self.inner.relief)
+        let mut names: Vec<String> = self
+            .inner
+            .links()
             .filter_map(|link| link.current().map(|session| session.name.clone()))
             .collect();
         names.dedup();
@@ -535,10 +543,8 @@ enum ListenerKind {
 impl Drop for RabbitDriver {
     fn drop(&mut self) {
         // Without shutdown(): the supervisors close their connections in the background.
-        self.inner.publish.abandon();
-        self.inner.consume.abandon();
-        if let Some(relief) = &self.inner.relief {
-            relief.abandon();
+        for link in self.inner.links() {
+            link.abandon();
         }
     }
 }
