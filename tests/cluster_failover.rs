@@ -416,6 +416,20 @@ impl Drop for Leftovers {
     }
 }
 
+/// A Rust peer's transport on the deployment, with its driver (for the connection names)
+/// and the guard that deletes what it declared.
+async fn rust_transport(
+    cluster: &'static TestCluster,
+    deployment: &Deployment,
+) -> (Transport, Arc<RabbitDriver>, ClusterCleanup) {
+    let driver = deployment.driver();
+    let cleanup = ClusterCleanup {
+        cluster,
+        driver: driver.clone(),
+    };
+    (deployment.transport(&driver).await, driver, cleanup)
+}
+
 /// A Rust server of the deployment on `topic`, recording what it is cast.
 async fn rust_server(
     cluster: &'static TestCluster,
@@ -423,12 +437,7 @@ async fn rust_server(
     topic: &str,
     recorder: &Recorder,
 ) -> (Transport, Arc<RabbitDriver>, ClusterCleanup, ServerHandle) {
-    let driver = deployment.driver();
-    let cleanup = ClusterCleanup {
-        cluster,
-        driver: driver.clone(),
-    };
-    let transport = deployment.transport(&driver).await;
+    let (transport, driver, cleanup) = rust_transport(cluster, deployment).await;
     let server = RpcServer::builder(transport.clone(), Target::server(topic, "s1"))
         .endpoint(calc_endpoint("s1", recorder, &Arc::default()))
         .build()
@@ -439,19 +448,13 @@ async fn rust_server(
     (transport, driver, cleanup, server)
 }
 
-/// A Rust `calc` client of the deployment on the cluster, with its driver (for the
-/// connection names) and the guard that deletes what it declared.
+/// A Rust `calc` client of the deployment on the cluster (see [`rust_transport`]).
 async fn rust_client(
     cluster: &'static TestCluster,
     deployment: &Deployment,
     topic: &str,
 ) -> (Transport, Arc<RabbitDriver>, ClusterCleanup, RpcClient) {
-    let driver = deployment.driver();
-    let cleanup = ClusterCleanup {
-        cluster,
-        driver: driver.clone(),
-    };
-    let transport = deployment.transport(&driver).await;
+    let (transport, driver, cleanup) = rust_transport(cluster, deployment).await;
     let client = RpcClient::new(
         transport.clone(),
         Target::topic(topic).with_namespace("calc"),

@@ -423,6 +423,25 @@ async fn stream_consumer_resumes_after_a_reconnect_and_restarts_at_last_after_a_
     server.stop().await.expect("stop");
 }
 
+/// Declares the deployment's control exchange (topic) as a peer would, durable or not.
+async fn declare_control_exchange(
+    channel: &lapin::Channel,
+    deployment: &Deployment,
+    durable: bool,
+) -> lapin::Result<()> {
+    channel
+        .exchange_declare(
+            deployment.exchange.as_str().into(),
+            lapin::ExchangeKind::Topic,
+            lapin::options::ExchangeDeclareOptions {
+                durable,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quorum_against_a_non_durable_control_exchange_fails_as_in_oslo() {
     // spec-production-topology §2.3: oslo's fallback after "inequivalent arg 'durable'"
@@ -432,13 +451,7 @@ async fn quorum_against_a_non_durable_control_exchange_fails_as_in_oslo() {
     let topic = unique("prodnd");
     let connection = rabbit::raw_connection().await;
     let channel = connection.create_channel().await.unwrap();
-    channel
-        .exchange_declare(
-            deployment.exchange.as_str().into(),
-            lapin::ExchangeKind::Topic,
-            lapin::options::ExchangeDeclareOptions::default(),
-            lapin::types::FieldTable::default(),
-        )
+    declare_control_exchange(&channel, &deployment, false)
         .await
         .unwrap();
     let driver = deployment.driver();
@@ -473,19 +486,9 @@ async fn a_listener_that_fell_back_to_non_durable_returns_to_durable() {
     let topic = unique("durfb");
     let connection = rabbit::raw_connection().await;
     let channel = connection.create_channel().await.unwrap();
-    let declare_control_exchange = |durable: bool| {
-        channel.exchange_declare(
-            deployment.exchange.as_str().into(),
-            lapin::ExchangeKind::Topic,
-            lapin::options::ExchangeDeclareOptions {
-                durable,
-                ..Default::default()
-            },
-            lapin::types::FieldTable::default(),
-        )
-    };
+    let declare_exchange = |durable: bool| declare_control_exchange(&channel, &deployment, durable);
     // A non-durable control exchange, as a peer with default options leaves it.
-    declare_control_exchange(false).await.unwrap();
+    declare_exchange(false).await.unwrap();
     let recorder = Recorder::default();
     let (transport, _cleanup, server) = serve(&deployment, &topic, "s1", &recorder).await;
     let client = calc(&transport, &topic);
@@ -506,7 +509,7 @@ async fn a_listener_that_fell_back_to_non_durable_returns_to_durable() {
         .exchange_delete(deployment.exchange.as_str().into(), Default::default())
         .await
         .unwrap();
-    declare_control_exchange(true).await.unwrap();
+    declare_exchange(true).await.unwrap();
 
     // The server's consumers were cancelled with their queues: it declares again, meets
     // the durable exchange, and declares durable this time.
