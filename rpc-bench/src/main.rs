@@ -1,6 +1,7 @@
 //! `rpc-bench`: measures oslo-rpc. See BENCHMARKS.md for the workloads and how to run them.
 
 mod chaos;
+mod heap;
 mod measure;
 mod memory;
 mod notify;

@@ -12,8 +12,10 @@
 //! * every cast the broker confirmed was processed by the server; duplicates (a message
 //!   redelivered after a lost ack, or published again after a lost confirm, beyond the
 //!   server's duplicate window) are counted;
-//! * RSS and the runtime's task count, measured idle after a warm-up and again idle at
-//!   the end, are within 10 %;
+//! * the runtime's task count, measured idle after a warm-up and again idle at the end,
+//!   is within 10 %; so is the heap in use (built with the `heap-accounting` feature: the
+//!   leak check), less the soak's own accounting; the RSS, which also holds what the
+//!   allocator keeps of freed memory, within `--rss-tolerance`;
 //! * no panic anywhere in the process (a panic hook counts them).
 
 use std::collections::BTreeMap;
@@ -54,9 +56,16 @@ pub(crate) struct Args {
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Disruption::Close, Disruption::Alarm, Disruption::Restart])]
     disruptions: Vec<Disruption>,
     /// How far (percent) the idle RSS at the end may be from the start. A short run (CI)
-    /// sees the allocator's growth from its first reconnections, which a long one absorbs.
-    #[arg(long, default_value_t = 10.0)]
+    /// sees the allocator's growth from its first reconnections, which a long one absorbs;
+    /// a long one sees glibc keep freed pages under live blocks (RELIABILITY.md), which the
+    /// heap check below tells apart from a leak.
+    #[arg(long, default_value_t = 25.0)]
     rss_tolerance: f64,
+    /// How far (percent) the idle heap in use at the end may be above the start, less the
+    /// soak's own accounting (one byte per cast): the leak check. Needs a build with
+    /// `--features heap-accounting`; without it the heap is not measured.
+    #[arg(long, default_value_t = 10.0)]
+    heap_tolerance: f64,
     /// oslo-rpc's connection layout, for both peers.
     #[arg(long, value_enum, default_value_t = crate::rabbit::Layout::Default)]
     connections: crate::rabbit::Layout,
@@ -183,6 +192,8 @@ struct ChaosCounts {
     failed: Vec<String>,
     /// RSS after each disruption (under load).
     rss_kib: Vec<f64>,
+    /// Heap in use after each disruption (under load), when measured.
+    heap_kib: Vec<f64>,
 }
 
 struct Report {
@@ -204,6 +215,11 @@ struct Report {
     /// RSS after the plain warm-up, before any disruption.
     first_rss_kib: f64,
     rss_tolerance: f64,
+    /// Heap in use, idle, at the start and the end (with `heap-accounting`).
+    heap_kib: Option<(f64, f64)>,
+    /// How much of the heap's growth is the soak's own accounting of casts.
+    accounting_growth_kib: f64,
+    heap_tolerance: f64,
     panics: u64,
 }
 
@@ -310,8 +326,11 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     settle().await;
     let start_tasks = metrics.num_alive_tasks();
     let start_rss = crate::usage::rss_kib();
+    let start_heap = crate::heap::in_use_kib();
+    let start_accounting = accounting_kib(&received, &tally);
     eprintln!(
-        "soak: warm-up disruptions {warm_up:?}; RSS {first_rss:.0} KiB before them, {start_rss:.0} KiB after"
+        "soak: warm-up disruptions {warm_up:?}; RSS {first_rss:.0} KiB before them, {start_rss:.0} KiB after{}",
+        heap_text(start_heap)
     );
 
     eprintln!(
@@ -345,6 +364,8 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     settle().await;
     let end_tasks = metrics.num_alive_tasks();
     let end_rss = crate::usage::rss_kib();
+    let end_heap = crate::heap::in_use_kib();
+    let accounting_growth_kib = accounting_kib(&received, &tally) - start_accounting;
 
     let duplicated = lock(&received.0)
         .iter()
@@ -373,6 +394,9 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         rss_kib: (start_rss, end_rss),
         first_rss_kib: first_rss,
         rss_tolerance: args.rss_tolerance / 100.0,
+        heap_kib: start_heap.zip(end_heap),
+        accounting_growth_kib,
+        heap_tolerance: args.heap_tolerance / 100.0,
         panics: PANICS.load(Ordering::SeqCst),
     })
 }
@@ -397,6 +421,17 @@ async fn drain_casts(received: &Received, confirmed: &SeqSet) -> usize {
 }
 
 /// Lets in-flight work finish before an idle measurement.
+/// KiB the soak's own accounting of casts holds (it grows with the casts sent).
+fn accounting_kib(received: &Received, tally: &Tally) -> f64 {
+    let bytes = lock(&received.0).capacity() + lock(&tally.confirmed).0.capacity() * 8;
+    bytes as f64 / 1024.0
+}
+
+/// `, heap N KiB` when the heap is measured.
+fn heap_text(heap_kib: Option<f64>) -> String {
+    heap_kib.map_or_else(String::new, |kib| format!(", heap {kib:.0} KiB"))
+}
+
 async fn settle() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 }
@@ -562,13 +597,16 @@ async fn chaos_loop(
             (Disruption::Restart, Ok(_)) => counts.restarts += 1,
             (_, Err(error)) => counts.failed.push(error),
         }
-        counts.rss_kib.push(crate::usage::rss_kib());
+        let rss = crate::usage::rss_kib();
+        let heap = crate::heap::in_use_kib();
+        counts.rss_kib.push(rss);
+        counts.heap_kib.extend(heap);
         eprintln!(
-            "soak: disruption {round} done ({} closed, {} alarms, {} restarts, RSS {:.0} KiB)",
+            "soak: disruption {round} done ({} closed, {} alarms, {} restarts, RSS {rss:.0} KiB{})",
             counts.connections_closed,
             counts.alarms,
             counts.restarts,
-            crate::usage::rss_kib()
+            heap_text(heap)
         );
     }
     if let Some(rest) = until.checked_duration_since(Instant::now()) {
@@ -642,6 +680,15 @@ impl Report {
                 self.rss_tolerance * 100.0
             ));
         }
+        if let Some((start, end)) = self.heap_kib
+            && end - self.accounting_growth_kib - start > start * self.heap_tolerance
+        {
+            failures.push(format!(
+                "heap in use {start:.0} -> {end:.0} KiB ({:.0} KiB of it the soak's accounting), more than {:.0} % up",
+                self.accounting_growth_kib,
+                self.heap_tolerance * 100.0
+            ));
+        }
         if self.panics > 0 {
             failures.push(format!("{} panics", self.panics));
         }
@@ -683,6 +730,12 @@ impl Report {
                 "end": self.rss_kib.1,
                 "after_each_disruption": self.chaos.rss_kib,
             },
+            "heap_kib": self.heap_kib.map(|(start, end)| json!({
+                "start": start,
+                "end": end,
+                "accounting_growth": self.accounting_growth_kib,
+                "after_each_disruption": self.chaos.heap_kib,
+            })),
             "panics": self.panics,
             "failures": self.failures(),
         })
@@ -729,6 +782,17 @@ impl std::fmt::Display for Report {
             self.first_rss_kib,
             self.panics
         )?;
+        match self.heap_kib {
+            Some((start, end)) => writeln!(
+                f,
+                "heap in use {start:.0} -> {end:.0} KiB ({:.0} KiB of the growth the soak's accounting of casts)",
+                self.accounting_growth_kib
+            )?,
+            None => writeln!(
+                f,
+                "heap in use: not measured (build rpc-bench with --features heap-accounting)"
+            )?,
+        }
         let failures = self.failures();
         if failures.is_empty() {
             write!(f, "PASS")
