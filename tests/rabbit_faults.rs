@@ -573,6 +573,19 @@ async fn relief_connection_opens(driver: &RabbitDriver) {
     );
 }
 
+/// Waits (10 s at most) for the driver's relief connection to close once it is no longer
+/// needed, leaving the one connection.
+async fn relief_connection_closes(driver: &RabbitDriver) {
+    let closed = wait_for(Duration::from_secs(10), || {
+        driver.connection_names().len() == 1
+    });
+    assert!(
+        closed.await.is_some(),
+        "the relief connection stays: {:?}",
+        driver.connection_names()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() {
     // spec §9.3: oslo consumes on connections that never publish, so a resource alarm,
@@ -652,6 +665,8 @@ async fn a_blocked_connection_does_not_stop_its_servers_draining_their_queues() 
         .await
         .unwrap();
     assert_eq!(sum, json!(4));
+    // Nothing needs the relief any more: its connection closes.
+    relief_connection_closes(&driver).await;
     f.finish().await;
 }
 
@@ -730,6 +745,7 @@ async fn a_blocked_connection_does_not_stop_its_notification_listeners_draining(
         |(_, unacked, consumers)| unacked == "0" && consumers == "1",
     )
     .await;
+    relief_connection_closes(&driver).await;
     tokio::time::timeout(Duration::from_secs(20), listener.stop())
         .await
         .expect("stopped in time")

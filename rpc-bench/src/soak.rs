@@ -239,21 +239,18 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     let exchange = format!("{topic}-control");
     let transport = || {
         let parsed = oslo_rpc::TransportUrl::parse(&url).map_err(|e| e.to_string())?;
-        let driver = Arc::new(
-            rpc_runtime::transport::rabbit::RabbitDriver::with_connections(
-                &parsed,
-                args.connections.connections(),
-            )
-            .map_err(|e| e.to_string())?,
-        );
-        let transport = Transport::builder(&url)
-            .driver(driver.clone())
+        let driver = rpc_runtime::transport::rabbit::RabbitDriver::with_connections(
+            &parsed,
+            args.connections.connections(),
+        )
+        .map_err(|e| e.to_string())?;
+        Transport::builder(&url)
+            .driver(Arc::new(driver))
             .control_exchange(&exchange)
             .build()
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((transport, driver))
+            .map_err(|e| e.to_string())
     };
-    let (server_transport, server_driver) = transport()?;
+    let server_transport = transport()?;
     let server = RpcServer::builder(server_transport.clone(), Target::server(&topic, "soak"))
         .endpoint(endpoint(received.clone()))
         .build()
@@ -261,7 +258,7 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
         .start()
         .await
         .map_err(|e| e.to_string())?;
-    let (client_transport, _) = transport()?;
+    let client_transport = transport()?;
     let timeout = Duration::from_secs(args.call_timeout);
     let client = RpcClient::new(
         client_transport.clone(),
@@ -289,28 +286,6 @@ async fn soak(args: &Args, node: &Node) -> Result<Report, String> {
     )
     .await
     .unwrap_or_default();
-    // With the adaptive layout the server opens its relief connection at the first alarm
-    // that blocks its own connection, and keeps it: like a reconnection's buffers, it
-    // belongs before the measurement. The warm-up's alarm may have blocked only the
-    // client's connection; more alarms until the server's is blocked too (three at most).
-    if args.connections.connections() == rpc_runtime::transport::rabbit::Connections::Adaptive
-        && args.disruptions.contains(&Disruption::Alarm)
-    {
-        for _ in 0..3 {
-            if server_driver.connection_names().len() >= 2 {
-                break;
-            }
-            eprintln!("soak: one more alarm, for the server's relief connection");
-            run_load(
-                &client,
-                &tally,
-                args.in_flight,
-                Duration::from_secs(5),
-                Some((node, Duration::from_secs(1), &[Disruption::Alarm])),
-            )
-            .await;
-        }
-    }
     // The accounting starts afresh after the warm-up, once its casts have arrived.
     let warm_up_confirmed = lock(&tally.confirmed).clone();
     drain_casts(&received, &warm_up_confirmed).await;

@@ -41,9 +41,12 @@
 //!
 //! The RabbitMQ transport logs, with `messaging.system`, `server.address` and `server.port`:
 //!
-//! - INFO `connected to AMQP server` (the first connection of a link) and
-//!   `reconnected to AMQP server` (with `generation`, the count of connections so far);
-//!   `failover = true` when the new host is not the one connected before;
+//! - INFO `connected to AMQP server` (the first connection of a link, and each opening of
+//!   the relief connection) and `reconnected to AMQP server` after a loss (with
+//!   `generation`, the count of connections so far); `failover = true` when the new host
+//!   is not the one connected before;
+//! - INFO `connection no longer needed; closing it` when the relief connection closes (a
+//!   few seconds after the resource alarm that opened it ended);
 //! - WARN `AMQP server is unreachable` for every failed connection attempt, with
 //!   `attempt` (failed attempts since the last connection) and `error`;
 //! - WARN `lost the connection to the AMQP server; reconnecting`;

@@ -26,7 +26,7 @@ use tokio::time::{sleep, timeout};
 
 use super::config::Backoff;
 use super::declare::{self, ConsumeMode, ConsumeSpec, ConsumerArgs, Declared};
-use super::link::{Link, LinkState, Session, closed_error};
+use super::link::{Hold, Link, LinkState, Session, closed_error};
 use super::stream::{self, StreamOffset};
 use crate::error::{RpcError, TransportError, TransportErrorKind};
 use crate::tasks::Tasks;
@@ -59,6 +59,9 @@ pub(super) struct ConsumerSet {
     next: usize,
     /// The stream consumer's index in `consumers` and its offset (stream fanout).
     stream: Option<(usize, Arc<StreamOffset>)>,
+    /// A relief's set keeps the relief connection open while it, or one of its
+    /// deliveries, is not done with it.
+    hold: Option<Arc<Hold>>,
 }
 
 impl ConsumerSet {
@@ -391,6 +394,9 @@ impl GroupTask {
                     _ = stopped(&mut self.stop) => break,
                 }
             }
+            // A relief's connection is open only while something holds it: this turn, the
+            // set it lends the listener and that set's unsettled deliveries.
+            let hold = self.link.hold().map(Arc::new);
             let session = tokio::select! {
                 session = self.link.session(None) => match session {
                     Ok(session) => session,
@@ -411,7 +417,10 @@ impl GroupTask {
                     failures = 0;
                     mismatches = 0;
                     let _ = self.status.send(GroupStatus::Consuming);
-                    match self.pump(&channel, consumers, session.generation).await {
+                    match self
+                        .pump(&channel, consumers, session.generation, hold)
+                        .await
+                    {
                         PumpEnd::Stopped => {
                             if let Some(release) = &mut self.release {
                                 // Cancel first; close once the deliveries in flight are
@@ -584,6 +593,7 @@ impl GroupTask {
         channel: &Channel,
         consumers: Vec<Consumer>,
         generation: u64,
+        hold: Option<Arc<Hold>>,
     ) -> PumpEnd {
         match &self.deliver {
             Deliver::Replies(sink) => {
@@ -603,6 +613,7 @@ impl GroupTask {
                     lost: Some(lost),
                     next: 0,
                     stream: stream_index.zip(self.stream.clone()),
+                    hold,
                 };
                 if listener.send(set).is_err() {
                     // The listener is gone without stopping: give everything back.
@@ -911,7 +922,7 @@ impl RabbitListener {
 
     /// The next delivery of the current sets' consumers, taking up new sets as they come
     /// and dropping each set whose consumers end.
-    async fn next_delivery(&mut self) -> Option<(Delivery, Channel)> {
+    async fn next_delivery(&mut self) -> Option<(Delivery, Channel, Option<Arc<Hold>>)> {
         loop {
             if self.stopped {
                 return None;
@@ -947,7 +958,7 @@ impl RabbitListener {
                     {
                         offset.record(&delivery);
                     }
-                    return Some((delivery, set.channel.clone()));
+                    return Some((delivery, set.channel.clone(), set.hold.clone()));
                 }
                 Some(Err(error)) => set.lost(Ended::Failed(error.to_string())),
                 None => set.lost(Ended::Cancelled),
@@ -964,7 +975,7 @@ impl Listener for RabbitListener {
 
     fn recv(&mut self) -> BoxFuture<'_, Option<Incoming>> {
         Box::pin(async move {
-            let (delivery, channel) = self.next_delivery().await?;
+            let (delivery, channel, hold) = self.next_delivery().await?;
             let content_type = delivery
                 .properties
                 .content_type()
@@ -987,6 +998,7 @@ impl Listener for RabbitListener {
                 content_type,
                 acker: Some(Box::new(RabbitAcker {
                     channel,
+                    _hold: hold,
                     delivery_tag: delivery.delivery_tag,
                     acker: delivery.acker,
                 })),
@@ -1024,6 +1036,8 @@ struct RabbitAcker {
     /// requeueing notification handler). Acks are single, never `multiple`, so the order
     /// of the two paths does not matter.
     acker: lapin::Acker,
+    /// A relief's delivery keeps the relief connection open until it is settled.
+    _hold: Option<Arc<Hold>>,
 }
 
 fn settled(outcome: lapin::Result<bool>, what: &str) -> Result<(), RpcError> {

@@ -32,6 +32,9 @@ use crate::tasks::Tasks;
 const WATCH_INTERVAL: Duration = Duration::from_millis(200);
 /// How long a graceful connection close may take at shutdown.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an on-demand link stays connected once nothing holds it: a resource alarm
+/// that clears and comes back at once does not cost a new connection.
+const IDLE_LINGER: Duration = Duration::from_secs(3);
 
 /// What a link is for (in logs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +151,21 @@ pub(super) struct Link {
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// The driver's tasks, which own the supervisor.
     tasks: Tasks,
+    /// How many [`Hold`]s an on-demand link has: it connects only while there is one (and
+    /// for [`IDLE_LINGER`] after the last is dropped). `None`: connected all the time.
+    demand: Option<Arc<watch::Sender<usize>>>,
+}
+
+/// Keeps an on-demand link connected while it lives (see [`Link::on_demand`]).
+pub(super) struct Hold {
+    demand: Arc<watch::Sender<usize>>,
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        self.demand
+            .send_modify(|count| *count = count.saturating_sub(1));
+    }
 }
 
 impl Link {
@@ -168,7 +186,27 @@ impl Link {
             started: AtomicBool::new(false),
             task: Mutex::new(None),
             tasks,
+            demand: None,
         }
+    }
+
+    /// A link that connects only while something holds it ([`Link::hold`]) and closes its
+    /// connection once nothing has for [`IDLE_LINGER`]: the relief of an adaptive
+    /// transport, needed only while the broker blocks the transport's connection.
+    pub(super) fn on_demand(role: Role, config: Arc<RabbitConfig>, tasks: Tasks) -> Self {
+        Link {
+            demand: Some(Arc::new(watch::channel(0).0)),
+            ..Link::new(role, config, tasks)
+        }
+    }
+
+    /// Keeps the link connected until the hold is dropped (starts the link). Only an
+    /// on-demand link needs one; for the others it changes nothing.
+    pub(super) fn hold(&self) -> Option<Hold> {
+        let demand = self.demand.clone()?;
+        demand.send_modify(|count| *count += 1);
+        self.ensure_started();
+        Some(Hold { demand })
     }
 
     /// Starts the supervisor at the first use (oslo connects lazily too).
@@ -186,6 +224,7 @@ impl Link {
             blocked: self.blocked.clone(),
             check: self.check.clone(),
             shutdown: self.shutdown.subscribe(),
+            demand: self.demand.as_ref().map(|demand| demand.subscribe()),
         };
         let task = self.tasks.spawn(supervisor.run());
         *self.task.lock().unwrap_or_else(|e| e.into_inner()) = Some(task);
@@ -367,6 +406,18 @@ struct Supervisor {
     blocked: Arc<watch::Sender<bool>>,
     check: Arc<Notify>,
     shutdown: watch::Receiver<bool>,
+    /// An on-demand link's holds (see [`Link::on_demand`]).
+    demand: Option<watch::Receiver<usize>>,
+}
+
+/// Why a session ended.
+enum SessionEnd {
+    /// Shutdown was asked.
+    Shutdown,
+    /// The connection was lost, for this reason.
+    Lost(String),
+    /// An on-demand link is no longer held.
+    Idle,
 }
 
 /// Why a connection attempt failed.
@@ -390,6 +441,9 @@ impl Supervisor {
         // Reconnections are probed first (see `probe.rs`).
         let mut probe = false;
         'outer: loop {
+            if !self.wait_for_demand().await {
+                break 'outer;
+            }
             // One cycle through the hosts: the next host right after a failure, a pause
             // only after all of them failed (spec §1.1, §7.4).
             let mut all_refused = true;
@@ -456,7 +510,7 @@ impl Supervisor {
             });
             let failover = previous_host.as_ref().is_some_and(|h| *h != session.host);
             let uri = &self.config.hosts[hosts.next];
-            if generation == 1 {
+            if previous_host.is_none() {
                 tracing::info!(
                     messaging.system = "rabbitmq",
                     role = self.role.name(),
@@ -480,14 +534,31 @@ impl Supervisor {
             }
             previous_host = Some(session.host.clone());
             let _ = self.state.send(LinkState::Up(session.clone()));
-            let lost = self.watch_session(&session).await;
+            let end = self.watch_session(&session).await;
             self.blocked.send_replace(false);
-            match lost {
-                None => {
+            match end {
+                SessionEnd::Shutdown => {
                     close_session(&session).await;
                     break 'outer;
                 }
-                Some(reason) => {
+                SessionEnd::Idle => {
+                    tracing::info!(
+                        messaging.system = "rabbitmq",
+                        role = self.role.name(),
+                        host = %session.host,
+                        "connection no longer needed; closing it"
+                    );
+                    let _ = self.state.send(LinkState::Down {
+                        failures: 0,
+                        error: None,
+                        denied: false,
+                    });
+                    close_session(&session).await;
+                    drop(session);
+                    // The next connection is not a reconnection (nor a failover).
+                    previous_host = None;
+                }
+                SessionEnd::Lost(reason) => {
                     tracing::warn!(
                         messaging.system = "rabbitmq",
                         role = self.role.name(),
@@ -515,6 +586,44 @@ impl Supervisor {
 
     fn stopping(&self) -> bool {
         *self.shutdown.borrow()
+    }
+
+    /// Waits until an on-demand link is held (at once for other links); false when
+    /// shutdown was asked meanwhile.
+    async fn wait_for_demand(&mut self) -> bool {
+        let Some(demand) = &mut self.demand else {
+            return !self.stopping();
+        };
+        loop {
+            if *self.shutdown.borrow() {
+                return false;
+            }
+            if *demand.borrow_and_update() > 0 {
+                return true;
+            }
+            tokio::select! {
+                changed = demand.changed() => if changed.is_err() { return false },
+                changed = self.shutdown.changed() => if changed.is_err() { return false },
+            }
+        }
+    }
+
+    /// Resolves once an on-demand link has not been held for [`IDLE_LINGER`] (never for
+    /// other links).
+    async fn idle(demand: &mut Option<watch::Receiver<usize>>) {
+        let Some(demand) = demand else {
+            return std::future::pending().await;
+        };
+        loop {
+            if *demand.borrow_and_update() == 0 {
+                tokio::select! {
+                    _ = sleep(IDLE_LINGER) => return,
+                    changed = demand.changed() => if changed.is_err() { return },
+                }
+            } else if demand.changed().await.is_err() {
+                return;
+            }
+        }
     }
 
     /// Sleeps; true when shutdown was asked meanwhile.
@@ -592,12 +701,15 @@ impl Supervisor {
         }
     }
 
-    /// Waits until the session is lost (`Some(reason)`) or shutdown is asked (`None`).
-    async fn watch_session(&mut self, session: &Session) -> Option<String> {
+    /// Waits until the session is lost, shutdown is asked, or an on-demand link is idle.
+    async fn watch_session(&mut self, session: &Session) -> SessionEnd {
         let mut events = session.connection.events_listener();
+        let mut demand = self.demand.clone();
+        let idle = Self::idle(&mut demand);
+        tokio::pin!(idle);
         loop {
             if self.stopping() {
-                return None;
+                return SessionEnd::Shutdown;
             }
             // lapin sets the status before it sends the event; a block that came before
             // the listener did is only in the status.
@@ -605,11 +717,11 @@ impl Supervisor {
             self.blocked
                 .send_if_modified(|current| std::mem::replace(current, blocked) != blocked);
             if !session.is_alive() {
-                return Some(format!("{:?}", session.connection.status()));
+                return SessionEnd::Lost(format!("{:?}", session.connection.status()));
             }
             tokio::select! {
                 event = next(&mut events) => match event {
-                    Some(Event::Error(error)) => return Some(error.to_string()),
+                    Some(Event::Error(error)) => return SessionEnd::Lost(error.to_string()),
                     Some(Event::ConnectionBlocked(reason)) => tracing::warn!(
                         messaging.system = "rabbitmq",
                         role = self.role.name(), host = %session.host, %reason,
@@ -621,11 +733,12 @@ impl Supervisor {
                         "the broker unblocked the connection"
                     ),
                     Some(_) => {}
-                    None => return Some("connection events ended".to_owned()),
+                    None => return SessionEnd::Lost("connection events ended".to_owned()),
                 },
                 _ = self.check.notified() => {}
                 _ = sleep(WATCH_INTERVAL) => {}
-                _ = self.shutdown.changed() => return None,
+                _ = self.shutdown.changed() => return SessionEnd::Shutdown,
+                _ = &mut idle => return SessionEnd::Idle,
             }
         }
     }

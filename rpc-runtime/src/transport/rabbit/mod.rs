@@ -96,7 +96,7 @@ pub enum Connections {
     /// that never publishes, so the queues keep draining as in oslo's layout (spec §9.3).
     /// Once the broker unblocks the first connection, the second one's consumers are
     /// cancelled; every delivery either connection received is handed out once. The
-    /// relief connection, once opened, stays open (idle) until the transport shuts down.
+    /// relief connection closes a few seconds after its last delivery is settled.
     /// The default: one connection (one lapin I/O thread) carries the traffic, which on a
     /// 2-core machine costs 23-29 % less client + server CPU per call at 32 in flight
     /// than [`Connections::Separate`] (BENCHMARKS.md).
@@ -296,7 +296,7 @@ impl RabbitDriver {
         // keeps sending replies to a blocked connection (and a client whose publishes are
         // blocked sends no new calls).
         let relief = (connections == Connections::Adaptive)
-            .then(|| Arc::new(Link::new(Role::Relief, config.clone(), tasks.clone())));
+            .then(|| Arc::new(Link::on_demand(Role::Relief, config.clone(), tasks.clone())));
         Ok(RabbitDriver {
             inner: Arc::new(RabbitInner {
                 publish,
