@@ -563,25 +563,23 @@ async fn queue_becomes(
 
 /// Waits (10 s at most) for the driver's relief connection beside its blocked one.
 async fn relief_connection_opens(driver: &RabbitDriver) {
-    let opened = wait_for(Duration::from_secs(10), || {
-        driver.connection_names().len() == 2
-    });
-    assert!(
-        opened.await.is_some(),
-        "no relief connection: {:?}",
-        driver.connection_names()
-    );
+    connections_become(driver, 2, "no relief connection").await;
 }
 
 /// Waits (10 s at most) for the driver's relief connection to close once it is no longer
 /// needed, leaving the one connection.
 async fn relief_connection_closes(driver: &RabbitDriver) {
-    let closed = wait_for(Duration::from_secs(10), || {
-        driver.connection_names().len() == 1
+    connections_become(driver, 1, "the relief connection stays").await;
+}
+
+/// Waits (10 s at most) until the driver has `count` connections; panics with `failure`.
+async fn connections_become(driver: &RabbitDriver, count: usize, failure: &str) {
+    let reached = wait_for(Duration::from_secs(10), || {
+        driver.connection_names().len() == count
     });
     assert!(
-        closed.await.is_some(),
-        "the relief connection stays: {:?}",
+        reached.await.is_some(),
+        "{failure}: {:?}",
         driver.connection_names()
     );
 }
