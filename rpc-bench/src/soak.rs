@@ -395,7 +395,6 @@ async fn drain_casts(received: &Received, confirmed: &SeqSet) -> usize {
     }
 }
 
-/// Lets in-flight work finish before an idle measurement.
 /// KiB the soak's own accounting of casts holds (it grows with the casts sent).
 fn accounting_kib(received: &Received, tally: &Tally) -> f64 {
     let bytes = lock(&received.0).capacity() + lock(&tally.confirmed).0.capacity() * 8;
@@ -407,6 +406,7 @@ fn heap_text(heap_kib: Option<f64>) -> String {
     heap_kib.map_or_else(String::new, |kib| format!(", heap {kib:.0} KiB"))
 }
 
+/// Lets in-flight work finish before an idle measurement.
 async fn settle() {
     tokio::time::sleep(Duration::from_secs(2)).await;
 }
